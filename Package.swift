@@ -1,0 +1,79 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "gridstitch",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "gridstitch", targets: ["gridstitch"]),
+    .library(name: "GridStitch", targets: ["GridStitch"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+  ],
+  targets: [
+    // C: what Swift cannot call (variadic syscall/prctl/mq_open, futex, macros).
+    .target(
+      name: "CShims",
+      cSettings: [.define("_GNU_SOURCE")]
+    ),
+    // libpng's simplified API, from the system (Debian: libpng-dev).
+    .systemLibrary(
+      name: "CLibPNG",
+      pkgConfig: "libpng",
+      providers: [.apt(["libpng-dev"])]
+    ),
+    // Every syscall: memfd, mmap, semaphores, mqueue, futex, fork/spawn, waitpid, signals.
+    .target(
+      name: "GridPosix",
+      dependencies: [
+        "CShims",
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]
+    ),
+    // Value types only: geometry, header, checksum, camera renderer, grid layout, stitcher.
+    .target(name: "GridCore"),
+    // PNG read/write over libpng's simplified API.
+    .target(name: "GridImage", dependencies: ["CLibPNG", "GridCore"]),
+    // One folder per transport, all behind the loan protocols.
+    .target(
+      name: "GridTransports",
+      dependencies: [
+        "GridCore",
+        "GridPosix",
+        .product(name: "Atomics", package: "swift-atomics"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]
+    ),
+    // The pipeline: launch, supervise, consume, stitch, snapshot, bench, reports.
+    .target(
+      name: "GridStitch",
+      dependencies: [
+        "GridCore",
+        "GridImage",
+        "GridPosix",
+        "GridTransports",
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]
+    ),
+    // The CLI: parsing, validation, printing only.
+    .executableTarget(
+      name: "gridstitch",
+      dependencies: [
+        "GridStitch",
+        "GridCore",
+        "GridTransports",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
+    .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore"]),
+    .testTarget(name: "GridStitchTests", dependencies: ["GridStitch", "GridCore", "GridTransports"]),
+    .testTarget(name: "GridstitchCLITests", dependencies: ["gridstitch"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,71 @@
+#ifndef GRIDSTITCH_CSHIMS_H
+#define GRIDSTITCH_CSHIMS_H
+
+#include <mqueue.h>
+#include <semaphore.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` to this process when its parent thread dies.
+int gs_set_parent_death_signal(int sig);
+
+/// memfd_create(name, MFD_CLOEXEC): anonymous shared memory, gone with its last descriptor.
+int gs_memfd_create(const char *name);
+
+/// futex(FUTEX_WAIT) on a word that may live in memory shared between processes.
+/// Returns 0 when woken, or -errno (-ETIMEDOUT, -EAGAIN when *addr != expected, -EINTR).
+int gs_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns);
+
+/// futex(FUTEX_WAKE): wakes up to `count` waiters; returns how many were woken or -errno.
+int gs_futex_wake(uint32_t *addr, int count);
+
+/// mq_open(name, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0600, {maxmsg, msgsize}); -1 and errno on failure.
+mqd_t gs_mq_create(const char *name, long maxmsg, long msgsize);
+
+/// mq_timedreceive with a relative timeout; returns bytes received or -1 with errno (ETIMEDOUT).
+ssize_t gs_mq_receive(mqd_t mq, char *buffer, size_t length, int64_t timeout_ns);
+
+/// mq_timedsend with a relative timeout; 0 or -1 with errno.
+int gs_mq_send(mqd_t mq, const char *buffer, size_t length, int64_t timeout_ns);
+
+/// sem_clockwait(CLOCK_MONOTONIC) with a relative timeout; 0 or -1 with errno (ETIMEDOUT, EINTR).
+int gs_sem_wait(sem_t *sem, int64_t timeout_ns);
+
+/// pidfd_open(pid, 0): a descriptor that polls readable when the process ends.
+int gs_pidfd_open(pid_t pid);
+
+/// SIGINT and SIGTERM set a flag (no SA_RESTART, so blocking calls return EINTR).
+int gs_install_stop_handlers(void);
+/// The first stop signal received, or 0.
+int gs_stop_signal(void);
+/// Back to the default disposition for SIGINT, SIGTERM, SIGPIPE (in a camera after fork).
+void gs_reset_signal_handlers(void);
+/// SIGPIPE ignored, so a write to a closed pipe returns EPIPE instead of killing the writer.
+void gs_ignore_sigpipe(void);
+void gs_ignore_sigint(void);
+
+int gs_wifexited(int status);
+int gs_wexitstatus(int status);
+int gs_wifsignaled(int status);
+int gs_wtermsig(int status);
+
+/// The process environment, for posix_spawn.
+char *const *gs_environ(void);
+
+/// pipe2(O_CLOEXEC).
+int gs_pipe_cloexec(int fds[2]);
+/// fcntl(F_SETPIPE_SZ).
+int gs_set_pipe_size(int fd, int bytes);
+/// getrandom(2) into buffer; bytes filled or -1.
+ssize_t gs_random_bytes(void *buffer, size_t length);
+
+/// The spin-wait hint (x86 `pause`), so a spinning core yields to its sibling.
+static inline void gs_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+#endif

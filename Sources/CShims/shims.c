@@ -1,0 +1,112 @@
+#include "CShims.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int gs_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+
+int gs_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+
+static struct timespec relative(int64_t ns) {
+  struct timespec ts = {.tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL};
+  return ts;
+}
+
+static struct timespec absolute(clockid_t clock, int64_t ns) {
+  struct timespec now;
+  clock_gettime(clock, &now);
+  int64_t total = (int64_t)now.tv_nsec + ns % 1000000000LL;
+  now.tv_sec += ns / 1000000000LL + total / 1000000000LL;
+  now.tv_nsec = total % 1000000000LL;
+  return now;
+}
+
+int gs_futex_wait(uint32_t *addr, uint32_t expected, int64_t timeout_ns) {
+  struct timespec ts = relative(timeout_ns);
+  long r = syscall(SYS_futex, addr, FUTEX_WAIT, expected, &ts, NULL, 0);
+  return r == -1 ? -errno : 0;
+}
+
+int gs_futex_wake(uint32_t *addr, int count) {
+  long r = syscall(SYS_futex, addr, FUTEX_WAKE, count, NULL, NULL, 0);
+  return r == -1 ? -errno : (int)r;
+}
+
+mqd_t gs_mq_create(const char *name, long maxmsg, long msgsize) {
+  struct mq_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.mq_maxmsg = maxmsg;
+  attr.mq_msgsize = msgsize;
+  return mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
+}
+
+ssize_t gs_mq_receive(mqd_t mq, char *buffer, size_t length, int64_t timeout_ns) {
+  struct timespec deadline = absolute(CLOCK_REALTIME, timeout_ns);
+  return mq_timedreceive(mq, buffer, length, NULL, &deadline);
+}
+
+int gs_mq_send(mqd_t mq, const char *buffer, size_t length, int64_t timeout_ns) {
+  struct timespec deadline = absolute(CLOCK_REALTIME, timeout_ns);
+  return mq_timedsend(mq, buffer, length, 0, &deadline);
+}
+
+int gs_sem_wait(sem_t *sem, int64_t timeout_ns) {
+  struct timespec deadline = absolute(CLOCK_MONOTONIC, timeout_ns);
+  return sem_clockwait(sem, CLOCK_MONOTONIC, &deadline);
+}
+
+int gs_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_stop(int sig) {
+  if (stop_signal == 0) stop_signal = sig;
+}
+
+int gs_install_stop_handlers(void) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_stop;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;
+  if (sigaction(SIGINT, &action, NULL) != 0) return -1;
+  if (sigaction(SIGTERM, &action, NULL) != 0) return -1;
+  return 0;
+}
+
+int gs_stop_signal(void) { return stop_signal; }
+
+void gs_reset_signal_handlers(void) {
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void gs_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+void gs_ignore_sigint(void) { signal(SIGINT, SIG_IGN); }
+
+int gs_wifexited(int status) { return WIFEXITED(status); }
+int gs_wexitstatus(int status) { return WEXITSTATUS(status); }
+int gs_wifsignaled(int status) { return WIFSIGNALED(status); }
+int gs_wtermsig(int status) { return WTERMSIG(status); }
+
+char *const *gs_environ(void) { return environ; }
+
+int gs_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+int gs_set_pipe_size(int fd, int bytes) { return fcntl(fd, F_SETPIPE_SZ, bytes); }
+ssize_t gs_random_bytes(void *buffer, size_t length) { return getrandom(buffer, length, 0); }

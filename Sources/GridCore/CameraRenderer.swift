@@ -1,0 +1,78 @@
+/// Renders frame `seq` of camera `i`: a crop of the scene at an offset given by the camera's place
+/// in the grid, panning with `seq`, with "C07 F000123" burned into the top-left corner.
+/// A pure function of `(i, seq)`: rendering twice gives identical bytes.
+public struct CameraRenderer: Sendable {
+  public let scene: Scene
+  public let geometry: FrameGeometry
+  public let layout: GridLayout
+
+  /// Pixels the view moves per frame, horizontally and vertically.
+  public static let pan = (x: 3, y: 1)
+
+  public init(scene: Scene, geometry: FrameGeometry, cameras: Int) throws(GridError) {
+    guard scene.channels == geometry.channels else {
+      throw .runtime("scene has \(scene.channels) channels but frames have \(geometry.channels)")
+    }
+    self.scene = scene
+    self.geometry = geometry
+    self.layout = GridLayout(cameras: cameras)
+  }
+
+  /// Top-left corner of camera's view of the scene for frame `seq` (wrapping at the scene's edges).
+  public func origin(camera: Int, seq: UInt64) -> (x: Int, y: Int) {
+    let (row, col) = layout.cell(of: camera)
+    let baseX = col * scene.width / layout.cols
+    let baseY = row * scene.height / layout.rows
+    let x = (baseX + Int(seq % UInt64(scene.width)) * Self.pan.x) % scene.width
+    let y = (baseY + Int(seq % UInt64(scene.height)) * Self.pan.y) % scene.height
+    return (x, y)
+  }
+
+  public func render(camera: Int, seq: UInt64, into frame: UnsafeMutableRawBufferPointer) {
+    precondition(frame.count >= geometry.bytesPerFrame, "frame buffer too small")
+    let channels = geometry.channels
+    let rowBytes = geometry.bytesPerRow
+    let sceneRowBytes = scene.width * channels
+    let (x0, y0) = origin(camera: camera, seq: seq)
+    let destination = frame.baseAddress!
+    scene.pixels.withUnsafeBytes { source in
+      let sceneBase = source.baseAddress!
+      var sy = y0
+      for y in 0..<geometry.height {
+        let rowStart = sceneBase + sy * sceneRowBytes
+        var written = 0
+        var sx = x0
+        while written < rowBytes {
+          let run = min(rowBytes - written, (scene.width - sx) * channels)
+          (destination + y * rowBytes + written).copyMemory(from: rowStart + sx * channels, byteCount: run)
+          written += run
+          sx = 0
+        }
+        sy += 1
+        if sy == scene.height { sy = 0 }
+      }
+    }
+    stamp(camera: camera, seq: seq, into: frame)
+  }
+
+  /// Burns "C07 F000123" into the corner. Eleven ASCII bytes fit a small string: no allocation.
+  private func stamp(camera: Int, seq: UInt64, into frame: UnsafeMutableRawBufferPointer) {
+    let label = String(unsafeUninitializedCapacity: 11) { text in
+      text[0] = 67  // C
+      text[1] = 48 + UInt8((camera / 10) % 10)
+      text[2] = 48 + UInt8(camera % 10)
+      text[3] = 32
+      text[4] = 70  // F
+      var n = seq
+      for position in stride(from: 10, through: 5, by: -1) {
+        text[position] = 48 + UInt8(n % 10)
+        n /= 10
+      }
+      return 11
+    }
+    let scale = geometry.width >= 200 ? 2 : 1
+    BitmapFont.draw(
+      label, into: frame, width: geometry.width, height: geometry.height, channels: geometry.channels,
+      x: 2 * scale, y: 2 * scale, scale: scale)
+  }
+}

@@ -1,0 +1,39 @@
+/// The metadata that travels with every frame. Its wire form is 32 bytes, little-endian:
+/// camera u32, byteCount u32, sequence u64, captureNanos u64, checksum u64.
+public struct FrameHeader: Hashable, Sendable {
+  public var camera: UInt32
+  /// Pixel bytes that follow the header; a reader checks it against the geometry before reading.
+  public var byteCount: UInt32
+  public var sequence: UInt64
+  /// CLOCK_MONOTONIC nanoseconds when the camera started rendering the frame.
+  public var captureNanos: UInt64
+  public var checksum: UInt64
+
+  public static let wireSize = 32
+
+  public init(camera: UInt32, byteCount: UInt32, sequence: UInt64, captureNanos: UInt64, checksum: UInt64) {
+    self.camera = camera
+    self.byteCount = byteCount
+    self.sequence = sequence
+    self.captureNanos = captureNanos
+    self.checksum = checksum
+  }
+
+  public static let zero = FrameHeader(camera: 0, byteCount: 0, sequence: 0, captureNanos: 0, checksum: 0)
+
+  public func encode(into buffer: UnsafeMutableRawPointer) {
+    buffer.storeBytes(of: camera.littleEndian, toByteOffset: 0, as: UInt32.self)
+    buffer.storeBytes(of: byteCount.littleEndian, toByteOffset: 4, as: UInt32.self)
+    buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
+    buffer.storeBytes(of: captureNanos.littleEndian, toByteOffset: 16, as: UInt64.self)
+    buffer.storeBytes(of: checksum.littleEndian, toByteOffset: 24, as: UInt64.self)
+  }
+
+  public init(decoding buffer: UnsafeRawPointer) {
+    self.camera = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+    self.byteCount = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+    self.sequence = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    self.captureNanos = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+    self.checksum = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+  }
+}

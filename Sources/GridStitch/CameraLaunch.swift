@@ -1,0 +1,195 @@
+import GridCore
+import GridPosix
+import GridTransports
+import SystemPackage
+
+/// Everything a camera process needs to know, as `gridstitch produce` arguments for a spawned one.
+public struct CameraProcessSpec: Sendable {
+  public var transport: TransportKind
+  public var camera: Int
+  public var shape: TransportShape
+  public var frames: Int
+  public var load: CameraLoad
+  public var workMicros: Int
+  public var scenePath: String
+  public var parent: Int32
+  /// How many transport descriptors start at 3; the ready and go pipes follow them.
+  public var descriptorCount: Int
+  public var fault: Fault?
+
+  public init(
+    transport: TransportKind, camera: Int, shape: TransportShape, frames: Int, load: CameraLoad, workMicros: Int,
+    scenePath: String, parent: Int32, descriptorCount: Int, fault: Fault?
+  ) {
+    self.transport = transport
+    self.camera = camera
+    self.shape = shape
+    self.frames = frames
+    self.load = load
+    self.workMicros = workMicros
+    self.scenePath = scenePath
+    self.parent = parent
+    self.descriptorCount = descriptorCount
+    self.fault = fault
+  }
+
+  /// The `produce` subcommand's arguments; the CLI parses them back into this.
+  public var arguments: [String] {
+    var args = [
+      "produce", "--transport", transport.rawValue, "--camera", "\(camera)", "--cameras", "\(shape.cameras)",
+      "--width", "\(shape.geometry.width)", "--height", "\(shape.geometry.height)",
+      "--channels", "\(shape.geometry.channels)", "--slots", "\(shape.slots)", "--policy", shape.policy.rawValue,
+      "--frames", "\(frames)", "--load", load.rawValue, "--work-us", "\(workMicros)", "--scene", scenePath,
+      "--parent", "\(parent)", "--descriptors", "\(descriptorCount)",
+    ]
+    if let fault { args += ["--fault", fault.description] }
+    return args
+  }
+}
+
+/// The start line every camera crosses together: each camera writes one byte to `ready` once
+/// attached, then waits for end-of-file on `go`, which the consumer makes by closing its end.
+struct StartBarrier {
+  let readyRead: FileDescriptor
+  let readyWrite: FileDescriptor
+  let goRead: FileDescriptor
+  let goWrite: FileDescriptor
+
+  init() throws {
+    (readyRead, readyWrite) = try FileDescriptors.pipe()
+    (goRead, goWrite) = try FileDescriptors.pipe()
+    try FileDescriptors.setNonBlocking(readyRead)
+  }
+
+  /// Camera side.
+  static func arrive(ready: FileDescriptor, go: FileDescriptor) throws {
+    var byte: UInt8 = 1
+    try withUnsafeBytes(of: &byte) { try FileDescriptors.writeAll(ready, $0) }
+    FileDescriptors.close(ready)
+    var sink: UInt8 = 0
+    while true {
+      let count = try withUnsafeMutableBytes(of: &sink) { try FileDescriptors.readSome(go, into: $0) }
+      if count == 0 { break }
+    }
+    FileDescriptors.close(go)
+  }
+}
+
+/// Camera processes: started, handed their descriptors, released together.
+enum CameraLaunch {
+  /// Starts every camera of `transport` and returns once all are attached and waiting at the
+  /// start line. Forking happens here, before the consumer starts any thread.
+  static func start(
+    _ config: RunConfiguration, transport: ProcessTransport, cameras: [Camera], scenePath: String,
+    supervisor: Supervisor
+  ) throws -> StartBarrier {
+    let barrier = try StartBarrier()
+    let parent = ProcessIdentity.pid
+    for camera in cameras {
+      let descriptors = transport.descriptors(forCamera: camera.index)
+      let child: ChildProcess
+      switch config.launch {
+      case .fork:
+        child = try ChildProcess.fork {
+          let keep = descriptors + [barrier.readyWrite, barrier.goRead]
+          FileDescriptors.closeAll(except: keep.map(\.rawValue))
+          return CameraProcess.body(
+            transport: config.transport, camera: camera, shape: config.shape, frames: config.frames,
+            descriptors: descriptors, ready: barrier.readyWrite, go: barrier.goRead, parent: parent)
+        }
+      case .spawn:
+        let spec = CameraProcessSpec(
+          transport: config.transport, camera: camera.index, shape: config.shape, frames: config.frames,
+          load: config.load, workMicros: config.workMicros, scenePath: scenePath, parent: parent,
+          descriptorCount: descriptors.count, fault: config.fault)
+        guard let executable = ResourceUsage.executablePath() else {
+          throw GridError.runtime("spawn: cannot find this executable in /proc/self/exe")
+        }
+        child = try ChildProcess.spawn(
+          executable: executable, arguments: spec.arguments,
+          descriptors: descriptors + [barrier.readyWrite, barrier.goRead])
+      }
+      supervisor.adopt(child, camera: camera.index)
+    }
+    FileDescriptors.close(barrier.readyWrite)
+    FileDescriptors.close(barrier.goRead)
+    transport.closeCameraEnds()
+    try awaitReady(barrier, count: cameras.count, supervisor: supervisor)
+    return barrier
+  }
+
+  private static func awaitReady(_ barrier: StartBarrier, count: Int, supervisor: Supervisor) throws {
+    defer { FileDescriptors.close(barrier.readyRead) }
+    var arrived = 0
+    var buffer = [UInt8](repeating: 0, count: 64)
+    while arrived < count {
+      let got = try buffer.withUnsafeMutableBytes { try FileDescriptors.readSome(barrier.readyRead, into: $0) }
+      if let got, got > 0 {
+        arrived += got
+        continue
+      }
+      if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+      if got == 0 {
+        // Every camera has closed its end, and not all arrived: one died. Name it.
+        let deadline = MonotonicClock.nanos() + 1_000_000_000
+        while MonotonicClock.nanos() < deadline {
+          if let dead = supervisor.casualties().first { throw supervisor.lost(camera: dead) }
+          MonotonicClock.sleep(micros: 5000)
+        }
+        throw GridError.runtime("\(count - arrived) cameras left before the start")
+      }
+      if try !FileDescriptors.waitReadable(barrier.readyRead, timeoutMillis: WatchdogTick.millis) {
+        if let dead = supervisor.casualties().first { throw supervisor.lost(camera: dead) }
+      }
+    }
+  }
+}
+
+/// The camera process's side, forked or spawned: attach, cross the start line, produce, leave.
+public enum CameraProcess {
+  /// Runs a camera to its end; the process's exit status.
+  static func body(
+    transport: TransportKind, camera: Camera, shape: TransportShape, frames: Int, descriptors: [FileDescriptor],
+    ready: FileDescriptor, go: FileDescriptor, parent: Int32
+  ) -> Int32 {
+    StopSignals.ignoreBrokenPipes()
+    do {
+      let watch = CameraSideWatch(parent: parent)
+      let publisher = try ProcessTransports.attach(
+        transport, shape: shape, camera: camera.index, descriptors: descriptors, watch: watch)
+      try StartBarrier.arrive(ready: ready, go: go)
+      let count = shape.policy == .latest ? Int.max : frames
+      do {
+        try camera.run(frames: count, publisher: publisher)
+      } catch is RingStopped {
+        return 0
+      }
+      return 0
+    } catch {
+      if !CameraSideWatch(parent: parent).consumerIsAlive() { return 1 }
+      Console.error("gridstitch: camera \(camera.index): \(error)")
+      return 1
+    }
+  }
+
+  /// `gridstitch produce`: a spawned camera. Descriptors were handed over as 3, 4, …
+  public static func main(_ spec: CameraProcessSpec) -> Int32 {
+    StopSignals.ignoreInterrupt()
+    guard ProcessIdentity.dieWithParent(expectedParent: spec.parent) else { return 111 }
+    do {
+      let scene = try SceneFile.load(path: spec.scenePath, channels: spec.shape.geometry.channels)
+      let renderer = try CameraRenderer(scene: scene, geometry: spec.shape.geometry, cameras: spec.shape.cameras)
+      let camera = Camera(
+        index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros, fault: spec.fault)
+      let descriptors = (0..<spec.descriptorCount).map { FileDescriptor(rawValue: CInt(3 + $0)) }
+      let ready = FileDescriptor(rawValue: CInt(3 + spec.descriptorCount))
+      let go = FileDescriptor(rawValue: CInt(4 + spec.descriptorCount))
+      return body(
+        transport: spec.transport, camera: camera, shape: spec.shape, frames: spec.frames, descriptors: descriptors,
+        ready: ready, go: go, parent: spec.parent)
+    } catch {
+      Console.error("gridstitch: camera \(spec.camera): \(error)")
+      return 1
+    }
+  }
+}

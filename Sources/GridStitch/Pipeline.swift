@@ -1,0 +1,186 @@
+import GridCore
+import GridImage
+import GridPosix
+import GridTransports
+
+/// `gridstitch run`: load the scene, start the cameras behind the chosen transport, stitch every
+/// grid, verify, snapshot, and measure.
+public enum Pipeline {
+  public static func run(_ config: RunConfiguration) throws -> RunReport {
+    try config.validate()
+    let started = MonotonicClock.nanos()
+    try prepareOutput(config.outputDirectory)
+    let scenePath = SceneFile.locate(config.scenePath)
+    let scene = try SceneFile.load(path: scenePath, channels: config.geometry.channels)
+    let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
+    let cameras = (0..<config.cameras).map {
+      Camera(index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, fault: config.fault)
+    }
+    StopSignals.install()
+    let supervisor = Supervisor(cameras: config.cameras)
+    defer { supervisor.stopAll() }
+
+    // Cameras are forked here, before any thread of ours exists.
+    var barrier: StartBarrier?
+    var transport: ProcessTransport?
+    let receiver: FrameReceiver
+    switch config.transport {
+    case .serial:
+      receiver = SerialReceiver(cameras: cameras)
+    case .threads:
+      receiver = try ThreadsTransport(cameras: cameras, frames: config.frames, watchdog: supervisor)
+    case .pipe, .shmPipe, .shmMqueue, .shmRing:
+      let created = try ProcessTransports.create(config.transport, shape: config.shape)
+      barrier = try CameraLaunch.start(
+        config, transport: created, cameras: cameras, scenePath: scenePath, supervisor: supervisor)
+      receiver = try created.makeReceiver(watchdog: supervisor)
+      transport = created
+    }
+
+    let canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
+    let snapshots =
+      config.snapshotEvery > 0 ? try SnapshotWriter(folder: config.outputDirectory, canvas: canvas) : nil
+    var consumer = GridConsumer(config: config, receiver: receiver, canvas: canvas, supervisor: supervisor)
+    var progress = ProgressBar(total: config.frames, enabled: config.progress)
+
+    let go = MonotonicClock.nanos()
+    if let barrier { FileDescriptors.close(barrier.goWrite) }
+    var interruptedBy: Int32?
+    do {
+      for grid in 0..<config.frames {
+        try consumer.stitch(grid: grid)
+        if let snapshots, (grid + 1) % config.snapshotEvery == 0 { snapshots.enqueue(canvas, grid: grid + 1) }
+        progress.update(done: grid + 1)
+        if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+      }
+    } catch GridError.interrupted(let signal) {
+      interruptedBy = signal
+    }
+    let stopped = MonotonicClock.nanos()
+    progress.finish()
+    receiver.finish()
+    if interruptedBy == nil {
+      _ = supervisor.reapAll(timeoutNanos: 5_000_000_000)
+    } else {
+      supervisor.stopAll()
+    }
+    snapshots?.finish()
+    if let failure = snapshots?.failure { throw GridError.runtime("snapshot: \(failure)") }
+
+    var latest: String?
+    if consumer.grids > 0 {
+      let path = config.outputDirectory + "/grid-latest.png"
+      do {
+        try PNG.write(
+          path: path, width: canvas.width, height: canvas.height, channels: config.geometry.channels,
+          pixels: UnsafeRawBufferPointer(canvas.bytes))
+      } catch {
+        throw GridError.runtime("cannot write \(error.description)")
+      }
+      latest = path
+    }
+    _ = transport
+    return RunReport(
+      transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
+      cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
+      seconds: Double(stopped - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
+      latencyP50Micros: consumer.latency.percentileMicros(50), latencyP99Micros: consumer.latency.percentileMicros(99),
+      latencyMaxMicros: consumer.latency.maxMicros, verifiedFrames: consumer.verifiedFrames,
+      snapshotsWritten: snapshots?.written ?? 0, wakeups: receiver.wakeups, droppedFrames: receiver.droppedFrames,
+      lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
+      camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
+      interruptedBy: interruptedBy)
+  }
+
+  /// The output folder exists and takes files, before any camera starts.
+  static func prepareOutput(_ folder: String) throws(GridError) {
+    do {
+      try FileSystem.makeDirectories(folder)
+      try FileSystem.checkWritable(folder)
+    } catch {
+      throw .runtime("cannot write to output folder '\(folder)': \(error)")
+    }
+  }
+}
+
+/// The consumer's loop body: one grid from every live camera, checked, stitched, timed.
+struct GridConsumer {
+  let config: RunConfiguration
+  let receiver: FrameReceiver
+  let canvas: GridCanvas
+  let supervisor: Supervisor
+  private(set) var grids = 0
+  private(set) var framesMoved = 0
+  private(set) var verifiedFrames = 0
+  private(set) var lostCameras: [Int] = []
+  private(set) var latency = LatencyRecorder()
+  private var captures: [UInt64]
+  private var lastSequence: [Int64]
+  private var live: [Bool]
+
+  init(config: RunConfiguration, receiver: FrameReceiver, canvas: GridCanvas, supervisor: Supervisor) {
+    self.config = config
+    self.receiver = receiver
+    self.canvas = canvas
+    self.supervisor = supervisor
+    captures = Array(repeating: 0, count: config.cameras)
+    lastSequence = Array(repeating: -1, count: config.cameras)
+    live = Array(repeating: true, count: config.cameras)
+  }
+
+  mutating func stitch(grid: Int) throws {
+    var delivered = 0
+    for camera in 0..<config.cameras where live[camera] {
+      do {
+        try take(camera: camera, grid: grid)
+        delivered += 1
+      } catch let error as GridError {
+        guard case .cameraLost = error, config.onCameraLoss == .continue else { throw error }
+        live[camera] = false
+        lostCameras.append(camera)
+        canvas.placeNoSignal(camera: camera)
+        let left = live.filter { $0 }.count
+        Console.error("gridstitch: \(error); continuing with \(left) cameras")
+        if left == 0 { throw GridError.runtime("every camera died: nothing left to stitch") }
+      }
+    }
+    let stitched = MonotonicClock.nanos()
+    for camera in 0..<config.cameras where live[camera] {
+      latency.record(nanos: stitched &- captures[camera])
+    }
+    framesMoved += delivered
+    grids += 1
+  }
+
+  private mutating func take(camera: Int, grid: Int) throws {
+    let lockstep = config.policy == .lockstep
+    let verify = config.verify
+    let geometry = config.geometry
+    let previous = lastSequence[camera]
+    let header = try receiver.withNextFrame(from: camera) { header, pixels in
+      if lockstep {
+        if verify {
+          try FrameVerifier.check(header, pixels: pixels, camera: camera, sequence: UInt64(grid), geometry: geometry)
+        } else if header.sequence != UInt64(grid) {
+          throw GridError.verification(
+            camera: camera, sequence: UInt64(grid), reason: "received frame \(header.sequence) out of order")
+        }
+      } else {
+        guard Int64(header.sequence) > previous else {
+          throw GridError.verification(
+            camera: camera, sequence: header.sequence, reason: "not newer than frame \(previous) of the last grid")
+        }
+        if verify {
+          try FrameVerifier.check(
+            header, pixels: pixels, camera: camera, sequence: header.sequence, geometry: geometry)
+        }
+      }
+      canvas.place(camera: camera, pixels: pixels)
+      return header
+    }
+    if verify { verifiedFrames += 1 }
+    lastSequence[camera] = Int64(header.sequence)
+    captures[camera] = header.captureNanos
+    supervisor.framesTaken[camera] += 1
+  }
+}

@@ -1,0 +1,110 @@
+import GridCore
+import GridTransports
+
+/// What one run measured. `json` is a contract: its keys are pinned by tests.
+public struct RunReport: Sendable {
+  public var transport: TransportKind
+  public var launch: LaunchMode
+  public var policy: DeliveryPolicy
+  public var load: CameraLoad
+  public var cameras: Int
+  public var geometry: FrameGeometry
+  /// Grids stitched.
+  public var grids: Int
+  /// Frames moved: grids × live cameras.
+  public var frames: Int
+  public var seconds: Double
+  public var setupSeconds: Double
+  public var latencyP50Micros: Double
+  public var latencyP99Micros: Double
+  public var latencyMaxMicros: Double
+  public var verifiedFrames: Int
+  public var snapshotsWritten: Int
+  public var wakeups: Int
+  public var droppedFrames: Int
+  public var lostCameras: [Int]
+  public var consumerCPUSeconds: Double
+  public var camerasCPUSeconds: Double
+  public var latestSnapshot: String?
+  /// The stop signal that ended the run early, if any.
+  public var interruptedBy: Int32?
+
+  public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
+  public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
+  public var megabytesPerSecond: Double {
+    seconds > 0 ? Double(frames) * Double(geometry.bytesPerFrame) / seconds / 1e6 : 0
+  }
+
+  /// The keys every `--json` output has, in this order.
+  public static let contractKeys = [
+    "transport", "load", "cameras", "grids", "frames", "seconds", "setup_seconds", "fps", "frames_per_s",
+    "mb_per_s", "latency_p50_us", "latency_p99_us", "latency_max_us", "verified_frames", "snapshots_written",
+  ]
+
+  public var json: JSONObject {
+    var object = JSONObject()
+    object["transport"] = .string(transport.rawValue)
+    object["load"] = .string(load.rawValue)
+    object["cameras"] = .int(cameras)
+    object["grids"] = .int(grids)
+    object["frames"] = .int(frames)
+    object["seconds"] = .double(seconds)
+    object["setup_seconds"] = .double(setupSeconds)
+    object["fps"] = .double(fps)
+    object["frames_per_s"] = .double(framesPerSecond)
+    object["mb_per_s"] = .double(megabytesPerSecond)
+    object["latency_p50_us"] = .double(latencyP50Micros)
+    object["latency_p99_us"] = .double(latencyP99Micros)
+    object["latency_max_us"] = .double(latencyMaxMicros)
+    object["verified_frames"] = .int(verifiedFrames)
+    object["snapshots_written"] = .int(snapshotsWritten)
+    object["launch"] = .string(launch.rawValue)
+    object["policy"] = .string(policy.rawValue)
+    object["width"] = .int(geometry.width)
+    object["height"] = .int(geometry.height)
+    object["channels"] = .int(geometry.channels)
+    object["wakeups"] = .int(wakeups)
+    object["dropped_frames"] = .int(droppedFrames)
+    object["lost_cameras"] = .array(lostCameras.map { .int($0) })
+    object["consumer_cpu_s"] = .double(consumerCPUSeconds)
+    object["cameras_cpu_s"] = .double(camerasCPUSeconds)
+    object["latest_snapshot"] = latestSnapshot.map { .string($0) } ?? .null
+    object["interrupted_by_signal"] = interruptedBy.map { .int(Int($0)) } ?? .null
+    return object
+  }
+
+  /// The human summary.
+  public var summary: String {
+    func fixed(_ value: Double, _ digits: Int) -> String {
+      var scaled = value
+      for _ in 0..<digits { scaled *= 10 }
+      let rounded = Int64(scaled.rounded())
+      var text = String(abs(rounded))
+      while text.count <= digits { text = "0" + text }
+      let point = text.index(text.endIndex, offsetBy: -digits)
+      let sign = rounded < 0 ? "-" : ""
+      return digits == 0 ? sign + text : sign + text[..<point] + "." + text[point...]
+    }
+    var lines: [String] = []
+    if let interruptedBy { lines.append("interrupted by signal \(interruptedBy): summary of the grids done so far") }
+    lines.append(
+      "transport   \(transport.rawValue) (launch \(launch.rawValue), policy \(policy.rawValue), load \(load.rawValue))")
+    lines.append("cameras     \(cameras) × \(geometry.width)x\(geometry.height)x\(geometry.channels)")
+    lines.append("grids       \(grids)   frames \(frames)")
+    lines.append("seconds     \(fixed(seconds, 3))   set-up \(fixed(setupSeconds, 3))")
+    lines.append(
+      "rate        \(fixed(fps, 1)) grids/s   \(fixed(framesPerSecond, 0)) frames/s   \(fixed(megabytesPerSecond, 1)) MB/s")
+    lines.append(
+      "latency     p50 \(fixed(latencyP50Micros, 0)) µs   p99 \(fixed(latencyP99Micros, 0)) µs   max \(fixed(latencyMaxMicros, 0)) µs"
+    )
+    lines.append("verified    \(verifiedFrames) frames")
+    lines.append("snapshots   \(snapshotsWritten) written")
+    lines.append("cpu         consumer \(fixed(consumerCPUSeconds, 2)) s   cameras \(fixed(camerasCPUSeconds, 2)) s")
+    if transport == .shmRing { lines.append("wake-ups    \(wakeups)   dropped \(droppedFrames)") }
+    if !lostCameras.isEmpty {
+      lines.append("lost        \(lostCameras.count) cameras: \(lostCameras.map(String.init).joined(separator: ", "))")
+    }
+    if let latestSnapshot { lines.append("last grid   \(latestSnapshot)") }
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,67 @@
+import GridCore
+import GridPosix
+import GridTransports
+
+/// The consumer's view of its camera processes: it owns them (each `ChildProcess` kills and reaps
+/// in `deinit`), answers the transports' liveness questions while they wait, and names a dead
+/// camera, its pid and how it died.
+final class Supervisor: Watchdog {
+  private(set) var children: [ChildProcess?]
+  /// Frames the consumer has taken from each camera, for the loss message.
+  var framesTaken: [Int]
+  private var lastSweep: UInt64 = 0
+
+  init(cameras: Int) {
+    children = Array(repeating: nil, count: cameras)
+    framesTaken = Array(repeating: 0, count: cameras)
+  }
+
+  func adopt(_ child: ChildProcess, camera: Int) { children[camera] = child }
+
+  var pids: [Int32] { children.compactMap { $0?.pid } }
+
+  /// Throws on a stop signal; false once `camera` has ended (the transport then makes a last
+  /// attempt). Also sweeps the other cameras, so a death anywhere is seen within a tick.
+  func isAlive(camera: Int) throws -> Bool {
+    if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+    guard let child = children[camera] else { return true }
+    return child.poll() == nil
+  }
+
+  /// Cameras that died abnormally (a signal or a non-zero status), reaping them.
+  func casualties() -> [Int] {
+    children.indices.filter { camera in
+      guard let status = children[camera]?.poll() else { return false }
+      return status != .exited(0)
+    }
+  }
+
+  func lost(camera: Int) -> Error {
+    guard let child = children[camera] else { return GridError.runtime("camera \(camera) stopped") }
+    let status = child.wait(timeoutNanos: 1_000_000_000)
+    return GridError.cameraLost(
+      camera: camera, pid: child.pid, how: status?.description ?? "stopped sending", frames: framesTaken[camera])
+  }
+
+  /// Stops every camera (SIGTERM, then SIGKILL) and reaps it.
+  func stopAll() {
+    for child in children { child?.signal(SIGTERM_VALUE) }
+    for child in children { child?.stop(graceNanos: 300_000_000) }
+  }
+
+  /// Waits for every camera to leave by itself after its last frame (bounded), then stops the rest.
+  func reapAll(timeoutNanos: UInt64) -> [(camera: Int, status: ExitStatus)] {
+    let deadline = MonotonicClock.nanos() &+ timeoutNanos
+    var result: [(Int, ExitStatus)] = []
+    for (camera, child) in children.enumerated() {
+      guard let child else { continue }
+      let now = MonotonicClock.nanos()
+      let status =
+        child.wait(timeoutNanos: deadline > now ? deadline - now : 0) ?? child.stop(graceNanos: 100_000_000)
+      result.append((camera, status))
+    }
+    return result
+  }
+}
+
+let SIGTERM_VALUE: Int32 = 15

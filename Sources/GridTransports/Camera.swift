@@ -1,0 +1,122 @@
+import GridCore
+import GridPosix
+
+/// What a camera spends before each frame.
+public enum CameraLoad: String, CaseIterable, Sendable {
+  /// Sleeps `work-us` (a camera waiting on its sensor).
+  case io
+  /// Busy-spins `work-us` on the clock (a camera doing image processing).
+  case cpu
+  /// Nothing: pure transport cost.
+  case none
+}
+
+/// A fault a camera injects on purpose, so tests can prove the consumer catches it. Hidden from
+/// the CLI's help; `kind:camera:sequence`.
+public struct Fault: Sendable, Hashable, CustomStringConvertible {
+  public enum Kind: String, Sendable, CaseIterable {
+    /// Flip one pixel byte after the checksum was taken.
+    case tamper
+    /// Claim to be another camera in the header.
+    case wrongCamera = "wrong-camera"
+    /// Claim an absurd pixel byte count in the header.
+    case oversize
+    /// SIGKILL itself while holding the frame buffer it was lent.
+    case die
+    /// Exit with status 7 before rendering the frame.
+    case exit
+  }
+  public var kind: Kind
+  public var camera: Int
+  public var sequence: UInt64
+
+  public init(kind: Kind, camera: Int, sequence: UInt64) {
+    self.kind = kind
+    self.camera = camera
+    self.sequence = sequence
+  }
+
+  public init?(parsing text: String) {
+    let parts = text.split(separator: ":")
+    guard parts.count == 3, let kind = Kind(rawValue: String(parts[0])), let camera = Int(parts[1]),
+      let sequence = UInt64(parts[2])
+    else { return nil }
+    self.init(kind: kind, camera: camera, sequence: sequence)
+  }
+
+  public var description: String { "\(kind.rawValue):\(camera):\(sequence)" }
+}
+
+/// One camera: its load, its renderer and (in tests) its fault. The same code runs in a thread,
+/// a forked child, a spawned process, or inline for `serial`.
+public struct Camera: Sendable {
+  public let index: Int
+  public let renderer: CameraRenderer
+  public let load: CameraLoad
+  public let workMicros: Int
+  public let fault: Fault?
+
+  public init(index: Int, renderer: CameraRenderer, load: CameraLoad, workMicros: Int, fault: Fault? = nil) {
+    self.index = index
+    self.renderer = renderer
+    self.load = load
+    self.workMicros = workMicros
+    self.fault = fault.flatMap { $0.camera == index ? $0 : nil }
+  }
+
+  /// The work before a frame.
+  @inline(__always)
+  public func spendLoad() {
+    switch load {
+    case .io: MonotonicClock.sleep(micros: workMicros)
+    case .cpu: MonotonicClock.spin(micros: workMicros)
+    case .none: break
+    }
+  }
+
+  /// Renders frame `seq` into a lent buffer and fills its header (capture time is now).
+  @inline(__always)
+  public func render(seq: UInt64, header: inout FrameHeader, pixels: UnsafeMutableRawBufferPointer) {
+    let capture = MonotonicClock.nanos()
+    let bytes = renderer.geometry.bytesPerFrame
+    renderer.render(camera: index, seq: seq, into: pixels)
+    header = FrameHeader(
+      camera: UInt32(index), byteCount: UInt32(bytes), sequence: seq, captureNanos: capture,
+      checksum: Checksum.of(UnsafeRawBufferPointer(rebasing: pixels[0..<bytes])))
+    if let fault, fault.sequence == seq { inject(fault, header: &header, pixels: pixels) }
+  }
+
+  private func inject(_ fault: Fault, header: inout FrameHeader, pixels: UnsafeMutableRawBufferPointer) {
+    switch fault.kind {
+    case .tamper: pixels[pixels.count / 2] ^= 0x01
+    case .wrongCamera: header.camera = UInt32((index + 1) % 256)
+    case .oversize: header.byteCount = UInt32.max - 1
+    case .die: ProcessIdentity.raiseSignal(9)
+    case .exit: break
+    }
+  }
+
+  /// Produces `frames` frames through `publisher`: load, then render into the lent buffer.
+  public func run(frames: Int, publisher: FramePublisher) throws {
+    for seq in 0..<UInt64(frames) {
+      if let fault, fault.kind == .exit, fault.sequence == seq { ProcessIdentity.exitNow(7) }
+      spendLoad()
+      try publisher.publish { header, pixels in render(seq: seq, header: &header, pixels: pixels) }
+    }
+  }
+}
+
+/// The checks every receiver makes on a header before it lends the frame: the right camera and a
+/// byte count equal to the geometry (so nothing is ever sized from a peer's claim).
+public enum HeaderCheck {
+  public static func validate(_ header: FrameHeader, camera: Int, geometry: FrameGeometry) throws(GridError) {
+    guard header.camera == UInt32(camera) else {
+      throw .protocolViolation(camera: camera, reason: "header names camera \(header.camera)")
+    }
+    guard Int(header.byteCount) == geometry.bytesPerFrame else {
+      throw .protocolViolation(
+        camera: camera,
+        reason: "header claims \(header.byteCount) pixel bytes, the geometry has \(geometry.bytesPerFrame)")
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import GridCore
+import GridPosix
+
+/// The camera side of a transport: it lends a buffer, the camera fills pixels and header.
+public protocol FramePublisher: AnyObject {
+  /// Lends a frame buffer (exactly `bytesPerFrame` bytes) until `fill` returns, then delivers it.
+  func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws
+}
+
+/// The consumer side: it lends the next frame of one camera until `body` returns.
+public protocol FrameReceiver: AnyObject {
+  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws -> R
+  /// Wake-up syscalls made on the consumer's behalf (futex wakes), for `--json`'s `wakeups`.
+  var wakeups: Int { get }
+  /// Frames the transport skipped under the `latest` policy.
+  var droppedFrames: Int { get }
+  /// The last grid is stitched: tell cameras that run until told (the `latest` policy) to stop.
+  func finish()
+}
+
+extension FrameReceiver {
+  public var wakeups: Int { 0 }
+  public var droppedFrames: Int { 0 }
+  public func finish() {}
+}
+
+/// What a consumer-side wait asks while it waits: is the camera still there, has the user asked
+/// us to stop? Called at least every `Watchdog.tick` of waiting.
+public protocol Watchdog: AnyObject {
+  /// Throws if a stop signal arrived. Returns false once `camera` has ended; the caller then makes
+  /// one last non-blocking attempt and otherwise throws `lost(camera:)`.
+  func isAlive(camera: Int) throws -> Bool
+  /// The error for a camera that ended before its frames did.
+  func lost(camera: Int) -> Error
+}
+
+public enum WatchdogTick {
+  /// How long one bounded wait lasts before liveness is re-checked.
+  public static let nanos: Int64 = 100_000_000
+  public static let millis: Int32 = 100
+}
+
+/// A watchdog for in-process transports: nothing can die, only stop signals matter.
+public final class StopSignalWatchdog: Watchdog {
+  public init() {}
+  public func isAlive(camera: Int) throws -> Bool {
+    if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+    return true
+  }
+  public func lost(camera: Int) -> Error { GridError.runtime("camera \(camera) stopped") }
+}

@@ -1,0 +1,113 @@
+import GridCore
+import GridPosix
+
+/// `threads`: one thread per camera, each with a bounded blocking queue of `depth` buffers. Buffers
+/// are handed over, not copied, and recycled: no allocation per frame.
+public final class ThreadsTransport: FrameReceiver {
+  private let queues: [FrameQueue]
+  private var threads: [Thread] = []
+  private let watchdog: Watchdog
+
+  public init(cameras: [Camera], frames: Int, depth: Int = 4, watchdog: Watchdog) throws {
+    let bytes = cameras[0].renderer.geometry.bytesPerFrame
+    self.queues = cameras.map { _ in FrameQueue(depth: depth, bytes: bytes) }
+    self.watchdog = watchdog
+    for (camera, queue) in zip(cameras, queues) {
+      threads.append(
+        try Thread {
+          do { try camera.run(frames: frames, publisher: queue) } catch { queue.stop() }
+        })
+    }
+  }
+
+  deinit {
+    for queue in queues { queue.stop() }
+    for thread in threads { thread.join() }
+  }
+
+  public func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R)
+    throws -> R
+  {
+    let queue = queues[camera]
+    let (slot, header) = try queue.take(camera: camera, watchdog: watchdog)
+    defer { queue.recycle(slot) }
+    return try body(header, UnsafeRawBufferPointer(queue.buffers[slot]))
+  }
+}
+
+/// A camera's queue: `depth` buffers cycling between free (camera's) and full (consumer's).
+final class FrameQueue: FramePublisher, @unchecked Sendable {
+  let buffers: [UnsafeMutableRawBufferPointer]
+  private var headers: [FrameHeader]
+  private let lock = ConditionLock()
+  // Both rings hold slot indices; `depth` entries each, so a push never overflows.
+  private var free: [Int]
+  private var freeHead = 0
+  private var freeCount: Int
+  private var full: [Int]
+  private var fullHead = 0
+  private var fullCount = 0
+  private var stopped = false
+
+  init(depth: Int, bytes: Int) {
+    buffers = (0..<depth).map { _ in .allocate(byteCount: bytes, alignment: 64) }
+    headers = Array(repeating: .zero, count: depth)
+    free = Array(0..<depth)
+    freeCount = depth
+    full = Array(repeating: 0, count: depth)
+  }
+
+  deinit { buffers.forEach { $0.deallocate() } }
+
+  func stop() {
+    lock.withLock {
+      stopped = true
+      lock.broadcast()
+    }
+  }
+
+  /// Camera side: wait for a free buffer, fill it, queue it.
+  func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+    let slot: Int? = lock.withLock {
+      while freeCount == 0 && !stopped { lock.wait(timeoutNanos: WatchdogTick.nanos) }
+      if stopped { return nil }
+      let slot = free[freeHead]
+      freeHead = (freeHead + 1) % free.count
+      freeCount -= 1
+      return slot
+    }
+    guard let slot else { throw GridError.runtime("stopped") }
+    var header = FrameHeader.zero
+    try fill(&header, buffers[slot])
+    lock.withLock {
+      headers[slot] = header
+      full[(fullHead + fullCount) % full.count] = slot
+      fullCount += 1
+      lock.broadcast()
+    }
+  }
+
+  /// Consumer side: wait for the oldest full buffer.
+  func take(camera: Int, watchdog: Watchdog) throws -> (slot: Int, header: FrameHeader) {
+    while true {
+      let taken: (Int, FrameHeader)? = lock.withLock {
+        if fullCount == 0 { lock.wait(timeoutNanos: WatchdogTick.nanos) }
+        guard fullCount > 0 else { return nil }
+        let slot = full[fullHead]
+        fullHead = (fullHead + 1) % full.count
+        fullCount -= 1
+        return (slot, headers[slot])
+      }
+      if let taken { return taken }
+      if try !watchdog.isAlive(camera: camera) { throw watchdog.lost(camera: camera) }
+    }
+  }
+
+  func recycle(_ slot: Int) {
+    lock.withLock {
+      free[(freeHead + freeCount) % free.count] = slot
+      freeCount += 1
+      lock.broadcast()
+    }
+  }
+}

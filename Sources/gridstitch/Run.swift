@@ -1,0 +1,132 @@
+import ArgumentParser
+import GridCore
+import GridStitch
+import GridTransports
+
+/// Flags shared by `run` and `bench`.
+struct GeometryOptions: ParsableArguments {
+  @Option(help: "Cameras, 1 to 64.") var cameras = 16
+  @Option(help: "Frame width in pixels.") var width = 320
+  @Option(help: "Frame height in pixels.") var height = 240
+  @Option(help: "1 (grey) or 3 (RGB).") var channels = 1
+  @Option(help: "Camera load before each frame: io (sleep), cpu (spin) or none.") var load: CameraLoad = .io
+  @Option(name: .customLong("work-us"), help: "Microseconds of load per frame.") var workMicros = 1000
+  @Option(help: "How camera processes start: fork or spawn.") var launch: LaunchMode = .fork
+  @Option(help: "shm-ring: slots per camera ring, a power of two.") var slots = 4
+  @Option(help: "Scene the cameras film (default: assets/scene.png).") var scene: String?
+}
+
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Run the demo: cameras → transport → stitched grid.")
+
+  @Option(help: "Transport: \(TransportKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var transport: TransportKind = .shmRing
+  @OptionGroup var geometry: GeometryOptions
+  @Option(help: "Grids to stitch.") var frames = 1000
+  @Flag(help: "Recompute every tile's checksum and check camera and sequence.") var verify = false
+  @Option(name: .customLong("snapshot-every"), help: "Write every Nth grid as a PNG (0 = none).")
+  var snapshotEvery = 0
+  @Option(help: "Folder for snapshots and grid-latest.png.") var output = "output"
+  @Option(help: "shm-ring delivery: lockstep (every frame) or latest (newest frame, cameras never block).")
+  var policy: DeliveryPolicy = .lockstep
+  @Option(name: .customLong("on-camera-loss"), help: "When a camera dies: stop, or continue with a NO SIGNAL tile.")
+  var onCameraLoss: CameraLossPolicy = .stop
+  @Flag(help: "Print one JSON object on stdout instead of the summary.") var json = false
+  @Flag(help: "No progress bar and no summary.") var quiet = false
+  @Option(help: .hidden) var fault: String?
+
+  func configuration() throws -> RunConfiguration {
+    var config = RunConfiguration()
+    config.transport = transport
+    config.launch = geometry.launch
+    config.cameras = geometry.cameras
+    config.frames = frames
+    config.geometry = .init(width: geometry.width, height: geometry.height, channels: geometry.channels)
+    config.load = geometry.load
+    config.workMicros = geometry.workMicros
+    config.verify = verify
+    config.snapshotEvery = snapshotEvery
+    config.outputDirectory = output
+    config.scenePath = geometry.scene
+    config.slots = geometry.slots
+    config.policy = policy
+    config.onCameraLoss = onCameraLoss
+    config.progress = !quiet && !json
+    if let fault {
+      guard let parsed = Fault(parsing: fault) else {
+        throw GridError.usage("--fault \(fault) is not accepted: use KIND:CAMERA:SEQUENCE")
+      }
+      config.fault = parsed
+    }
+    return config
+  }
+
+  func run() throws {
+    let config = try configuration()
+    try config.validate()
+    let report = try Pipeline.run(config)
+    if json {
+      Console.out(report.json.rendered())
+    } else if !quiet {
+      Console.out(report.summary)
+    }
+    if let signal = report.interruptedBy { throw ExitCode(128 + signal) }
+  }
+}
+
+struct Transports: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "List every transport with a one-line description.")
+
+  func run() {
+    let width = TransportKind.allCases.map(\.rawValue.count).max() ?? 0
+    for kind in TransportKind.allCases {
+      Console.out(kind.rawValue + String(repeating: " ", count: width - kind.rawValue.count + 2) + kind.summary)
+    }
+  }
+}
+
+struct MakeScene: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "make-scene", abstract: "Generate the test card the cameras film (assets/scene.png).")
+
+  @Option(help: "Where to write it.") var output = "assets/scene.png"
+  @Option(help: "Width in pixels.") var width = 2048
+  @Option(help: "Height in pixels.") var height = 1536
+
+  func run() throws {
+    try SceneMaker.write(path: output, width: width, height: height)
+    Console.out("wrote \(output) (\(width)x\(height) RGB)")
+  }
+}
+
+/// A spawned camera process (`--launch spawn`); not for people.
+struct Produce: ParsableCommand {
+  static let configuration = CommandConfiguration(shouldDisplay: false)
+
+  @Option var transport: TransportKind
+  @Option var camera: Int
+  @Option var cameras: Int
+  @Option var width: Int
+  @Option var height: Int
+  @Option var channels: Int
+  @Option var slots: Int
+  @Option var policy: DeliveryPolicy
+  @Option var frames: Int
+  @Option var load: CameraLoad
+  @Option(name: .customLong("work-us")) var workMicros: Int
+  @Option var scene: String
+  @Option var parent: Int32
+  @Option var descriptors: Int
+  @Option var fault: String?
+
+  func run() throws {
+    let spec = CameraProcessSpec(
+      transport: transport, camera: camera,
+      shape: TransportShape(
+        cameras: cameras, geometry: .init(width: width, height: height, channels: channels), slots: slots,
+        policy: policy),
+      frames: frames, load: load, workMicros: workMicros, scenePath: scene, parent: parent,
+      descriptorCount: descriptors, fault: fault.flatMap(Fault.init(parsing:)))
+    throw ExitCode(CameraProcess.main(spec))
+  }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import GridCore
+import GridStitch
+import GridTransports
+
+// Exit codes are a contract (DESIGN.md): usage errors 2, runtime errors 1, verification 3,
+// signals 128 + n. ArgumentParser's own usage errors (64) are mapped to 2, and every error is
+// one line on stderr.
+do {
+  var command = try Gridstitch.parseAsRoot()
+  try command.run()
+} catch let error as GridError {
+  Console.error("gridstitch: \(error)")
+  Gridstitch.exit(withError: ExitCode(error.exitCode))
+} catch let exit as ExitCode {
+  Gridstitch.exit(withError: exit)
+} catch {
+  let code = Gridstitch.exitCode(for: error)
+  if code == .success {
+    Gridstitch.exit(withError: error)  // --help, --version
+  }
+  let message = Gridstitch.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+  Console.error("gridstitch: \(message)")
+  Gridstitch.exit(withError: ExitCode(code == .validationFailure ? 2 : code.rawValue))
+}

@@ -1,0 +1,298 @@
+import Foundation
+import GridCore
+import GridImage
+import Testing
+
+/// A fresh folder under the system temporary directory, removed when the test ends.
+private func withTemporaryFolder(_ body: (String) throws -> Void) throws {
+  let folder = FileManager.default.temporaryDirectory
+    .appendingPathComponent("gridimage-tests-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: folder) }
+  try body(folder.path)
+}
+
+private func contents(of folder: String) throws -> [String] {
+  try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+}
+
+/// A deterministic pattern that exercises every byte value.
+private func pattern(width: Int, height: Int, channels: Int) -> [UInt8] {
+  (0..<width * height * channels).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 / 7) }
+}
+
+@Suite struct PNGTests {
+  @Test(arguments: [1, 3])
+  func roundTripIsExact(channels: Int) throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/image.png"
+      let image = Image(
+        width: 37, height: 23, channels: channels,
+        pixels: pattern(width: 37, height: 23, channels: channels))
+      try PNG.write(image, to: path)
+      #expect(try PNG.read(path: path, channels: channels) == image)
+      #expect(try contents(of: folder) == ["image.png"])
+    }
+  }
+
+  @Test func largeImageKeepsItsSize() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/large.png"
+      let pixels = pattern(width: 1280, height: 960, channels: 3)
+      try pixels.withUnsafeBytes { buffer in
+        try PNG.write(path: path, width: 1280, height: 960, channels: 3, pixels: buffer)
+      }
+      let image = try PNG.read(path: path, channels: 3)
+      #expect(image.width == 1280)
+      #expect(image.height == 960)
+      #expect(image.pixels == pixels)
+    }
+  }
+
+  @Test func overwritesAnExistingFile() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/image.png"
+      try PNG.write(Image(width: 2, height: 1, channels: 1, pixels: [1, 2]), to: path)
+      try PNG.write(Image(width: 1, height: 2, channels: 1, pixels: [3, 4]), to: path)
+      #expect(try PNG.read(path: path, channels: 1).pixels == [3, 4])
+      #expect(try contents(of: folder) == ["image.png"])
+    }
+  }
+
+  @Test func readsRGBAsGreyAndGreyAsRGB() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/white.png"
+      try PNG.write(Image(width: 1, height: 1, channels: 3, pixels: [255, 255, 255]), to: path)
+      #expect(try PNG.read(path: path, channels: 1).pixels == [255])
+      try PNG.write(Image(width: 1, height: 1, channels: 1, pixels: [0]), to: path)
+      #expect(try PNG.read(path: path, channels: 3).pixels == [0, 0, 0])
+    }
+  }
+
+  @Test func missingFileSaysCannotOpen() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/absent.png"
+      #expect(throws: ImageError(path: path, reason: "cannot open: No such file or directory")) {
+        try PNG.read(path: path, channels: 3)
+      }
+    }
+  }
+
+  @Test func corruptFileReportsLibpngMessage() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/garbage.png"
+      try Data("this is not a PNG file, just some bytes".utf8).write(to: URL(fileURLWithPath: path))
+      let error = try #require(throws: ImageError.self) { try PNG.read(path: path, channels: 3) }
+      #expect(error.path == path)
+      #expect(error.reason.hasPrefix("cannot read PNG: "))
+      #expect(error.reason.count > "cannot read PNG: ".count)
+      #expect(!error.description.contains("\n"))
+    }
+  }
+
+  @Test func truncatedFileReportsAnError() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/truncated.png"
+      try PNG.write(
+        Image(width: 64, height: 64, channels: 3, pixels: pattern(width: 64, height: 64, channels: 3)),
+        to: path)
+      let data = try Data(contentsOf: URL(fileURLWithPath: path))
+      try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+      let error = try #require(throws: ImageError.self) { try PNG.read(path: path, channels: 3) }
+      #expect(error.reason.hasPrefix("cannot decode PNG"))
+    }
+  }
+
+  @Test func writingIntoAMissingFolderThrowsAndLeavesNothing() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/missing/image.png"
+      let error = try #require(throws: ImageError.self) {
+        try PNG.write(Image(width: 1, height: 1, channels: 1, pixels: [0]), to: path)
+      }
+      #expect(error == ImageError(path: path, reason: "cannot create: No such file or directory"))
+      #expect(try contents(of: folder).isEmpty)
+    }
+  }
+
+  @Test func writingUnderAFileThrowsAndLeavesNothing() throws {
+    try withTemporaryFolder { folder in
+      let file = folder + "/plain"
+      try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+      let path = file + "/image.png"
+      #expect(throws: ImageError(path: path, reason: "cannot create: Not a directory")) {
+        try PNG.write(Image(width: 1, height: 1, channels: 1, pixels: [0]), to: path)
+      }
+      #expect(try contents(of: folder) == ["plain"])
+    }
+  }
+
+  @Test func readingAFolderSaysSo() throws {
+    try withTemporaryFolder { folder in
+      #expect(throws: ImageError(path: folder, reason: "cannot open: Is a directory")) {
+        try PNG.read(path: folder, channels: 1)
+      }
+    }
+  }
+
+  @Test func writingIntoAReadOnlyFolderThrowsAndLeavesNothing() throws {
+    // Root ignores folder permissions, so there is nothing to check.
+    guard geteuid() != 0 else { return }
+    try withTemporaryFolder { folder in
+      let locked = folder + "/locked"
+      try FileManager.default.createDirectory(
+        atPath: locked, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o500])
+      defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: locked) }
+      let path = locked + "/image.png"
+      #expect(throws: ImageError(path: path, reason: "cannot create: Permission denied")) {
+        try PNG.write(Image(width: 1, height: 1, channels: 1, pixels: [0]), to: path)
+      }
+      #expect(try contents(of: locked).isEmpty)
+    }
+  }
+
+  @Test func renameFailureRemovesTheTemporaryFile() throws {
+    try withTemporaryFolder { folder in
+      // A non-empty folder at the destination makes rename(2) fail after the PNG is written.
+      let path = folder + "/taken"
+      try FileManager.default.createDirectory(
+        atPath: path + "/inside", withIntermediateDirectories: true)
+      let error = try #require(throws: ImageError.self) {
+        try PNG.write(Image(width: 1, height: 1, channels: 1, pixels: [0]), to: path)
+      }
+      #expect(error.reason.hasPrefix("cannot rename into place: "))
+      #expect(try contents(of: folder) == ["taken"])
+    }
+  }
+
+  @Test func invalidArgumentsAreRejectedBeforeLibpng() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/bad.png"
+      let invalid: [Image] = [
+        Image(width: 0, height: 1, channels: 1, pixels: []),
+        Image(width: 1, height: -1, channels: 1, pixels: [0]),
+        Image(width: 1, height: 1, channels: 2, pixels: [0, 0]),
+        Image(width: 2, height: 2, channels: 1, pixels: [0, 0, 0]),
+      ]
+      for image in invalid {
+        let error = try #require(throws: ImageError.self) { try PNG.write(image, to: path) }
+        #expect(error.path == path)
+        #expect(!error.reason.isEmpty)
+      }
+      #expect(throws: ImageError.self) { try PNG.read(path: path, channels: 4) }
+      #expect(try contents(of: folder).isEmpty)
+    }
+  }
+}
+
+@Suite struct SceneCardTests {
+  @Test func isDeterministicAndSized() {
+    let first = SceneCard.render(width: SceneCard.defaultWidth, height: SceneCard.defaultHeight)
+    #expect(first.count == SceneCard.defaultWidth * SceneCard.defaultHeight * 3)
+    #expect(first == SceneCard.render(width: SceneCard.defaultWidth, height: SceneCard.defaultHeight))
+  }
+
+  @Test func isColourful() {
+    let width = SceneCard.defaultWidth
+    let pixels = SceneCard.render(width: width, height: SceneCard.defaultHeight)
+    var colours = Set<UInt32>()
+    var coloured = 0
+    for index in stride(from: 0, to: pixels.count, by: 3) {
+      let (r, g, b) = (pixels[index], pixels[index + 1], pixels[index + 2])
+      colours.insert(UInt32(r) << 16 | UInt32(g) << 8 | UInt32(b))
+      if max(r, g, b) - min(r, g, b) > 64 { coloured += 1 }
+    }
+    #expect(colours.count > 1000)
+    #expect(coloured > pixels.count / 3 / 2)
+  }
+
+  @Test func cameraWindowsSeeDifferentContent() {
+    let width = SceneCard.defaultWidth
+    let pixels = SceneCard.render(width: width, height: SceneCard.defaultHeight)
+    func window(x: Int, y: Int) -> [UInt8] {
+      var bytes: [UInt8] = []
+      for row in y..<y + 240 {
+        let start = (row * width + x) * 3
+        bytes += pixels[start..<start + 320 * 3]
+      }
+      return bytes
+    }
+    var windows = Set<[UInt8]>()
+    for camera in 0..<16 {
+      windows.insert(window(x: (camera % 4) * 400 + 100, y: (camera / 4) * 300 + 60))
+    }
+    #expect(windows.count == 16)
+  }
+
+  @Test func handlesOddAndEmptySizes() {
+    #expect(SceneCard.render(width: 0, height: 10).isEmpty)
+    #expect(SceneCard.render(width: 1, height: 1).count == 3)
+    #expect(SceneCard.render(width: 333, height: 77).count == 333 * 77 * 3)
+  }
+}
+
+@Suite struct BitmapFontTests {
+  @Test func drawsInsideItsBoxOnly() {
+    let (width, height, channels) = (64, 32, 3)
+    var pixels = [UInt8](repeating: 128, count: width * height * channels)
+    let (x, y, scale) = (5, 4, 2)
+    let text = "C07 #12"
+    pixels.withUnsafeMutableBytes { raw in
+      BitmapFont.draw(
+        text, into: raw, width: width, height: height, channels: channels, x: x, y: y,
+        scale: scale)
+    }
+    let boxWidth = BitmapFont.textWidth(text, scale: scale)
+    let boxHeight = BitmapFont.textHeight(scale: scale)
+    #expect(boxWidth == (7 * BitmapFont.cellWidth + 1) * scale)
+    var foreground = 0
+    var background = 0
+    for py in 0..<height {
+      for px in 0..<width {
+        let value = pixels[(py * width + px) * channels]
+        let inside = px >= x && px < x + boxWidth && py >= y && py < y + boxHeight
+        if inside {
+          #expect(value == 0 || value == 255)
+          if value == 255 { foreground += 1 } else { background += 1 }
+        } else if value != 128 {
+          Issue.record("pixel (\(px), \(py)) outside the box changed to \(value)")
+        }
+      }
+    }
+    #expect(foreground > 50)
+    #expect(background > foreground)
+  }
+
+  @Test func unknownCharactersDrawAsFilledBoxes() {
+    let (width, height) = (20, 20)
+    var pixels = [UInt8](repeating: 0, count: width * height)
+    pixels.withUnsafeMutableBytes { raw in
+      BitmapFont.draw("é", into: raw, width: width, height: height, channels: 1, x: 0, y: 0, scale: 1)
+    }
+    #expect(BitmapFont.textWidth("é", scale: 1) == BitmapFont.cellWidth + 1)
+    // The glyph area (5×7 from (1, 1)) is solid foreground.
+    for py in 1...7 {
+      for px in 1...5 { #expect(pixels[py * width + px] == 255) }
+    }
+  }
+
+  @Test(arguments: [(-7, -5), (60, 28), (-1000, 3), (3, 1000), (50, -3), (Int.min / 2, Int.max / 2)])
+  func clipsAtTheEdges(x: Int, y: Int) {
+    let (width, height, channels) = (64, 32, 3)
+    // Guard bytes after the image catch any write past its end.
+    var pixels = [UInt8](repeating: 7, count: width * height * channels + 64)
+    pixels.withUnsafeMutableBytes { raw in
+      BitmapFont.draw(
+        "EDGE 0123456789", into: raw, width: width, height: height, channels: channels, x: x, y: y,
+        scale: 3)
+    }
+    #expect(pixels[(width * height * channels)...].allSatisfy { $0 == 7 })
+  }
+
+  @Test func smallBufferIsLeftAlone() {
+    var pixels = [UInt8](repeating: 7, count: 10)
+    pixels.withUnsafeMutableBytes { raw in
+      BitmapFont.draw("A", into: raw, width: 8, height: 8, channels: 1, x: 0, y: 0, scale: 1)
+    }
+    #expect(pixels.allSatisfy { $0 == 7 })
+  }
+}
