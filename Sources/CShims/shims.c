@@ -1,6 +1,7 @@
 #include "CShims.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
@@ -83,7 +84,12 @@ int gs_install_stop_handlers(void) {
   action.sa_flags = 0;
   if (sigaction(SIGINT, &action, NULL) != 0) return -1;
   if (sigaction(SIGTERM, &action, NULL) != 0) return -1;
-  return 0;
+  // A parent may hand us these blocked (a test runner's thread, say): we must see them.
+  sigset_t stops;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGINT);
+  sigaddset(&stops, SIGTERM);
+  return pthread_sigmask(SIG_UNBLOCK, &stops, NULL) == 0 ? 0 : -1;
 }
 
 int gs_stop_signal(void) { return stop_signal; }

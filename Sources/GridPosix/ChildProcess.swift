@@ -18,22 +18,7 @@ public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
   public var description: String {
     switch self {
     case .exited(let code): "exited with status \(code)"
-    case .killed(let signal): "killed by signal \(signal)\(Self.signalName(signal).map { " (\($0))" } ?? "")"
-    }
-  }
-
-  static func signalName(_ signal: Int32) -> String? {
-    switch signal {
-    case SIGKILL: "SIGKILL"
-    case SIGTERM: "SIGTERM"
-    case SIGINT: "SIGINT"
-    case SIGSEGV: "SIGSEGV"
-    case SIGABRT: "SIGABRT"
-    case SIGBUS: "SIGBUS"
-    case SIGILL: "SIGILL"
-    case SIGTRAP: "SIGTRAP"
-    case SIGPIPE: "SIGPIPE"
-    default: nil
+    case .killed(let signal): "killed by signal \(signal)"
     }
   }
 }

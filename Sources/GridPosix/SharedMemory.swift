@@ -13,6 +13,10 @@ public final class SharedMemory: @unchecked Sendable {
   /// `ftruncate` and `mmap(MAP_SHARED)`.
   public init(name: String, size: Int) throws(SyscallError) {
     precondition(size > 0)
+    // A shared mapping reserves nothing up front; refuse now rather than die of OOM mid-run.
+    if let available = Self.availableBytes(), size > available {
+      throw SyscallError("memfd of \(size) bytes (only \(available) bytes of memory available)", .noMemory)
+    }
     let fd = try check("memfd_create", name.withCString { gs_memfd_create($0) })
     do {
       _ = try retryOnInterrupt("ftruncate") { ftruncate(fd, off_t(size)) }
@@ -33,6 +37,21 @@ public final class SharedMemory: @unchecked Sendable {
     self.base = try Self.map(fd: descriptor.rawValue, size: size)
     self.descriptor = descriptor
     self.size = size
+  }
+
+  /// MemAvailable from /proc/meminfo, in bytes.
+  public static func availableBytes() -> Int? {
+    guard let file = fopen("/proc/meminfo", "r") else { return nil }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+      let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      if text.hasPrefix("MemAvailable:") {
+        let digits = text.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        return digits.map { $0 * 1024 }
+      }
+    }
+    return nil
   }
 
   private static func map(fd: CInt, size: Int) throws(SyscallError) -> UnsafeMutableRawPointer {

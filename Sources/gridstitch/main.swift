@@ -19,7 +19,13 @@ do {
   if code == .success {
     Gridstitch.exit(withError: error)  // --help, --version
   }
-  let message = Gridstitch.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+  // ArgumentParser lists accepted values one a line; fold them into the one line.
+  let lines = Gridstitch.message(for: error).split(separator: "\n").map {
+    $0.trimmingPrefix(while: { $0 == " " || $0 == "-" })
+  }.filter { !$0.isEmpty }
+  var message = lines.count > 1 ? lines[0] + " " + lines.dropFirst().joined(separator: ", ") : lines.first.map(String.init) ?? "\(error)"
+  // Every option that takes a value without a list of names takes a whole number.
+  if lines.count == 1 && message.contains("is invalid for") { message += ": use a whole number" }
   Console.error("gridstitch: \(message)")
   Gridstitch.exit(withError: ExitCode(code == .validationFailure ? 2 : code.rawValue))
 }

@@ -1,0 +1,212 @@
+import Foundation
+import Testing
+
+/// Camera processes: every inter-process transport in both launch modes, supervision, endings
+/// that leave nothing behind.
+@Suite(.serialized) struct ProcessTransportTests {
+  static let transports = ["pipe", "shm-pipe", "shm-mqueue", "shm-ring"]
+  static let launches = ["fork", "spawn"]
+
+  @Test(.timeLimit(.minutes(2)), arguments: transports, launches)
+  func everyFrameVerifiedInOrder(transport: String, launch: String) throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let before = Leftovers.sharedObjects()
+    let outcome = try CLI.run([
+      "run", "--transport", transport, "--launch", launch, "--cameras", "16", "--frames", "200", "--verify",
+      "--json", "--load", "none", "--output", output,
+    ])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    let json = try CLI.json(outcome)
+    #expect(json["grids"] as? Int == 200)
+    #expect(json["verified_frames"] as? Int == 3200)
+    #expect(json["launch"] as? String == launch)
+    #expect(Leftovers.sharedObjects() == before)
+  }
+
+  /// An external SIGKILL of one camera mid-run: exit 1 within 2 s, naming that camera's pid.
+  @Test(.timeLimit(.minutes(1)), arguments: transports)
+  func killedCameraStopsTheRun(transport: String) throws {
+    let before = Leftovers.sharedObjects()
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let running = try CLI.Running([
+      "run", "--transport", transport, "--frames", "100000", "--json", "--output", output,
+    ])
+    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    try #require(cameras.count == 16, "cameras did not start")
+    usleep(300_000)
+    let victim = cameras[5]
+    kill(victim, SIGKILL)
+    let outcome = try #require(running.wait(seconds: 2), "the consumer did not notice within 2 s")
+    #expect(outcome.status == 1, "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("(pid \(victim)) died: killed by signal 9"), "\(outcome.stderr)")
+    #expect(outcome.stderr.range(of: #"camera \d+ \(pid"#, options: .regularExpression) != nil)
+    for camera in cameras { #expect(!Leftovers.isRunning(camera), "camera \(camera) left running") }
+    #expect(Leftovers.sharedObjects() == before)
+  }
+
+  /// A camera that kills itself while it holds the buffer it was lent (mid-publish).
+  @Test(.timeLimit(.minutes(1)), arguments: transports)
+  func cameraDyingMidFrameIsNamed(transport: String) throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let before = Leftovers.sharedObjects()
+    let running = try CLI.Running([
+      "run", "--transport", transport, "--frames", "1000", "--load", "none", "--fault", "die:7:40",
+      "--output", output,
+    ])
+    let outcome = try #require(running.wait(seconds: 5), "hung on a camera that died holding a slot")
+    #expect(outcome.status == 1, "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("camera 7 (pid "), "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("killed by signal 9 after 40 frames"), "\(outcome.stderr)")
+    #expect(Leftovers.sharedObjects() == before)
+  }
+
+  @Test(.timeLimit(.minutes(1)), arguments: transports)
+  func lossCanBeSurvived(transport: String) throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let outcome = try CLI.run([
+      "run", "--transport", transport, "--frames", "120", "--load", "none", "--verify", "--json",
+      "--fault", "die:3:30", "--on-camera-loss", "continue", "--output", output,
+    ])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    let json = try CLI.json(outcome)
+    #expect(json["grids"] as? Int == 120)
+    #expect(json["lost_cameras"] as? [Int] == [3])
+    // 15 cameras for every grid, camera 3 for its first 30.
+    #expect(json["frames"] as? Int == 120 * 15 + 30)
+    #expect(json["verified_frames"] as? Int == 120 * 15 + 30)
+    #expect(outcome.stderr.contains("camera 3 (pid"))
+  }
+
+  @Test(.timeLimit(.minutes(1)), arguments: ["fork", "spawn"])
+  func interruptStopsAndSummarises(launch: String) throws {
+    let before = Leftovers.sharedObjects()
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let running = try CLI.Running([
+      "run", "--transport", "shm-ring", "--launch", launch, "--frames", "100000", "--json", "--output", output,
+    ])
+    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    try #require(cameras.count == 16)
+    usleep(300_000)
+    kill(running.pid, SIGINT)
+    let outcome = try #require(running.wait(seconds: 5))
+    #expect(outcome.status == 130, "\(outcome.stderr)")
+    let json = try CLI.json(outcome)
+    #expect((json["grids"] as? Int ?? 0) > 0)
+    #expect(json["interrupted_by_signal"] as? Int == 2)
+    for camera in cameras { #expect(!Leftovers.isRunning(camera)) }
+    #expect(Leftovers.sharedObjects() == before)
+  }
+
+  @Test(.timeLimit(.minutes(1)))
+  func terminateExits143() throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let running = try CLI.Running(["run", "--transport", "pipe", "--frames", "100000", "--output", output])
+    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    try #require(cameras.count == 16)
+    usleep(200_000)
+    kill(running.pid, SIGTERM)
+    let outcome = try #require(running.wait(seconds: 5))
+    #expect(outcome.status == 143, "\(outcome.stderr)")
+    #expect(outcome.stdout.contains("interrupted by signal 15"))
+    for camera in cameras { #expect(!Leftovers.isRunning(camera)) }
+  }
+
+  /// The consumer SIGKILLed: every camera gone within 2 s (parent-death signal), nothing in /dev/shm.
+  @Test(.timeLimit(.minutes(1)), arguments: ["pipe", "shm-mqueue", "shm-ring"], launches)
+  func killedConsumerTakesCamerasWithIt(transport: String, launch: String) throws {
+    let before = Leftovers.sharedObjects()
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let running = try CLI.Running([
+      "run", "--transport", transport, "--launch", launch, "--frames", "100000", "--output", output,
+    ])
+    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    try #require(cameras.count == 16)
+    usleep(300_000)
+    kill(running.pid, SIGKILL)
+    _ = running.wait(seconds: 5)
+    let deadline = Date().addingTimeInterval(2)
+    while Date() < deadline && cameras.contains(where: Leftovers.isRunning) { usleep(20_000) }
+    for camera in cameras { #expect(!Leftovers.isRunning(camera), "camera \(camera) outlived its consumer") }
+    #expect(Leftovers.sharedObjects() == before)
+  }
+
+  @Test(.timeLimit(.minutes(1)), arguments: ["wrong-camera", "oversize"])
+  func malformedPipeHeaderIsRejected(fault: String) throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let outcome = try CLI.run([
+      "run", "--transport", "pipe", "--frames", "50", "--cameras", "4", "--load", "none",
+      "--fault", "\(fault):2:10", "--output", output,
+    ])
+    #expect(outcome.status == 1, "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("camera 2 sent a malformed frame"), "\(outcome.stderr)")
+    if fault == "oversize" { #expect(outcome.stderr.contains("claims 4294967294 pixel bytes")) }
+    #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+  }
+}
+
+/// `shm-ring` at scale and under the `latest` policy.
+@Suite(.serialized) struct RingTests {
+  @Test(.timeLimit(.minutes(2)))
+  func sixtyFourCameras() throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let outcome = try CLI.run([
+      "run", "--transport", "shm-ring", "--cameras", "64", "--frames", "500", "--verify", "--json", "--load", "none",
+      "--output", output,
+    ])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(try CLI.json(outcome)["verified_frames"] as? Int == 32000)
+  }
+
+  @Test(.timeLimit(.minutes(2)), arguments: ["fork", "spawn"])
+  func fullHDColour(launch: String) throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let outcome = try CLI.run([
+      "run", "--transport", "shm-ring", "--launch", launch, "--cameras", "4", "--frames", "50", "--width", "1920",
+      "--height", "1080", "--channels", "3", "--verify", "--json", "--load", "none", "--output", output,
+    ])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(try CLI.json(outcome)["verified_frames"] as? Int == 200)
+  }
+
+  /// Cameras far faster than the consumer overwrite unread slots; every grid still gets whole frames,
+  /// each camera's sequence strictly increasing (the run checks both and exits 3 otherwise).
+  @Test(.timeLimit(.minutes(2)), arguments: ["fork", "spawn"])
+  func latestNeverTearsOrReorders(launch: String) throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let before = Leftovers.sharedObjects()
+    let outcome = try CLI.run([
+      "run", "--transport", "shm-ring", "--policy", "latest", "--launch", launch, "--cameras", "4", "--frames", "200",
+      "--width", "640", "--height", "480", "--verify", "--json", "--load", "none", "--output", output,
+    ])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    let json = try CLI.json(outcome)
+    #expect(json["verified_frames"] as? Int == 800)
+    #expect((json["dropped_frames"] as? Int ?? 0) > 0, "the consumer was never slower: nothing was overwritten")
+    #expect(Leftovers.sharedObjects() == before)
+  }
+
+  @Test(.timeLimit(.minutes(1)))
+  func unmappableSizeIsAClearError() throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    // 16 cameras × 256 slots × 48 MiB frames ≈ 200 GB: more memory than the machine has.
+    let outcome = try CLI.run([
+      "run", "--transport", "shm-ring", "--cameras", "16", "--slots", "256", "--width", "4096", "--height", "4096",
+      "--channels", "3", "--frames", "2", "--output", output,
+    ])
+    #expect(outcome.status == 1, "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("cannot map"), "\(outcome.stderr)")
+    #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+  }
+}

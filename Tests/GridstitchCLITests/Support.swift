@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+/// Runs the built `gridstitch` binary, as a user would.
+enum CLI {
+  /// The executable beside the test bundle (SwiftPM builds it: the test target depends on it).
+  static let executable: String = {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    return bundle.appendingPathComponent("gridstitch").path
+  }()
+
+  /// The package root, so runs find assets/scene.png.
+  static let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+  }()
+
+  struct Outcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var killedBySignal: Bool
+  }
+
+  /// A running gridstitch, for tests that signal it.
+  final class Running: @unchecked Sendable {
+    let process = Process()
+    private let out = Pipe()
+    private let err = Pipe()
+    private var outData = Data()
+    private var errData = Data()
+    private let group = DispatchGroup()
+
+    init(_ arguments: [String]) throws {
+      process.executableURL = URL(fileURLWithPath: CLI.executable)
+      process.arguments = arguments
+      process.currentDirectoryURL = URL(fileURLWithPath: CLI.packageRoot)
+      process.standardOutput = out
+      process.standardError = err
+      process.standardInput = FileHandle.nullDevice
+      try process.run()
+      group.enter()
+      DispatchQueue.global().async { [self] in
+        outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+      }
+      group.enter()
+      DispatchQueue.global().async { [self] in
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+      }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Waits at most `seconds`; nil if still running (then it is killed).
+    func wait(seconds: Double) -> Outcome? {
+      let deadline = Date().addingTimeInterval(seconds)
+      while process.isRunning && Date() < deadline { usleep(5000) }
+      if process.isRunning {
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+        group.wait()
+        return nil
+      }
+      group.wait()
+      return Outcome(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self), killedBySignal: process.terminationReason == .uncaughtSignal)
+    }
+  }
+
+  /// Runs to the end (bounded by `timeout`; a hang is a failure, not a stall).
+  static func run(_ arguments: [String], timeout: Double = 120) throws -> Outcome {
+    let running = try Running(arguments)
+    return try #require(running.wait(seconds: timeout), "gridstitch \(arguments.joined(separator: " ")) hung")
+  }
+
+  static func json(_ outcome: Outcome) throws -> [String: Any] {
+    let data = Data(outcome.stdout.utf8)
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "stdout: \(outcome.stdout)")
+  }
+
+  static func temporaryFolder() -> String {
+    let path = NSTemporaryDirectory() + "gridstitch-test-" + UUID().uuidString
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }
+}
+
+/// What a run might leave behind: processes, shared objects.
+enum Leftovers {
+  /// Names in /dev/shm and /dev/mqueue.
+  static func sharedObjects() -> Set<String> {
+    var names = Set<String>()
+    for folder in ["/dev/shm", "/dev/mqueue"] {
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+        names.insert(folder + "/" + name)
+      }
+    }
+    return names
+  }
+
+  /// Live (not zombie) processes whose parent is `parent`.
+  static func children(of parent: Int32) -> [Int32] {
+    processes().filter { $0.parent == parent && $0.state != "Z" }.map(\.pid)
+  }
+
+  /// Whether `pid` still runs (a zombie has ended: it only waits for its reaper).
+  static func isRunning(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+    guard let close = stat.lastIndex(of: ")") else { return false }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    return fields.first != "Z" && fields.first != "X"
+  }
+
+  static func processes() -> [(pid: Int32, parent: Int32, state: String)] {
+    var result: [(Int32, Int32, String)] = []
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+      guard let pid = Int32(name),
+        let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { continue }
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      guard fields.count > 2, let parent = Int32(fields[1]) else { continue }
+      result.append((pid, parent, String(fields[0])))
+    }
+    return result
+  }
+
+  /// Waits up to `seconds` for `count` children of `parent` to exist.
+  static func awaitChildren(of parent: Int32, count: Int, seconds: Double = 10) -> [Int32] {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      let found = children(of: parent)
+      if found.count >= count { return found }
+      usleep(20_000)
+    }
+    return children(of: parent)
+  }
+}
