@@ -6,7 +6,8 @@ public enum FrameVerifier {
     geometry: FrameGeometry
   ) throws(GridError) {
     guard header.camera == UInt32(camera) else {
-      throw .verification(camera: camera, sequence: sequence, reason: "frame comes from camera \(header.camera)")
+      throw .verification(
+        camera: camera, sequence: sequence, reason: "frame comes from camera \(header.camera)")
     }
     guard header.sequence == sequence else {
       throw .verification(

@@ -22,7 +22,9 @@ public enum FileDescriptors {
   /// A close-on-exec pipe. The corresponding C function is `pipe2(O_CLOEXEC)`.
   public static func pipe() throws(SyscallError) -> (readEnd: FileDescriptor, writeEnd: FileDescriptor) {
     var fds: (CInt, CInt) = (-1, -1)
-    let result = withUnsafeMutableBytes(of: &fds) { gs_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: CInt.self)) }
+    let result = withUnsafeMutableBytes(of: &fds) {
+      gs_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: CInt.self))
+    }
     _ = try check("pipe2", result)
     let readEnd = try moveHigh(fds.0)
     let writeEnd = try moveHigh(fds.1)
@@ -48,7 +50,8 @@ public enum FileDescriptors {
   }
 
   /// One `read`; 0 at end of file, nil when interrupted.
-  public static func readSome(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer) throws(SyscallError)
+  public static func readSome(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer)
+    throws(SyscallError)
     -> Int?
   {
     let count = read(fd.rawValue, buffer.baseAddress, buffer.count)
@@ -61,7 +64,9 @@ public enum FileDescriptors {
 
   /// Writes all of `parts` in as few `writev` calls as the kernel allows.
   /// The corresponding C function is `writev`.
-  public static func writeAll(_ fd: FileDescriptor, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer)
+  public static func writeAll(
+    _ fd: FileDescriptor, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer
+  )
     throws(SyscallError)
   {
     var done = 0
@@ -72,12 +77,17 @@ public enum FileDescriptors {
       withUnsafeMutableBytes(of: &vectors) { raw in
         let iov = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
         if done < first.count {
-          iov[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress! + done), iov_len: first.count - done)
-          iov[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)
+          iov[0] = iovec(
+            iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress! + done),
+            iov_len: first.count - done)
+          iov[1] = iovec(
+            iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)
           count = second.count > 0 ? 2 : 1
         } else {
           let offset = done - first.count
-          iov[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress! + offset), iov_len: second.count - offset)
+          iov[0] = iovec(
+            iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress! + offset),
+            iov_len: second.count - offset)
           count = 1
         }
       }
@@ -123,7 +133,9 @@ public enum FileDescriptors {
     let own = dirfd(dir)
     var result: [CInt] = []
     while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      let name = withUnsafeBytes(of: entry.pointee.d_name) {
+        String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+      }
       if let fd = CInt(name), fd != own { result.append(fd) }
     }
     return result.sorted()

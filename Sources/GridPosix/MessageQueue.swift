@@ -35,7 +35,9 @@ public final class MessageQueue: @unchecked Sendable {
   /// Sends one message, waiting at most `timeoutNanos`; false on timeout or signal.
   /// The corresponding C function is `mq_timedsend`.
   public func send(_ bytes: UnsafeRawBufferPointer, timeoutNanos: Int64) throws(SyscallError) -> Bool {
-    if gs_mq_send(descriptor, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count, timeoutNanos) == 0 {
+    if gs_mq_send(
+      descriptor, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count, timeoutNanos) == 0
+    {
       return true
     }
     if Glibc.errno == ETIMEDOUT || Glibc.errno == EINTR { return false }
@@ -45,7 +47,9 @@ public final class MessageQueue: @unchecked Sendable {
   /// Receives one message into `buffer` (at least `messageSize` bytes), waiting at most
   /// `timeoutNanos`; its length, or nil on timeout or signal. The corresponding C function is
   /// `mq_timedreceive`.
-  public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutNanos: Int64) throws(SyscallError) -> Int? {
+  public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutNanos: Int64) throws(SyscallError)
+    -> Int?
+  {
     let count = gs_mq_receive(
       descriptor, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count, timeoutNanos)
     if count >= 0 { return count }

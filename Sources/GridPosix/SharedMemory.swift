@@ -33,7 +33,9 @@ public final class SharedMemory: @unchecked Sendable {
   public init(attaching descriptor: FileDescriptor, size: Int) throws(SyscallError) {
     var info = stat()
     _ = try check("fstat", fstat(descriptor.rawValue, &info))
-    guard Int(info.st_size) >= size else { throw SyscallError("mmap (object smaller than expected)", .invalidArgument) }
+    guard Int(info.st_size) >= size else {
+      throw SyscallError("mmap (object smaller than expected)", .invalidArgument)
+    }
     self.base = try Self.map(fd: descriptor.rawValue, size: size)
     self.descriptor = descriptor
     self.size = size

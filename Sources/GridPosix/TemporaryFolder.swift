@@ -23,7 +23,9 @@ public final class TemporaryFolder {
   static func systemTemporaryDirectory() -> String {
     if let value = getenv("TMPDIR") {
       let folder = String(cString: value)
-      if !folder.isEmpty { return folder.hasSuffix("/") && folder.count > 1 ? String(folder.dropLast()) : folder }
+      if !folder.isEmpty {
+        return folder.hasSuffix("/") && folder.count > 1 ? String(folder.dropLast()) : folder
+      }
     }
     return "/tmp"
   }

@@ -18,7 +18,8 @@ public struct CameraProcessSpec: Sendable {
   public var fault: Fault?
 
   public init(
-    transport: TransportKind, camera: Int, shape: TransportShape, frames: Int, load: CameraLoad, workMicros: Int,
+    transport: TransportKind, camera: Int, shape: TransportShape, frames: Int, load: CameraLoad,
+    workMicros: Int,
     scenePath: String, parent: Int32, descriptorCount: Int, fault: Fault?
   ) {
     self.transport = transport
@@ -38,7 +39,8 @@ public struct CameraProcessSpec: Sendable {
     var args = [
       "produce", "--transport", transport.rawValue, "--camera", "\(camera)", "--cameras", "\(shape.cameras)",
       "--width", "\(shape.geometry.width)", "--height", "\(shape.geometry.height)",
-      "--channels", "\(shape.geometry.channels)", "--slots", "\(shape.slots)", "--policy", shape.policy.rawValue,
+      "--channels", "\(shape.geometry.channels)", "--slots", "\(shape.slots)", "--policy",
+      shape.policy.rawValue,
       "--frames", "\(frames)", "--load", load.rawValue, "--work-us", "\(workMicros)", "--scene", scenePath,
       "--parent", "\(parent)", "--descriptors", "\(descriptorCount)",
     ]
@@ -123,7 +125,9 @@ enum CameraLaunch {
     var arrived = 0
     var buffer = [UInt8](repeating: 0, count: 64)
     while arrived < count {
-      let got = try buffer.withUnsafeMutableBytes { try FileDescriptors.readSome(barrier.readyRead, into: $0) }
+      let got = try buffer.withUnsafeMutableBytes {
+        try FileDescriptors.readSome(barrier.readyRead, into: $0)
+      }
       if let got, got > 0 {
         arrived += got
         continue
@@ -149,7 +153,8 @@ enum CameraLaunch {
 public enum CameraProcess {
   /// Runs a camera to its end; the process's exit status.
   static func body(
-    transport: TransportKind, camera: Camera, shape: TransportShape, frames: Int, descriptors: [FileDescriptor],
+    transport: TransportKind, camera: Camera, shape: TransportShape, frames: Int,
+    descriptors: [FileDescriptor],
     ready: FileDescriptor, go: FileDescriptor, parent: Int32
   ) -> Int32 {
     StopSignals.ignoreBrokenPipes()
@@ -178,14 +183,17 @@ public enum CameraProcess {
     guard ProcessIdentity.dieWithParent(expectedParent: spec.parent) else { return 111 }
     do {
       let scene = try SceneFile.load(path: spec.scenePath, channels: spec.shape.geometry.channels)
-      let renderer = try CameraRenderer(scene: scene, geometry: spec.shape.geometry, cameras: spec.shape.cameras)
+      let renderer = try CameraRenderer(
+        scene: scene, geometry: spec.shape.geometry, cameras: spec.shape.cameras)
       let camera = Camera(
-        index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros, fault: spec.fault)
+        index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros,
+        fault: spec.fault)
       let descriptors = (0..<spec.descriptorCount).map { FileDescriptor(rawValue: CInt(3 + $0)) }
       let ready = FileDescriptor(rawValue: CInt(3 + spec.descriptorCount))
       let go = FileDescriptor(rawValue: CInt(4 + spec.descriptorCount))
       return body(
-        transport: spec.transport, camera: camera, shape: spec.shape, frames: spec.frames, descriptors: descriptors,
+        transport: spec.transport, camera: camera, shape: spec.shape, frames: spec.frames,
+        descriptors: descriptors,
         ready: ready, go: go, parent: spec.parent)
     } catch {
       Console.error("gridstitch: camera \(spec.camera): \(error)")

@@ -47,7 +47,8 @@ public struct JSONObject: Sendable {
     case .bool(let flag): flag ? "true" : "false"
     case .null: "null"
     case .object(let object): object.rendered(indent: indent, level: level)
-    case .array(let values): "[" + values.map { render($0, indent: indent, level: level) }.joined(separator: ", ") + "]"
+    case .array(let values):
+      "[" + values.map { render($0, indent: indent, level: level) }.joined(separator: ", ") + "]"
     }
   }
 

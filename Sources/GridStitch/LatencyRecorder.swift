@@ -2,7 +2,8 @@ import Histogram
 
 /// Capture → stitched latency of every frame, in an HDR histogram (3 significant digits).
 struct LatencyRecorder {
-  private var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+  private var histogram = Histogram<UInt64>(
+    highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
 
   mutating func record(nanos: UInt64) { _ = histogram.record(max(1, nanos)) }
 

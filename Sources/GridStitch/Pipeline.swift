@@ -14,7 +14,8 @@ public enum Pipeline {
     let scene = try SceneFile.load(path: scenePath, channels: config.geometry.channels)
     let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
     let cameras = (0..<config.cameras).map {
-      Camera(index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, fault: config.fault)
+      Camera(
+        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, fault: config.fault)
     }
     StopSignals.install()
     let supervisor = Supervisor(cameras: config.cameras)
@@ -84,9 +85,11 @@ public enum Pipeline {
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
       cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
       seconds: Double(stopped - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
-      latencyP50Micros: consumer.latency.percentileMicros(50), latencyP99Micros: consumer.latency.percentileMicros(99),
+      latencyP50Micros: consumer.latency.percentileMicros(50),
+      latencyP99Micros: consumer.latency.percentileMicros(99),
       latencyMaxMicros: consumer.latency.maxMicros, verifiedFrames: consumer.verifiedFrames,
-      snapshotsWritten: snapshots?.written ?? 0, wakeups: receiver.wakeups, droppedFrames: receiver.droppedFrames,
+      snapshotsWritten: snapshots?.written ?? 0, wakeups: receiver.wakeups,
+      droppedFrames: receiver.droppedFrames,
       lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
       camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
       interruptedBy: interruptedBy)
@@ -160,7 +163,8 @@ struct GridConsumer {
     let header = try receiver.withNextFrame(from: camera) { header, pixels in
       if lockstep {
         if verify {
-          try FrameVerifier.check(header, pixels: pixels, camera: camera, sequence: UInt64(grid), geometry: geometry)
+          try FrameVerifier.check(
+            header, pixels: pixels, camera: camera, sequence: UInt64(grid), geometry: geometry)
         } else if header.sequence != UInt64(grid) {
           throw GridError.verification(
             camera: camera, sequence: UInt64(grid), reason: "received frame \(header.sequence) out of order")
@@ -168,7 +172,8 @@ struct GridConsumer {
       } else {
         guard Int64(header.sequence) > previous else {
           throw GridError.verification(
-            camera: camera, sequence: header.sequence, reason: "not newer than frame \(previous) of the last grid")
+            camera: camera, sequence: header.sequence,
+            reason: "not newer than frame \(previous) of the last grid")
         }
         if verify {
           try FrameVerifier.check(

@@ -86,23 +86,29 @@ public struct RunReport: Sendable {
       return digits == 0 ? sign + text : sign + text[..<point] + "." + text[point...]
     }
     var lines: [String] = []
-    if let interruptedBy { lines.append("interrupted by signal \(interruptedBy): summary of the grids done so far") }
+    if let interruptedBy {
+      lines.append("interrupted by signal \(interruptedBy): summary of the grids done so far")
+    }
     lines.append(
-      "transport   \(transport.rawValue) (launch \(launch.rawValue), policy \(policy.rawValue), load \(load.rawValue))")
+      "transport   \(transport.rawValue) (launch \(launch.rawValue), policy \(policy.rawValue), load \(load.rawValue))"
+    )
     lines.append("cameras     \(cameras) × \(geometry.width)x\(geometry.height)x\(geometry.channels)")
     lines.append("grids       \(grids)   frames \(frames)")
     lines.append("seconds     \(fixed(seconds, 3))   set-up \(fixed(setupSeconds, 3))")
     lines.append(
-      "rate        \(fixed(fps, 1)) grids/s   \(fixed(framesPerSecond, 0)) frames/s   \(fixed(megabytesPerSecond, 1)) MB/s")
+      "rate        \(fixed(fps, 1)) grids/s   \(fixed(framesPerSecond, 0)) frames/s   \(fixed(megabytesPerSecond, 1)) MB/s"
+    )
     lines.append(
       "latency     p50 \(fixed(latencyP50Micros, 0)) µs   p99 \(fixed(latencyP99Micros, 0)) µs   max \(fixed(latencyMaxMicros, 0)) µs"
     )
     lines.append("verified    \(verifiedFrames) frames")
     lines.append("snapshots   \(snapshotsWritten) written")
-    lines.append("cpu         consumer \(fixed(consumerCPUSeconds, 2)) s   cameras \(fixed(camerasCPUSeconds, 2)) s")
+    lines.append(
+      "cpu         consumer \(fixed(consumerCPUSeconds, 2)) s   cameras \(fixed(camerasCPUSeconds, 2)) s")
     if transport == .shmRing { lines.append("wake-ups    \(wakeups)   dropped \(droppedFrames)") }
     if !lostCameras.isEmpty {
-      lines.append("lost        \(lostCameras.count) cameras: \(lostCameras.map(String.init).joined(separator: ", "))")
+      lines.append(
+        "lost        \(lostCameras.count) cameras: \(lostCameras.map(String.init).joined(separator: ", "))")
     }
     if let latestSnapshot { lines.append("last grid   \(latestSnapshot)") }
     return lines.joined(separator: "\n")

@@ -40,7 +40,8 @@ final class Supervisor: Watchdog {
     guard let child = children[camera] else { return GridError.runtime("camera \(camera) stopped") }
     let status = child.wait(timeoutNanos: 1_000_000_000)
     return GridError.cameraLost(
-      camera: camera, pid: child.pid, how: status?.description ?? "stopped sending", frames: framesTaken[camera])
+      camera: camera, pid: child.pid, how: status?.description ?? "stopped sending",
+      frames: framesTaken[camera])
   }
 
   /// Stops every camera (SIGTERM, then SIGKILL) and reaps it.

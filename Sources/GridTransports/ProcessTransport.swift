@@ -45,9 +45,12 @@ public enum ProcessTransports {
   ) throws -> FramePublisher {
     switch kind {
     case .pipe: try PipePublisher(shape: shape, descriptors: descriptors)
-    case .shmPipe: try SharedSlotPublisher(shape: shape, camera: camera, channel: .pipe, descriptors: descriptors, watch: watch)
+    case .shmPipe:
+      try SharedSlotPublisher(
+        shape: shape, camera: camera, channel: .pipe, descriptors: descriptors, watch: watch)
     case .shmMqueue:
-      try SharedSlotPublisher(shape: shape, camera: camera, channel: .messageQueue, descriptors: descriptors, watch: watch)
+      try SharedSlotPublisher(
+        shape: shape, camera: camera, channel: .messageQueue, descriptors: descriptors, watch: watch)
     case .shmRing: try RingPublisher(shape: shape, camera: camera, descriptors: descriptors, watch: watch)
     case .serial, .threads:
       throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")

@@ -9,7 +9,8 @@ public protocol FramePublisher: AnyObject {
 
 /// The consumer side: it lends the next frame of one camera until `body` returns.
 public protocol FrameReceiver: AnyObject {
-  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws -> R
+  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
+    -> R
   /// Wake-up syscalls made on the consumer's behalf (futex wakes), for `--json`'s `wakeups`.
   var wakeups: Int { get }
   /// Frames the transport skipped under the `latest` policy.

@@ -13,11 +13,13 @@ public enum TransportKind: String, CaseIterable, Sendable {
   public var summary: String {
     switch self {
     case .serial: "the consumer renders each camera itself, in turn (the seed's baseline)"
-    case .threads: "camera threads, bounded blocking queue of 4 buffers per camera, buffers handed over, no copy"
+    case .threads:
+      "camera threads, bounded blocking queue of 4 buffers per camera, buffers handed over, no copy"
     case .pipe: "camera processes write header + pixels into a pipe; the consumer reads a copy"
     case .shmMqueue:
       "one shared-memory slot per camera handed over by process-shared semaphores, header through a POSIX message queue"
-    case .shmPipe: "one shared-memory slot per camera handed over by process-shared semaphores, header through a pipe"
+    case .shmPipe:
+      "one shared-memory slot per camera handed over by process-shared semaphores, header through a pipe"
     case .shmRing:
       "lock-free ring of slots per camera in shared memory; cameras render into a loaned slot, zero copy"
     }

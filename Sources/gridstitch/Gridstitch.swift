@@ -7,7 +7,8 @@ import GridTransports
 struct Gridstitch: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gridstitch",
-    abstract: "Stream frames from many camera processes through a selectable transport into one stitched grid.",
+    abstract:
+      "Stream frames from many camera processes through a selectable transport into one stitched grid.",
     version: GridStitchVersion.current,
     subcommands: [Run.self, Transports.self, MakeScene.self, Produce.self],
     defaultSubcommand: Run.self)

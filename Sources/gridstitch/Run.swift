@@ -17,7 +17,8 @@ struct GeometryOptions: ParsableArguments {
 }
 
 struct Run: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "Run the demo: cameras → transport → stitched grid.")
+  static let configuration = CommandConfiguration(
+    abstract: "Run the demo: cameras → transport → stitched grid.")
 
   @Option(help: "Transport: \(TransportKind.allCases.map(\.rawValue).joined(separator: ", ")).")
   var transport: TransportKind = .shmRing
@@ -29,7 +30,8 @@ struct Run: ParsableCommand {
   @Option(help: "Folder for snapshots and grid-latest.png.") var output = "output"
   @Option(help: "shm-ring delivery: lockstep (every frame) or latest (newest frame, cameras never block).")
   var policy: DeliveryPolicy = .lockstep
-  @Option(name: .customLong("on-camera-loss"), help: "When a camera dies: stop, or continue with a NO SIGNAL tile.")
+  @Option(
+    name: .customLong("on-camera-loss"), help: "When a camera dies: stop, or continue with a NO SIGNAL tile.")
   var onCameraLoss: CameraLossPolicy = .stop
   @Flag(help: "Print one JSON object on stdout instead of the summary.") var json = false
   @Flag(help: "No progress bar and no summary.") var quiet = false
@@ -75,12 +77,14 @@ struct Run: ParsableCommand {
 }
 
 struct Transports: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "List every transport with a one-line description.")
+  static let configuration = CommandConfiguration(
+    abstract: "List every transport with a one-line description.")
 
   func run() {
     let width = TransportKind.allCases.map(\.rawValue.count).max() ?? 0
     for kind in TransportKind.allCases {
-      Console.out(kind.rawValue + String(repeating: " ", count: width - kind.rawValue.count + 2) + kind.summary)
+      Console.out(
+        kind.rawValue + String(repeating: " ", count: width - kind.rawValue.count + 2) + kind.summary)
     }
   }
 }

@@ -23,7 +23,9 @@ do {
   let lines = Gridstitch.message(for: error).split(separator: "\n").map {
     $0.trimmingPrefix(while: { $0 == " " || $0 == "-" })
   }.filter { !$0.isEmpty }
-  var message = lines.count > 1 ? lines[0] + " " + lines.dropFirst().joined(separator: ", ") : lines.first.map(String.init) ?? "\(error)"
+  var message =
+    lines.count > 1
+    ? lines[0] + " " + lines.dropFirst().joined(separator: ", ") : lines.first.map(String.init) ?? "\(error)"
   // Every option that takes a value without a list of names takes a whole number.
   if lines.count == 1 && message.contains("is invalid for") { message += ": use a whole number" }
   Console.error("gridstitch: \(message)")

@@ -21,7 +21,9 @@ import Testing
     let geometry = FrameGeometry(width: 320, height: 240, channels: channels)
     let renderer = try CameraRenderer(scene: Self.scene(channels: channels), geometry: geometry, cameras: 16)
     for (camera, seq) in [(0, 0), (7, 312), (15, 999)] {
-      #expect(Self.render(renderer, camera: camera, seq: UInt64(seq)) == Self.render(renderer, camera: camera, seq: UInt64(seq)))
+      #expect(
+        Self.render(renderer, camera: camera, seq: UInt64(seq))
+          == Self.render(renderer, camera: camera, seq: UInt64(seq)))
     }
     // Different cameras, and the same camera one frame later, see different pixels.
     #expect(Self.render(renderer, camera: 0, seq: 5) != Self.render(renderer, camera: 1, seq: 5))
@@ -71,7 +73,8 @@ import Testing
 
   @Test func headerRoundTrip() {
     let header = FrameHeader(
-      camera: 63, byteCount: 76_800, sequence: 1 << 40, captureNanos: 123_456_789_012, checksum: 0xDEAD_BEEF_CAFE)
+      camera: 63, byteCount: 76_800, sequence: 1 << 40, captureNanos: 123_456_789_012,
+      checksum: 0xDEAD_BEEF_CAFE)
     var wire = [UInt8](repeating: 0, count: FrameHeader.wireSize)
     wire.withUnsafeMutableBytes { header.encode(into: $0.baseAddress!) }
     #expect(wire[0] == 63)

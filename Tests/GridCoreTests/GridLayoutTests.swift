@@ -2,7 +2,9 @@ import GridCore
 import Testing
 
 @Suite struct GridLayoutTests {
-  @Test(arguments: [(1, 1, 1), (6, 2, 3), (9, 3, 3), (16, 4, 4), (64, 8, 8), (2, 1, 2), (5, 2, 3), (17, 4, 5)])
+  @Test(arguments: [
+    (1, 1, 1), (6, 2, 3), (9, 3, 3), (16, 4, 4), (64, 8, 8), (2, 1, 2), (5, 2, 3), (17, 4, 5),
+  ])
   func geometry(cameras: Int, rows: Int, cols: Int) {
     let layout = GridLayout(cameras: cameras)
     #expect(layout.rows == rows)

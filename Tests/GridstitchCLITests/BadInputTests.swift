@@ -11,7 +11,7 @@ import Testing
       (["--cameras", "65"], "--cameras 65", "1 to 64"),
       (["--frames", "0"], "--frames 0", "1 or more"),
       (["--width", "0"], "--width 0", "1 to"),
-      (["--height", "-3"], "--height -3", "1 to"),
+      (["--height=-3"], "--height -3", "1 to"),
       (["--channels", "2"], "--channels 2", "1 (grey) or 3 (RGB)"),
       (["--cameras", "64", "--width", "4096", "--height", "4096", "--channels", "3"], "grid", "1 GiB"),
       (["--transport", "carrier-pigeon"], "carrier-pigeon", "shm-ring"),

@@ -87,7 +87,8 @@ import Testing
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let running = try CLI.Running([
-      "run", "--transport", "shm-ring", "--launch", launch, "--frames", "100000", "--json", "--output", output,
+      "run", "--transport", "shm-ring", "--launch", launch, "--frames", "100000", "--json", "--output",
+      output,
     ])
     let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
     try #require(cameras.count == 16)
@@ -159,7 +160,8 @@ import Testing
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let outcome = try CLI.run([
-      "run", "--transport", "shm-ring", "--cameras", "64", "--frames", "500", "--verify", "--json", "--load", "none",
+      "run", "--transport", "shm-ring", "--cameras", "64", "--frames", "500", "--verify", "--json", "--load",
+      "none",
       "--output", output,
     ])
     #expect(outcome.status == 0, "\(outcome.stderr)")
@@ -171,7 +173,8 @@ import Testing
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let outcome = try CLI.run([
-      "run", "--transport", "shm-ring", "--launch", launch, "--cameras", "4", "--frames", "50", "--width", "1920",
+      "run", "--transport", "shm-ring", "--launch", launch, "--cameras", "4", "--frames", "50", "--width",
+      "1920",
       "--height", "1080", "--channels", "3", "--verify", "--json", "--load", "none", "--output", output,
     ])
     #expect(outcome.status == 0, "\(outcome.stderr)")
@@ -186,13 +189,15 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: output) }
     let before = Leftovers.sharedObjects()
     let outcome = try CLI.run([
-      "run", "--transport", "shm-ring", "--policy", "latest", "--launch", launch, "--cameras", "4", "--frames", "200",
+      "run", "--transport", "shm-ring", "--policy", "latest", "--launch", launch, "--cameras", "4",
+      "--frames", "200",
       "--width", "640", "--height", "480", "--verify", "--json", "--load", "none", "--output", output,
     ])
     #expect(outcome.status == 0, "\(outcome.stderr)")
     let json = try CLI.json(outcome)
     #expect(json["verified_frames"] as? Int == 800)
-    #expect((json["dropped_frames"] as? Int ?? 0) > 0, "the consumer was never slower: nothing was overwritten")
+    #expect(
+      (json["dropped_frames"] as? Int ?? 0) > 0, "the consumer was never slower: nothing was overwritten")
     #expect(Leftovers.sharedObjects() == before)
   }
 
@@ -202,7 +207,8 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: output) }
     // 16 cameras × 256 slots × 48 MiB frames ≈ 200 GB: more memory than the machine has.
     let outcome = try CLI.run([
-      "run", "--transport", "shm-ring", "--cameras", "16", "--slots", "256", "--width", "4096", "--height", "4096",
+      "run", "--transport", "shm-ring", "--cameras", "16", "--slots", "256", "--width", "4096", "--height",
+      "4096",
       "--channels", "3", "--frames", "2", "--output", output,
     ])
     #expect(outcome.status == 1, "\(outcome.stderr)")

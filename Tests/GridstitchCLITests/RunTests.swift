@@ -8,7 +8,8 @@ import Testing
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let outcome = try CLI.run([
-      "run", "--transport", transport, "--cameras", "16", "--frames", "100", "--verify", "--json", "--load", "none",
+      "run", "--transport", transport, "--cameras", "16", "--frames", "100", "--verify", "--json", "--load",
+      "none",
       "--output", output,
     ])
     #expect(outcome.status == 0, "\(outcome.stderr)")
@@ -30,7 +31,8 @@ import Testing
     #expect(outcome.status == 0, "\(outcome.stderr)")
     let keys = [
       "transport", "load", "cameras", "grids", "frames", "seconds", "setup_seconds", "fps", "frames_per_s",
-      "mb_per_s", "latency_p50_us", "latency_p99_us", "latency_max_us", "verified_frames", "snapshots_written",
+      "mb_per_s", "latency_p50_us", "latency_p99_us", "latency_max_us", "verified_frames",
+      "snapshots_written",
     ]
     // Exactly one JSON object on stdout, its first keys in contract order.
     let text = outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -52,9 +54,14 @@ import Testing
   func humanSummaryNamesEverything() throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
-    let outcome = try CLI.run(["run", "--transport", "serial", "--frames", "3", "--cameras", "2", "--output", output])
+    let outcome = try CLI.run([
+      "run", "--transport", "serial", "--frames", "3", "--cameras", "2", "--output", output,
+    ])
     #expect(outcome.status == 0)
-    for word in ["transport", "grids/s", "frames/s", "MB/s", "p50", "p99", "max", "verified", "snapshots", "grid-latest.png"] {
+    for word in [
+      "transport", "grids/s", "frames/s", "MB/s", "p50", "p99", "max", "verified", "snapshots",
+      "grid-latest.png",
+    ] {
       #expect(outcome.stdout.contains(word), "summary lacks \(word)")
     }
     // Not a terminal: no progress bar on stderr.
@@ -81,7 +88,8 @@ import Testing
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let outcome = try CLI.run([
-      "run", "--transport", "threads", "--frames", "300", "--snapshot-every", "100", "--json", "--load", "none",
+      "run", "--transport", "threads", "--frames", "300", "--snapshot-every", "100", "--json", "--load",
+      "none",
       "--output", output,
     ])
     #expect(outcome.status == 0, "\(outcome.stderr)")
@@ -101,7 +109,9 @@ import Testing
   @Test func transportsListsEveryName() throws {
     let outcome = try CLI.run(["transports"])
     #expect(outcome.status == 0)
-    let names = outcome.stdout.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" }
+    let names = outcome.stdout.split(separator: "\n").map {
+      $0.split(separator: " ").first.map(String.init) ?? ""
+    }
     #expect(names == ["serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring"])
     for line in outcome.stdout.split(separator: "\n") { #expect(line.split(separator: " ").count > 3) }
   }

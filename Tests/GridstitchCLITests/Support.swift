@@ -67,7 +67,8 @@ enum CLI {
       group.wait()
       return Outcome(
         status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self), killedBySignal: process.terminationReason == .uncaughtSignal)
+        stderr: String(decoding: errData, as: UTF8.self),
+        killedBySignal: process.terminationReason == .uncaughtSignal)
     }
   }
 
@@ -79,7 +80,8 @@ enum CLI {
 
   static func json(_ outcome: Outcome) throws -> [String: Any] {
     let data = Data(outcome.stdout.utf8)
-    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "stdout: \(outcome.stdout)")
+    return try #require(
+      try JSONSerialization.jsonObject(with: data) as? [String: Any], "stdout: \(outcome.stdout)")
   }
 
   static func temporaryFolder() -> String {

@@ -60,7 +60,9 @@ final class PipeReceiver: FrameReceiver {
     pixels.deallocate()
   }
 
-  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws -> R {
+  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
+    -> R
+  {
     try readExactly(readEnds[camera], into: header, camera: camera, watchdog: watchdog)
     let decoded = FrameHeader(decoding: header.baseAddress!)
     try HeaderCheck.validate(decoded, camera: camera, geometry: geometry)

@@ -79,14 +79,18 @@ final class RingReceiver: FrameReceiver {
     ownWakeups + Int(layout.cameraWakeups(memory.base).load(ordering: .relaxed))
   }
 
-  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws -> R {
+  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
+    -> R
+  {
     switch policy {
     case .lockstep: try nextInOrder(camera: camera, body)
     case .latest: try newest(camera: camera, body)
     }
   }
 
-  private func nextInOrder<R>(camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws -> R {
+  private func nextInOrder<R>(camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
+    -> R
+  {
     let ring = rings[camera]
     let tail = tails[camera]
     try waitForHead(ring, toDifferFrom: tail, camera: camera)
@@ -185,7 +189,8 @@ final class RingPublisher: FramePublisher {
     self.layout = RingLayout(shape: shape)
     self.memory = try SharedMemory(attaching: descriptors[0], size: layout.totalBytes)
     guard layout.validateHeader(memory.base) else {
-      throw GridError.runtime("shm-ring: the mapping handed to camera \(camera) has another layout or version")
+      throw GridError.runtime(
+        "shm-ring: the mapping handed to camera \(camera) has another layout or version")
     }
     self.ring = layout.ring(memory.base, camera: camera)
     self.policy = shape.policy
@@ -200,7 +205,9 @@ final class RingPublisher: FramePublisher {
     }
   }
 
-  private func publishInOrder(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+  private func publishInOrder(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void)
+    throws
+  {
     try waitForRoom()
     let slot = Int(head & mask)
     var header = FrameHeader.zero
@@ -240,7 +247,8 @@ final class RingPublisher: FramePublisher {
     }
   }
 
-  private func publishNewest(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+  private func publishNewest(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws
+  {
     if layout.stopFlag(memory.base).load(ordering: .relaxed) != 0 { throw RingStopped() }
     let slot = claimSlot()
     var header = FrameHeader.zero
@@ -261,8 +269,10 @@ final class RingPublisher: FramePublisher {
         let slot = (lastSlot + step) & Int(mask)
         if slot == lastSlot { continue }
         let state = ring.slotState(slot)
-        if state.compareExchange(expected: SlotState.free, desired: SlotState.writing, ordering: .acquiringAndReleasing)
-          .exchanged
+        if state.compareExchange(
+          expected: SlotState.free, desired: SlotState.writing, ordering: .acquiringAndReleasing
+        )
+        .exchanged
           || state.compareExchange(
             expected: SlotState.ready, desired: SlotState.writing, ordering: .acquiringAndReleasing
           ).exchanged

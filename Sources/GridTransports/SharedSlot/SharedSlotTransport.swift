@@ -113,7 +113,9 @@ final class SharedSlotReceiver: FrameReceiver {
     header.deallocate()
   }
 
-  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws -> R {
+  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
+    -> R
+  {
     let full = ProcessSharedSemaphore.attach(at: layout.fullSemaphore(memory.base, camera))
     while try !full.wait(timeoutNanos: WatchdogTick.nanos) {
       if try !watchdog.isAlive(camera: camera), try !full.wait(timeoutNanos: 0) {

@@ -1,0 +1,36 @@
+# gridstitch — two commands do all the set-up: `make demo` and `make test`.
+SWIFT ?= swift
+APT_PACKAGES := libpng-dev pkg-config
+CONFIG ?= release
+
+.PHONY: demo test build deps lint bench clean
+
+# Installs what is missing (Debian packages; needs root or sudo), nothing else.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+# The default demo: 16 cameras through shm-ring, 1000 grids, every frame verified, a snapshot
+# every 250 grids, the last grid in output/grid-latest.png.
+demo: build
+	.build/$(CONFIG)/gridstitch run --verify --snapshot-every 250
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --no-parallel
+
+lint:
+	$(SWIFT) format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests
+
+bench: build
+	.build/$(CONFIG)/gridstitch bench
+
+clean:
+	rm -rf .build
