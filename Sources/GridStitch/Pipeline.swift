@@ -24,42 +24,49 @@ public enum Pipeline {
     // Cameras are forked here, before any thread of ours exists.
     var barrier: StartBarrier?
     var transport: ProcessTransport?
-    let receiver: FrameReceiver
-    switch config.transport {
-    case .serial:
-      receiver = SerialReceiver(cameras: cameras)
-    case .threads:
-      receiver = try ThreadsTransport(cameras: cameras, frames: config.frames, watchdog: supervisor)
-    case .pipe, .shmPipe, .shmMqueue, .shmRing:
-      let created = try ProcessTransports.create(config.transport, shape: config.shape)
-      barrier = try CameraLaunch.start(
-        config, transport: created, cameras: cameras, scenePath: scenePath, supervisor: supervisor)
-      receiver = try created.makeReceiver(watchdog: supervisor)
-      transport = created
-    }
-
-    let canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
-    let snapshots =
-      config.snapshotEvery > 0 ? try SnapshotWriter(folder: config.outputDirectory, canvas: canvas) : nil
-    var consumer = GridConsumer(config: config, receiver: receiver, canvas: canvas, supervisor: supervisor)
-    var progress = ProgressBar(total: config.frames, enabled: config.progress)
-
-    let go = MonotonicClock.nanos()
-    if let barrier { FileDescriptors.close(barrier.goWrite) }
+    var receiver: FrameReceiver?
     var interruptedBy: Int32?
     do {
-      for grid in 0..<config.frames {
-        try consumer.stitch(grid: grid)
-        if let snapshots, (grid + 1) % config.snapshotEvery == 0 { snapshots.enqueue(canvas, grid: grid + 1) }
-        progress.update(done: grid + 1)
-        if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+      switch config.transport {
+      case .serial:
+        receiver = SerialReceiver(cameras: cameras)
+      case .threads:
+        receiver = try ThreadsTransport(cameras: cameras, frames: config.frames, watchdog: supervisor)
+      case .pipe, .shmPipe, .shmMqueue, .shmRing:
+        let created = try ProcessTransports.create(config.transport, shape: config.shape)
+        transport = created
+        barrier = try CameraLaunch.start(
+          config, transport: created, cameras: cameras, scenePath: scenePath, supervisor: supervisor)
+        receiver = try created.makeReceiver(watchdog: supervisor)
       }
     } catch GridError.interrupted(let signal) {
       interruptedBy = signal
     }
+
+    let canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
+    let snapshots =
+      config.snapshotEvery > 0 && interruptedBy == nil
+      ? try SnapshotWriter(folder: config.outputDirectory, canvas: canvas) : nil
+    var consumer = GridConsumer(config: config, canvas: canvas, supervisor: supervisor)
+    var progress = ProgressBar(total: config.frames, enabled: config.progress)
+
+    let go = MonotonicClock.nanos()
+    if let barrier { FileDescriptors.close(barrier.goWrite) }
+    if let receiver, interruptedBy == nil {
+      do {
+        for grid in 0..<config.frames {
+          try consumer.stitch(grid: grid, from: receiver)
+          if let snapshots, (grid + 1) % config.snapshotEvery == 0 { snapshots.enqueue(canvas, grid: grid + 1) }
+          progress.update(done: grid + 1)
+          if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+        }
+      } catch GridError.interrupted(let signal) {
+        interruptedBy = signal
+      }
+    }
     let stopped = MonotonicClock.nanos()
     progress.finish()
-    receiver.finish()
+    receiver?.finish()
     if interruptedBy == nil {
       _ = supervisor.reapAll(timeoutNanos: 5_000_000_000)
     } else {
@@ -80,7 +87,7 @@ public enum Pipeline {
       }
       latest = path
     }
-    _ = transport
+    withExtendedLifetime(transport) {}
     return RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
       cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
@@ -88,8 +95,8 @@ public enum Pipeline {
       latencyP50Micros: consumer.latency.percentileMicros(50),
       latencyP99Micros: consumer.latency.percentileMicros(99),
       latencyMaxMicros: consumer.latency.maxMicros, verifiedFrames: consumer.verifiedFrames,
-      snapshotsWritten: snapshots?.written ?? 0, wakeups: receiver.wakeups,
-      droppedFrames: receiver.droppedFrames,
+      snapshotsWritten: snapshots?.written ?? 0, wakeups: receiver?.wakeups ?? 0,
+      droppedFrames: receiver?.droppedFrames ?? 0,
       lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
       camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
       interruptedBy: interruptedBy)
@@ -109,7 +116,6 @@ public enum Pipeline {
 /// The consumer's loop body: one grid from every live camera, checked, stitched, timed.
 struct GridConsumer {
   let config: RunConfiguration
-  let receiver: FrameReceiver
   let canvas: GridCanvas
   let supervisor: Supervisor
   private(set) var grids = 0
@@ -121,9 +127,8 @@ struct GridConsumer {
   private var lastSequence: [Int64]
   private var live: [Bool]
 
-  init(config: RunConfiguration, receiver: FrameReceiver, canvas: GridCanvas, supervisor: Supervisor) {
+  init(config: RunConfiguration, canvas: GridCanvas, supervisor: Supervisor) {
     self.config = config
-    self.receiver = receiver
     self.canvas = canvas
     self.supervisor = supervisor
     captures = Array(repeating: 0, count: config.cameras)
@@ -131,11 +136,11 @@ struct GridConsumer {
     live = Array(repeating: true, count: config.cameras)
   }
 
-  mutating func stitch(grid: Int) throws {
+  mutating func stitch(grid: Int, from receiver: FrameReceiver) throws {
     var delivered = 0
     for camera in 0..<config.cameras where live[camera] {
       do {
-        try take(camera: camera, grid: grid)
+        try take(camera: camera, grid: grid, from: receiver)
         delivered += 1
       } catch let error as GridError {
         guard case .cameraLost = error, config.onCameraLoss == .continue else { throw error }
@@ -155,7 +160,7 @@ struct GridConsumer {
     grids += 1
   }
 
-  private mutating func take(camera: Int, grid: Int) throws {
+  private mutating func take(camera: Int, grid: Int, from receiver: FrameReceiver) throws {
     let lockstep = config.policy == .lockstep
     let verify = config.verify
     let geometry = config.geometry

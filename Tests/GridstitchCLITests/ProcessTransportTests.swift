@@ -92,13 +92,33 @@ import Testing
     ])
     let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
     try #require(cameras.count == 16)
-    usleep(300_000)
+    usleep(1_000_000)
     kill(running.pid, SIGINT)
     let outcome = try #require(running.wait(seconds: 5))
     #expect(outcome.status == 130, "\(outcome.stderr)")
     let json = try CLI.json(outcome)
     #expect((json["grids"] as? Int ?? 0) > 0)
     #expect(json["interrupted_by_signal"] as? Int == 2)
+    #expect(outcome.stderr.isEmpty, "\(outcome.stderr)")
+    for camera in cameras { #expect(!Leftovers.isRunning(camera)) }
+    #expect(Leftovers.sharedObjects() == before)
+  }
+
+  /// A stop signal during set-up (cameras still attaching) is still a summary and 128 + n.
+  @Test(.timeLimit(.minutes(1)))
+  func interruptDuringSetUp() throws {
+    let before = Leftovers.sharedObjects()
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let running = try CLI.Running([
+      "run", "--transport", "shm-mqueue", "--launch", "spawn", "--frames", "100000", "--json", "--output", output,
+    ])
+    let cameras = Leftovers.awaitChildren(of: running.pid, count: 1)
+    kill(running.pid, SIGINT)
+    let outcome = try #require(running.wait(seconds: 5))
+    #expect(outcome.status == 130, "\(outcome.stderr)")
+    #expect(try CLI.json(outcome)["interrupted_by_signal"] as? Int == 2)
+    usleep(100_000)
     for camera in cameras { #expect(!Leftovers.isRunning(camera)) }
     #expect(Leftovers.sharedObjects() == before)
   }
