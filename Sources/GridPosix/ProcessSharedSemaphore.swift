@@ -30,6 +30,13 @@ public struct ProcessSharedSemaphore: @unchecked Sendable {
     throw SyscallError("sem_clockwait")
   }
 
+  /// Whether a `wait` would succeed now; reads the shared counter, no syscall.
+  /// The corresponding C function is `sem_getvalue`.
+  public var isPositive: Bool {
+    var value: CInt = 0
+    return sem_getvalue(pointer, &value) == 0 && value > 0
+  }
+
   /// The corresponding C function is `sem_post`.
   public func post() throws(SyscallError) {
     _ = try check("sem_post", sem_post(pointer))

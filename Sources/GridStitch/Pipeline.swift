@@ -126,6 +126,8 @@ struct GridConsumer {
   private var captures: [UInt64]
   private var lastSequence: [Int64]
   private var live: [Bool]
+  /// Cameras not yet stitched into the current grid (reused: no allocation per grid).
+  private var waiting: [Int]
 
   init(config: RunConfiguration, canvas: GridCanvas, supervisor: Supervisor) {
     self.config = config
@@ -134,11 +136,26 @@ struct GridConsumer {
     captures = Array(repeating: 0, count: config.cameras)
     lastSequence = Array(repeating: -1, count: config.cameras)
     live = Array(repeating: true, count: config.cameras)
+    waiting = Array(repeating: 0, count: config.cameras)
   }
 
   mutating func stitch(grid: Int, from receiver: FrameReceiver) throws {
     var delivered = 0
+    // Stitch whichever cameras are ready first; wait on a pending one only when none is.
+    var pending = 0
     for camera in 0..<config.cameras where live[camera] {
+      waiting[pending] = camera
+      pending += 1
+    }
+    while pending > 0 {
+      var pick = 0
+      for index in 0..<pending where receiver.hasFrame(from: waiting[index]) {
+        pick = index
+        break
+      }
+      let camera = waiting[pick]
+      waiting[pick] = waiting[pending - 1]
+      pending -= 1
       do {
         try take(camera: camera, grid: grid, from: receiver)
         delivered += 1

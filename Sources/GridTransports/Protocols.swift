@@ -11,6 +11,10 @@ public protocol FramePublisher: AnyObject {
 public protocol FrameReceiver: AnyObject {
   func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
     -> R
+  /// Whether `withNextFrame(from: camera)` would return without waiting — a cheap probe, no
+  /// syscall — so the consumer can stitch whichever cameras are ready first. A transport that
+  /// cannot tell cheaply answers true, and the consumer then takes cameras in order.
+  func hasFrame(from camera: Int) -> Bool
   /// Wake-up syscalls made on the consumer's behalf (futex wakes), for `--json`'s `wakeups`.
   var wakeups: Int { get }
   /// Frames the transport skipped under the `latest` policy.
@@ -20,6 +24,7 @@ public protocol FrameReceiver: AnyObject {
 }
 
 extension FrameReceiver {
+  public func hasFrame(from camera: Int) -> Bool { true }
   public var wakeups: Int { 0 }
   public var droppedFrames: Int { 0 }
   public func finish() {}

@@ -25,6 +25,8 @@ public final class ThreadsTransport: FrameReceiver {
     for thread in threads { thread.join() }
   }
 
+  public func hasFrame(from camera: Int) -> Bool { queues[camera].hasFull }
+
   public func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R)
     throws -> R
   {
@@ -86,6 +88,8 @@ final class FrameQueue: FramePublisher, @unchecked Sendable {
       lock.broadcast()
     }
   }
+
+  var hasFull: Bool { lock.withLock { fullCount > 0 } }
 
   /// Consumer side: wait for the oldest full buffer.
   func take(camera: Int, watchdog: Watchdog) throws -> (slot: Int, header: FrameHeader) {
