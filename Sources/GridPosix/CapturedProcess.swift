@@ -34,9 +34,11 @@ public enum CapturedProcess {
       FileDescriptors.close(output.readEnd)
       FileDescriptors.close(errors.readEnd)
     }
-    let spawned: pid_t
+    let child: ChildProcess
     do {
-      spawned = try spawn(executable, arguments, stdout: output.writeEnd, stderr: errors.writeEnd)
+      child = try ChildProcess.spawn(
+        executable: executable, arguments: arguments,
+        mapping: [(from: output.writeEnd, to: STDOUT_FILENO), (from: errors.writeEnd, to: STDERR_FILENO)])
     } catch {
       FileDescriptors.close(output.writeEnd)
       FileDescriptors.close(errors.writeEnd)
@@ -44,15 +46,14 @@ public enum CapturedProcess {
     }
     FileDescriptors.close(output.writeEnd)
     FileDescriptors.close(errors.writeEnd)
-    var child = Reaper(pid: spawned)
-    defer { child.killAndReap() }
+    // On an error below, `child`'s deinit kills and reaps it: nothing is left running.
 
     var streams = [Stream(fd: output.readEnd), Stream(fd: errors.readEnd)]
     var forwarded = false
     var reapedAt: UInt64?
     while streams.contains(where: \.open) {
       if !forwarded, let signal = StopSignals.pending {
-        _ = kill(spawned, signal)
+        child.signal(signal)
         forwarded = true
       }
       if reapedAt == nil, child.poll() != nil { reapedAt = MonotonicClock.nanos() }
@@ -61,40 +62,6 @@ public enum CapturedProcess {
     }
     let status = try child.waitBlocking()
     return Outcome(status: status, standardOutput: streams[0].bytes, standardError: streams[1].bytes)
-  }
-
-  /// The corresponding C function is `posix_spawn`; the child gets a clear signal mask and the
-  /// default dispositions, as `ChildProcess.spawn` gives cameras.
-  private static func spawn(
-    _ executable: String, _ arguments: [String], stdout: FileDescriptor, stderr: FileDescriptor
-  ) throws(SyscallError) -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, stdout.rawValue, STDOUT_FILENO)
-    posix_spawn_file_actions_adddup2(&actions, stderr.rawValue, STDERR_FILENO)
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var empty = sigset_t()
-    sigemptyset(&empty)
-    posix_spawnattr_setsigmask(&attributes, &empty)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    sigaddset(&defaults, SIGINT)
-    sigaddset(&defaults, SIGTERM)
-    sigaddset(&defaults, SIGPIPE)
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-    let argv = ([executable] + arguments).map { strdup($0) }
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let result = (argv + [nil]).withUnsafeBufferPointer { args in
-      posix_spawn(&pid, executable, &actions, &attributes, args.baseAddress!, gs_environ())
-    }
-    if result != 0 { throw SyscallError("posix_spawn(\(executable))", Errno(rawValue: result)) }
-    return pid
   }
 
   /// One of the child's output pipes and what has been read from it.
@@ -125,41 +92,6 @@ public enum CapturedProcess {
       } else {
         streams[index].bytes.append(contentsOf: chunk[0..<count])
       }
-    }
-  }
-
-  /// The one owner of the child's pid until it is reaped.
-  private struct Reaper {
-    let pid: pid_t
-    var status: ExitStatus?
-
-    init(pid: pid_t) { self.pid = pid }
-
-    /// The corresponding C function is `waitpid(WNOHANG)`.
-    mutating func poll() -> ExitStatus? {
-      if let status { return status }
-      var raw: CInt = 0
-      let result = waitpid(pid, &raw, WNOHANG)
-      if result == pid { status = ExitStatus(waitStatus: raw) }
-      if result == -1 && Glibc.errno == ECHILD { status = .exited(-1) }
-      return status
-    }
-
-    /// The corresponding C function is `waitpid`.
-    mutating func waitBlocking() throws(SyscallError) -> ExitStatus {
-      if let status { return status }
-      var raw: CInt = 0
-      _ = try retryOnInterrupt("waitpid") { waitpid(pid, &raw, 0) }
-      let ended = ExitStatus(waitStatus: raw)
-      status = ended
-      return ended
-    }
-
-    /// On the way out after an error: SIGKILL and reap, so nothing is left running.
-    mutating func killAndReap() {
-      guard poll() == nil else { return }
-      _ = kill(pid, SIGKILL)
-      _ = try? waitBlocking()
     }
   }
 }

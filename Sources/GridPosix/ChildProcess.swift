@@ -49,15 +49,26 @@ public final class ChildProcess: @unchecked Sendable {
   }
 
   /// Starts `executable` with `arguments`; `descriptors[k]` becomes descriptor 3 + k in the child
-  /// (everything else we own is close-on-exec). The corresponding C function is `posix_spawn`.
+  /// (everything else we own is close-on-exec).
   public static func spawn(executable: String, arguments: [String], descriptors: [FileDescriptor])
     throws(SyscallError) -> ChildProcess
   {
+    try spawn(
+      executable: executable, arguments: arguments,
+      mapping: descriptors.enumerated().map { (from: $0.element, to: CInt(3 + $0.offset)) })
+  }
+
+  /// Starts `executable` with `arguments`, each `from` descriptor appearing as `to` in the child.
+  /// The child starts with an empty signal mask and default SIGINT, SIGTERM and SIGPIPE.
+  /// The corresponding C function is `posix_spawn` with `dup2` file actions.
+  public static func spawn(
+    executable: String, arguments: [String], mapping: [(from: FileDescriptor, to: CInt)]
+  ) throws(SyscallError) -> ChildProcess {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
-    for (index, fd) in descriptors.enumerated() {
-      posix_spawn_file_actions_adddup2(&actions, fd.rawValue, CInt(3 + index))
+    for (from, to) in mapping {
+      posix_spawn_file_actions_adddup2(&actions, from.rawValue, to)
     }
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
@@ -67,8 +78,7 @@ public final class ChildProcess: @unchecked Sendable {
     posix_spawnattr_setsigmask(&attributes, &empty)
     var defaults = sigset_t()
     sigemptyset(&defaults)
-    sigaddset(&defaults, SIGTERM)
-    sigaddset(&defaults, SIGPIPE)
+    for signal in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signal) }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
@@ -92,6 +102,16 @@ public final class ChildProcess: @unchecked Sendable {
     if result == pid { status = ExitStatus(waitStatus: raw) }
     if result == -1 && Glibc.errno == ECHILD { status = .exited(-1) }
     return status
+  }
+
+  /// Waits for the child to end. The corresponding C function is `waitpid`.
+  public func waitBlocking() throws(SyscallError) -> ExitStatus {
+    if let status { return status }
+    var raw: CInt = 0
+    _ = try retryOnInterrupt("waitpid") { waitpid(pid, &raw, 0) }
+    let ended = ExitStatus(waitStatus: raw)
+    status = ended
+    return ended
   }
 
   /// Waits for the child to end, at most `timeoutNanos`; nil if it is still running.
