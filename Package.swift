@@ -72,7 +72,8 @@ let package = Package(
     ),
     .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
     .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore"]),
-    .testTarget(name: "GridStitchTests", dependencies: ["GridStitch", "GridCore", "GridTransports", "GridPosix"]),
+    .testTarget(
+      name: "GridStitchTests", dependencies: ["GridStitch", "GridCore", "GridTransports", "GridPosix"]),
     .testTarget(name: "GridstitchCLITests", dependencies: ["gridstitch"]),
   ],
   swiftLanguageModes: [.v6]

@@ -56,7 +56,9 @@ public enum Pipeline {
       do {
         for grid in 0..<config.frames {
           try consumer.stitch(grid: grid, from: receiver)
-          if let snapshots, (grid + 1) % config.snapshotEvery == 0 { snapshots.enqueue(canvas, grid: grid + 1) }
+          if let snapshots, (grid + 1) % config.snapshotEvery == 0 {
+            snapshots.enqueue(canvas, grid: grid + 1)
+          }
           progress.update(done: grid + 1)
           if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
         }

@@ -1,7 +1,8 @@
 import GridCore
-@testable import GridStitch
 import GridTransports
 import Testing
+
+@testable import GridStitch
 
 @Suite struct ConfigurationTests {
   @Test func defaultsAreValid() throws {
@@ -28,9 +29,15 @@ import Testing
     rejects({ $0.geometry.width = 0 }, "--width 0")
     rejects({ $0.geometry.channels = 4 }, "--channels 4")
     rejects({ $0.slots = 6 }, "power of two")
-    rejects({ $0.policy = .latest; $0.transport = .threads }, "only shm-ring")
+    rejects(
+      {
+        $0.policy = .latest; $0.transport = .threads
+      }, "only shm-ring")
     rejects({ $0.fault = Fault(kind: .tamper, camera: 16, sequence: 0) }, "names camera 16")
-    rejects({ $0.cameras = 64; $0.geometry = FrameGeometry(width: 4096, height: 2048, channels: 3) }, "1 GiB")
+    rejects(
+      {
+        $0.cameras = 64; $0.geometry = FrameGeometry(width: 4096, height: 2048, channels: 3)
+      }, "1 GiB")
   }
 
   @Test func faultsParse() {
@@ -49,7 +56,9 @@ import Testing
     object["n"] = .null
     object["list"] = .array([.int(1), .bool(true)])
     #expect(object.keys == ["z", "a", "m", "n", "list"])
-    #expect(object.rendered() == #"{"z": 1, "a": "quote \" back \\ line\n", "m": 2.5, "n": null, "list": [1, true]}"#)
+    #expect(
+      object.rendered()
+        == #"{"z": 1, "a": "quote \" back \\ line\n", "m": 2.5, "n": null, "list": [1, true]}"#)
   }
 
   @Test func reportHasTheContractKeysFirst() {

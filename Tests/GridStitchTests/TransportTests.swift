@@ -23,7 +23,9 @@ import Testing
   static func attach(_ kind: TransportKind, _ transport: ProcessTransport, shape: TransportShape, camera: Int)
     throws -> FramePublisher
   {
-    let copies = transport.descriptors(forCamera: camera).map { FileDescriptor(rawValue: fcntl($0.rawValue, F_DUPFD_CLOEXEC, 32)) }
+    let copies = transport.descriptors(forCamera: camera).map {
+      FileDescriptor(rawValue: fcntl($0.rawValue, F_DUPFD_CLOEXEC, 32))
+    }
     return try ProcessTransports.attach(
       kind, shape: shape, camera: camera, descriptors: copies, watch: CameraSideWatch(parent: getppid()))
   }
@@ -91,7 +93,10 @@ import Testing
   }
 
   @Test func transportKindNamesAreTheContract() {
-    #expect(TransportKind.allCases.map(\.rawValue) == ["serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring"])
+    #expect(
+      TransportKind.allCases.map(\.rawValue) == [
+        "serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring",
+      ])
     #expect(TransportKind.allCases.filter(\.usesProcesses).count == 4)
   }
 }

@@ -111,7 +111,8 @@ import Testing
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let running = try CLI.Running([
-      "run", "--transport", "shm-mqueue", "--launch", "spawn", "--frames", "100000", "--json", "--output", output,
+      "run", "--transport", "shm-mqueue", "--launch", "spawn", "--frames", "100000", "--json", "--output",
+      output,
     ])
     let cameras = Leftovers.awaitChildren(of: running.pid, count: 1)
     kill(running.pid, SIGINT)
