@@ -96,7 +96,9 @@ public enum Pipeline {
       seconds: Double(stopped - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
       latencyP50Micros: consumer.latency.percentileMicros(50),
       latencyP99Micros: consumer.latency.percentileMicros(99),
-      latencyMaxMicros: consumer.latency.maxMicros, verifiedFrames: consumer.verifiedFrames,
+      latencyMaxMicros: consumer.latency.maxMicros,
+      captureSpreadP50Micros: consumer.captureSpread.percentileMicros(50),
+      captureSpreadP99Micros: consumer.captureSpread.percentileMicros(99), verifiedFrames: consumer.verifiedFrames,
       snapshotsWritten: snapshots?.written ?? 0, wakeups: receiver?.wakeups ?? 0,
       droppedFrames: receiver?.droppedFrames ?? 0,
       lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
@@ -125,6 +127,9 @@ struct GridConsumer {
   private(set) var verifiedFrames = 0
   private(set) var lostCameras: [Int] = []
   private(set) var latency = LatencyRecorder()
+  /// Per grid, newest capture − oldest capture among its tiles: how far apart the cameras are.
+  /// A grid waits for its slowest camera, so this is the part of latency no transport can remove.
+  private(set) var captureSpread = LatencyRecorder()
   private var captures: [UInt64]
   private var lastSequence: [Int64]
   private var live: [Bool]
@@ -175,6 +180,13 @@ struct GridConsumer {
     for camera in 0..<config.cameras where live[camera] {
       latency.record(nanos: stitched &- captures[camera])
     }
+    var oldest = UInt64.max
+    var newest: UInt64 = 0
+    for camera in 0..<config.cameras where live[camera] {
+      oldest = min(oldest, captures[camera])
+      newest = max(newest, captures[camera])
+    }
+    if newest >= oldest { captureSpread.record(nanos: newest - oldest) }
     framesMoved += delivered
     grids += 1
   }

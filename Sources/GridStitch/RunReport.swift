@@ -18,6 +18,9 @@ public struct RunReport: Sendable {
   public var latencyP50Micros: Double
   public var latencyP99Micros: Double
   public var latencyMaxMicros: Double
+  /// Per grid, newest − oldest capture time among its tiles (p50, p99).
+  public var captureSpreadP50Micros: Double
+  public var captureSpreadP99Micros: Double
   public var verifiedFrames: Int
   public var snapshotsWritten: Int
   public var wakeups: Int
@@ -63,6 +66,8 @@ public struct RunReport: Sendable {
     object["width"] = .int(geometry.width)
     object["height"] = .int(geometry.height)
     object["channels"] = .int(geometry.channels)
+    object["capture_spread_p50_us"] = .double(captureSpreadP50Micros)
+    object["capture_spread_p99_us"] = .double(captureSpreadP99Micros)
     object["wakeups"] = .int(wakeups)
     object["dropped_frames"] = .int(droppedFrames)
     object["lost_cameras"] = .array(lostCameras.map { .int($0) })
@@ -101,6 +106,8 @@ public struct RunReport: Sendable {
     lines.append(
       "latency     p50 \(fixed(latencyP50Micros, 0)) µs   p99 \(fixed(latencyP99Micros, 0)) µs   max \(fixed(latencyMaxMicros, 0)) µs"
     )
+    lines.append(
+      "spread      p50 \(fixed(captureSpreadP50Micros, 0)) µs   p99 \(fixed(captureSpreadP99Micros, 0)) µs (newest − oldest capture in a grid)")
     lines.append("verified    \(verifiedFrames) frames")
     lines.append("snapshots   \(snapshotsWritten) written")
     lines.append(
