@@ -171,7 +171,9 @@ public enum CameraProcess {
       }
       return 0
     } catch {
+      // The consumer gone, or closing our pipe as it stops us: its error is the one to report.
       if !CameraSideWatch(parent: parent).consumerIsAlive() { return 1 }
+      if let failure = error as? SyscallError, failure.errno == .brokenPipe { return 1 }
       Console.error("gridstitch: camera \(camera.index): \(error)")
       return 1
     }

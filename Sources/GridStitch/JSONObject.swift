@@ -52,11 +52,11 @@ public struct JSONObject: Sendable {
     }
   }
 
-  /// Up to 6 significant decimals, no exponent for everyday magnitudes.
+  /// Whole numbers without a fraction; anything else at full precision (Swift's shortest exact
+  /// form, which JSON accepts, exponent included).
   static func formatDouble(_ value: Double) -> String {
     if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
-    let scaled = (value * 1_000_000).rounded() / 1_000_000
-    return "\(scaled)"
+    return "\(value)"
   }
 
   public static func quote(_ text: String) -> String {

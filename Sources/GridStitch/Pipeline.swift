@@ -42,6 +42,11 @@ public enum Pipeline {
     } catch GridError.interrupted(let signal) {
       interruptedBy = signal
     }
+    // Cameras stop before their transport's ends close, so none of them sees a broken pipe first.
+    defer {
+      supervisor.stopAll()
+      withExtendedLifetime((receiver, transport)) {}
+    }
 
     let canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
     let snapshots =
@@ -89,7 +94,6 @@ public enum Pipeline {
       }
       latest = path
     }
-    withExtendedLifetime(transport) {}
     return RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
       cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
@@ -98,7 +102,8 @@ public enum Pipeline {
       latencyP99Micros: consumer.latency.percentileMicros(99),
       latencyMaxMicros: consumer.latency.maxMicros,
       captureSpreadP50Micros: consumer.captureSpread.percentileMicros(50),
-      captureSpreadP99Micros: consumer.captureSpread.percentileMicros(99), verifiedFrames: consumer.verifiedFrames,
+      captureSpreadP99Micros: consumer.captureSpread.percentileMicros(99),
+      verifiedFrames: consumer.verifiedFrames,
       snapshotsWritten: snapshots?.written ?? 0, wakeups: receiver?.wakeups ?? 0,
       droppedFrames: receiver?.droppedFrames ?? 0,
       lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),

@@ -107,7 +107,8 @@ public struct RunReport: Sendable {
       "latency     p50 \(fixed(latencyP50Micros, 0)) µs   p99 \(fixed(latencyP99Micros, 0)) µs   max \(fixed(latencyMaxMicros, 0)) µs"
     )
     lines.append(
-      "spread      p50 \(fixed(captureSpreadP50Micros, 0)) µs   p99 \(fixed(captureSpreadP99Micros, 0)) µs (newest − oldest capture in a grid)")
+      "spread      p50 \(fixed(captureSpreadP50Micros, 0)) µs   p99 \(fixed(captureSpreadP99Micros, 0)) µs (newest − oldest capture in a grid)"
+    )
     lines.append("verified    \(verifiedFrames) frames")
     lines.append("snapshots   \(snapshotsWritten) written")
     lines.append(

@@ -18,14 +18,7 @@ struct Bench: ParsableCommand {
   var loads: String?
   @Option(help: "Runs of each transport × load, each in fresh processes.") var repeats = 3
   @Option(help: "Grids per run.") var frames = 1000
-  @Option(help: "Cameras, 1 to 64.") var cameras = 16
-  @Option(help: "Frame width in pixels.") var width = 320
-  @Option(help: "Frame height in pixels.") var height = 240
-  @Option(help: "1 (grey) or 3 (RGB).") var channels = 1
-  @Option(name: .customLong("work-us"), help: "Microseconds of load per frame.") var workMicros = 1000
-  @Option(help: "How camera processes start: fork or spawn.") var launch: LaunchMode = .fork
-  @Option(help: "shm-ring: slots per camera ring, a power of two.") var slots = 4
-  @Option(help: "Scene the cameras film (default: assets/scene.png).") var scene: String?
+  @OptionGroup var camera: CameraOptions
   @Option(help: "Folder for the CSV, JSON and SVG files.") var output = "timings"
   @Option(help: "Scale one parameter instead: cameras=1,4,16,64 or size=240x320,480x640 (HxW).")
   var sweep: String?
@@ -42,12 +35,12 @@ struct Bench: ParsableCommand {
       ?? (sweep == nil ? CameraLoad.allCases : [.io])
     config.repeats = repeats
     config.frames = frames
-    config.cameras = cameras
-    config.geometry = FrameGeometry(width: width, height: height, channels: channels)
-    config.workMicros = workMicros
-    config.launch = launch
-    config.slots = slots
-    config.scenePath = scene
+    config.cameras = camera.cameras
+    config.geometry = FrameGeometry(width: camera.width, height: camera.height, channels: camera.channels)
+    config.workMicros = camera.workMicros
+    config.launch = camera.launch
+    config.slots = camera.slots
+    config.scenePath = camera.scene
     config.outputDirectory = output
     return config
   }

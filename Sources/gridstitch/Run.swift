@@ -3,13 +3,12 @@ import GridCore
 import GridStitch
 import GridTransports
 
-/// Flags shared by `run` and `bench`.
-struct GeometryOptions: ParsableArguments {
+/// Flags shared by `run` and `bench`: the cameras and how they start.
+struct CameraOptions: ParsableArguments {
   @Option(help: "Cameras, 1 to 64.") var cameras = 16
   @Option(help: "Frame width in pixels.") var width = 320
   @Option(help: "Frame height in pixels.") var height = 240
   @Option(help: "1 (grey) or 3 (RGB).") var channels = 1
-  @Option(help: "Camera load before each frame: io (sleep), cpu (spin) or none.") var load: CameraLoad = .io
   @Option(name: .customLong("work-us"), help: "Microseconds of load per frame.") var workMicros = 1000
   @Option(help: "How camera processes start: fork or spawn.") var launch: LaunchMode = .fork
   @Option(help: "shm-ring: slots per camera ring, a power of two.") var slots = 4
@@ -22,7 +21,8 @@ struct Run: ParsableCommand {
 
   @Option(help: "Transport: \(TransportKind.allCases.map(\.rawValue).joined(separator: ", ")).")
   var transport: TransportKind = .shmRing
-  @OptionGroup var geometry: GeometryOptions
+  @Option(help: "Camera load before each frame: io (sleep), cpu (spin) or none.") var load: CameraLoad = .io
+  @OptionGroup var camera: CameraOptions
   @Option(help: "Grids to stitch.") var frames = 1000
   @Flag(help: "Recompute every tile's checksum and check camera and sequence.") var verify = false
   @Option(name: .customLong("snapshot-every"), help: "Write every Nth grid as a PNG (0 = none).")
@@ -40,17 +40,17 @@ struct Run: ParsableCommand {
   func configuration() throws -> RunConfiguration {
     var config = RunConfiguration()
     config.transport = transport
-    config.launch = geometry.launch
-    config.cameras = geometry.cameras
+    config.launch = camera.launch
+    config.cameras = camera.cameras
     config.frames = frames
-    config.geometry = .init(width: geometry.width, height: geometry.height, channels: geometry.channels)
-    config.load = geometry.load
-    config.workMicros = geometry.workMicros
+    config.geometry = .init(width: camera.width, height: camera.height, channels: camera.channels)
+    config.load = load
+    config.workMicros = camera.workMicros
     config.verify = verify
     config.snapshotEvery = snapshotEvery
     config.outputDirectory = output
-    config.scenePath = geometry.scene
-    config.slots = geometry.slots
+    config.scenePath = camera.scene
+    config.slots = camera.slots
     config.policy = policy
     config.onCameraLoss = onCameraLoss
     config.progress = !quiet && !json
