@@ -171,6 +171,9 @@ public enum ProcessIdentity {
   /// Leaves at once, without running exit handlers. The corresponding C function is `_exit`.
   public static func exitNow(_ code: Int32) -> Never { _exit(code) }
 
+  /// Offers the CPU to another runnable thread. The corresponding C function is `sched_yield`.
+  public static func yieldProcessor() { _ = sched_yield() }
+
   /// Sends `signal` to this process (fault injection in tests).
   public static func raiseSignal(_ signal: Int32) { _ = raise(signal) }
 }

@@ -51,16 +51,40 @@ public struct CameraProcessSpec: Sendable {
 
 /// The start line every camera crosses together: each camera writes one byte to `ready` once
 /// attached, then waits for end-of-file on `go`, which the consumer makes by closing its end.
-struct StartBarrier {
+/// The consumer's side owns all four descriptors and closes whatever is still open in `deinit`,
+/// so no ending leaks one.
+final class StartBarrier {
   let readyRead: FileDescriptor
   let readyWrite: FileDescriptor
   let goRead: FileDescriptor
   let goWrite: FileDescriptor
+  private var open: Set<CInt>
 
   init() throws {
-    (readyRead, readyWrite) = try FileDescriptors.pipe()
-    (goRead, goWrite) = try FileDescriptors.pipe()
+    let ready = try FileDescriptors.pipe()
+    let go: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+    do {
+      go = try FileDescriptors.pipe()
+    } catch {
+      FileDescriptors.close(ready.readEnd)
+      FileDescriptors.close(ready.writeEnd)
+      throw error
+    }
+    (readyRead, readyWrite, goRead, goWrite) = (ready.readEnd, ready.writeEnd, go.readEnd, go.writeEnd)
+    open = [readyRead.rawValue, readyWrite.rawValue, goRead.rawValue, goWrite.rawValue]
     try FileDescriptors.setNonBlocking(readyRead)
+  }
+
+  /// Closes one of the four once; later calls are no-ops.
+  func close(_ fd: FileDescriptor) {
+    if open.remove(fd.rawValue) != nil { FileDescriptors.close(fd) }
+  }
+
+  /// Releases every camera at once: they see end-of-file on `go`.
+  func release() { close(goWrite) }
+
+  deinit {
+    for fd in open { FileDescriptors.close(FileDescriptor(rawValue: fd)) }
   }
 
   /// Camera side.
@@ -113,15 +137,15 @@ enum CameraLaunch {
       }
       supervisor.adopt(child, camera: camera.index)
     }
-    FileDescriptors.close(barrier.readyWrite)
-    FileDescriptors.close(barrier.goRead)
+    barrier.close(barrier.readyWrite)
+    barrier.close(barrier.goRead)
     transport.closeCameraEnds()
     try awaitReady(barrier, count: cameras.count, supervisor: supervisor)
     return barrier
   }
 
   private static func awaitReady(_ barrier: StartBarrier, count: Int, supervisor: Supervisor) throws {
-    defer { FileDescriptors.close(barrier.readyRead) }
+    defer { barrier.close(barrier.readyRead) }
     var arrived = 0
     var buffer = [UInt8](repeating: 0, count: 64)
     while arrived < count {

@@ -52,11 +52,13 @@ public enum Pipeline {
     let snapshots =
       config.snapshotEvery > 0 && interruptedBy == nil
       ? try SnapshotWriter(folder: config.outputDirectory, canvas: canvas) : nil
+    // In-flight snapshots land (or are cleaned up) before we return, whatever the ending.
+    defer { snapshots?.finish() }
     var consumer = GridConsumer(config: config, canvas: canvas, supervisor: supervisor)
     var progress = ProgressBar(total: config.frames, enabled: config.progress)
 
     let go = MonotonicClock.nanos()
-    if let barrier { FileDescriptors.close(barrier.goWrite) }
+    barrier?.release()
     if let receiver, interruptedBy == nil {
       do {
         for grid in 0..<config.frames {

@@ -26,7 +26,8 @@ final class SnapshotWriter: @unchecked Sendable {
     self.channels = canvas.frame.channels
     all = (0..<depth).map { _ in .allocate(byteCount: canvas.bytes.count, alignment: 64) }
     free = all
-    thread = try Thread { [unowned self] in self.drain() }
+    // The thread holds the writer until `finish()` joins it (the pipeline always calls it).
+    thread = try Thread { [self] in self.drain() }
   }
 
   deinit { all.forEach { $0.deallocate() } }

@@ -9,7 +9,6 @@ final class Supervisor: Watchdog {
   private(set) var children: [ChildProcess?]
   /// Frames the consumer has taken from each camera, for the loss message.
   var framesTaken: [Int]
-  private var lastSweep: UInt64 = 0
 
   init(cameras: Int) {
     children = Array(repeating: nil, count: cameras)
@@ -21,7 +20,7 @@ final class Supervisor: Watchdog {
   var pids: [Int32] { children.compactMap { $0?.pid } }
 
   /// Throws on a stop signal; false once `camera` has ended (the transport then makes a last
-  /// attempt). Also sweeps the other cameras, so a death anywhere is seen within a tick.
+  /// attempt). Other cameras are asked when the consumer next waits on them, within the grid.
   func isAlive(camera: Int) throws -> Bool {
     if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
     guard let child = children[camera] else { return true }

@@ -27,7 +27,9 @@ do {
     lines.count > 1
     ? lines[0] + " " + lines.dropFirst().joined(separator: ", ") : lines.first.map(String.init) ?? "\(error)"
   // Every option that takes a value without a list of names takes a whole number.
-  if lines.count == 1 && message.contains("is invalid for") { message += ": use a whole number" }
+  if lines.count == 1 && message.contains("is invalid for") && !message.contains("Please provide") {
+    message += ": use a whole number"
+  }
   Console.error("gridstitch: \(message)")
   Gridstitch.exit(withError: ExitCode(code == .validationFailure ? 2 : code.rawValue))
 }

@@ -40,13 +40,12 @@ struct RingLayout {
     return all + headerBytes
   }
 
-  // Header words (all UInt64): magic, cameras, slots, frameBytes, stop flag, camera-side wakeups.
+  // Header words (all UInt64): magic, cameras, slots, frameBytes, stop flag. Written once, read often.
   func headerWord(_ base: UnsafeMutableRawPointer, _ index: Int) -> UnsafeAtomic<UInt64> {
     UnsafeAtomic(at: (base + index * 8).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
   }
   func magicWord(_ base: UnsafeMutableRawPointer) -> UnsafeAtomic<UInt64> { headerWord(base, 0) }
   func stopFlag(_ base: UnsafeMutableRawPointer) -> UnsafeAtomic<UInt64> { headerWord(base, 4) }
-  func cameraWakeups(_ base: UnsafeMutableRawPointer) -> UnsafeAtomic<UInt64> { headerWord(base, 5) }
 
   func writeHeader(_ base: UnsafeMutableRawPointer) {
     headerWord(base, 1).store(UInt64(cameras), ordering: .relaxed)
@@ -71,7 +70,8 @@ struct RingLayout {
 }
 
 /// One camera's ring. Line 0: `head` (frames published, the producer's). Line 1: `tail` (frames
-/// released, the consumer's). Line 2: the waiter flags and, for `latest`, the newest slot.
+/// released, the consumer's). Line 2: the waiter flags. Line 3 (the camera's): for `latest` the
+/// newest slot, and the count of wake-up calls the camera made.
 /// Counters are 32-bit so they can be futex words; differences use wrapping arithmetic.
 struct RingControl {
   let base: UnsafeMutableRawPointer
@@ -93,6 +93,11 @@ struct RingControl {
   /// `latest` policy: (sequence << 8 | slot) + 1 of the newest complete frame; 0 before the first.
   var newest: UnsafeAtomic<UInt64> {
     UnsafeAtomic(at: word(192).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+  }
+
+  /// Wake-up calls this ring's camera made (its own line's neighbour: only the camera writes it).
+  var wakeups: UnsafeAtomic<UInt64> {
+    UnsafeAtomic(at: word(200).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
   }
 
   func slotBase(_ slot: Int) -> UnsafeMutableRawPointer { base + RingLayout.controlBytes + slot * slotStride }

@@ -76,7 +76,18 @@ final class RingReceiver: FrameReceiver {
   }
 
   var wakeups: Int {
-    ownWakeups + Int(layout.cameraWakeups(memory.base).load(ordering: .relaxed))
+    rings.reduce(ownWakeups) { $0 + Int($1.wakeups.load(ordering: .relaxed)) }
+  }
+
+  func hasFrame(from camera: Int) -> Bool {
+    let ring = rings[camera]
+    switch policy {
+    case .lockstep:
+      return ring.head.load(ordering: .acquiring) != tails[camera]
+    case .latest:
+      let packed = ring.newest.load(ordering: .acquiring)
+      return packed != 0 && Int64((packed - 1) >> 8) > lastSequence[camera]
+    }
   }
 
   func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
@@ -104,10 +115,13 @@ final class RingReceiver: FrameReceiver {
   private func release(_ ring: RingControl, camera: Int, newTail: UInt32) {
     tails[camera] = newTail
     ring.tail.store(newTail, ordering: .sequentiallyConsistent)
-    // The camera sleeps until half its ring is free; wake it only then.
+    // The camera sleeps until half its ring is free; wake it only then, and only once: whoever
+    // takes the flag down makes the one wake-up call.
     if ring.producerWaiting.load(ordering: .sequentiallyConsistent) != 0 {
       let head = ring.head.load(ordering: .acquiring)
-      if head &- newTail <= UInt32(layout.slots / 2) {
+      if head &- newTail <= UInt32(layout.slots / 2)
+        && ring.producerWaiting.exchange(0, ordering: .sequentiallyConsistent) != 0
+      {
         Futex.wakeAll(ring.tailWord)
         ownWakeups += 1
       }
@@ -161,6 +175,8 @@ final class RingReceiver: FrameReceiver {
             guard Int64(header.sequence) == sequence else { continue }
             droppedFrames += Int(sequence - lastSequence[camera] - 1)
             lastSequence[camera] = sequence
+            // Tells the camera how far behind we are (see `publishNewest`).
+            ring.tail.store(UInt32(truncatingIfNeeded: sequence + 1), ordering: .relaxed)
             return try body(header, UnsafeRawBufferPointer(ring.pixels(slot)))
           }
           continue
@@ -219,9 +235,13 @@ final class RingPublisher: FramePublisher {
   private func advanceHead() {
     head &+= 1
     ring.head.store(head, ordering: .sequentiallyConsistent)
-    if ring.consumerWaiting.load(ordering: .sequentiallyConsistent) != 0 {
+    // Only the side that takes the flag down wakes: one call per sleep, however many frames
+    // are published before the consumer runs again.
+    if ring.consumerWaiting.load(ordering: .sequentiallyConsistent) != 0
+      && ring.consumerWaiting.exchange(0, ordering: .sequentiallyConsistent) != 0
+    {
       Futex.wakeAll(ring.headWord)
-      layout.cameraWakeups(memory.base).wrappingIncrement(ordering: .relaxed)
+      ring.wakeups.wrappingIncrement(ordering: .relaxed)
     }
   }
 
@@ -236,9 +256,10 @@ final class RingPublisher: FramePublisher {
         Futex.relax()
         continue
       }
-      ring.producerWaiting.store(1, ordering: .sequentiallyConsistent)
       defer { ring.producerWaiting.store(0, ordering: .relaxed) }
       while true {
+        // Raised again on every pass: the consumer lowers it when it wakes us.
+        ring.producerWaiting.store(1, ordering: .sequentiallyConsistent)
         let tail = ring.tail.load(ordering: .sequentiallyConsistent)
         if head &- tail <= slots / 2 { return }
         let result = Futex.wait(ring.tailWord, expected: tail, timeoutNanos: WatchdogTick.nanos)
@@ -258,6 +279,9 @@ final class RingPublisher: FramePublisher {
     ring.newest.store((header.sequence << 8 | UInt64(slot)) + 1, ordering: .releasing)
     lastSlot = slot
     advanceHead()
+    // Never block, but when frames pile up unread give the CPU away once: on a machine with
+    // fewer cores than cameras a camera that never yields starves the consumer it feeds.
+    if head &- ring.tail.load(ordering: .relaxed) > 1 { ProcessIdentity.yieldProcessor() }
   }
 
   /// A slot that is neither the newest published frame nor being read: free, or an older unread

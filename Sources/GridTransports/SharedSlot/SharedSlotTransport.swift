@@ -113,6 +113,10 @@ final class SharedSlotReceiver: FrameReceiver {
     header.deallocate()
   }
 
+  func hasFrame(from camera: Int) -> Bool {
+    ProcessSharedSemaphore.attach(at: layout.fullSemaphore(memory.base, camera)).isPositive
+  }
+
   func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
     -> R
   {
