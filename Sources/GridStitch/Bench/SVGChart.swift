@@ -1,3 +1,5 @@
+import RealModule
+
 /// A hand-written, self-contained SVG document: no scripts, no external fonts or styles, every
 /// text escaped. Coordinates are in pixels, y down.
 struct SVGDocument {
@@ -168,38 +170,9 @@ struct AxisScale {
     return base * 10
   }
 
-  static func power10(_ exponent: Double) -> Double {
-    var result = 1.0
-    let steps = Int(exponent.magnitude)
-    for _ in 0..<steps { result = exponent < 0 ? result / 10 : result * 10 }
-    return result
-  }
+  static func power10(_ exponent: Double) -> Double { Double.exp10(exponent) }
 
-  /// log10 without Foundation.
-  static func log10(_ value: Double) -> Double {
-    guard value > 0 else { return -.infinity }
-    var exponent = 0.0
-    var mantissa = value
-    while mantissa >= 10 {
-      mantissa /= 10
-      exponent += 1
-    }
-    while mantissa < 1 {
-      mantissa *= 10
-      exponent -= 1
-    }
-    // ln(m)/ln(10) for m in [1, 10) by atanh series: ln(m) = 2 atanh((m-1)/(m+1)).
-    let z = (mantissa - 1) / (mantissa + 1)
-    var term = z
-    var sum = 0.0
-    var k = 1.0
-    while term.magnitude > 1e-17 {
-      sum += term / k
-      term *= z * z
-      k += 2
-    }
-    return exponent + 2 * sum / 2.302_585_092_994_045_684
-  }
+  static func log10(_ value: Double) -> Double { value > 0 ? Double.log10(value) : -.infinity }
 
   /// A tick label: "0.25", "1000", "1e+06" → "1000000" kept short with k/M suffixes.
   static func label(_ value: Double) -> String {
