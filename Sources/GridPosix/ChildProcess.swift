@@ -129,6 +129,9 @@ public final class ChildProcess: @unchecked Sendable {
     if status == nil { _ = kill(pid, signal) }
   }
 
+  /// Asks it to leave: SIGTERM.
+  public func terminate() { signal(SIGTERM) }
+
   /// SIGTERM, then SIGKILL if it has not gone within `graceNanos`; always reaps.
   @discardableResult
   public func stop(graceNanos: UInt64 = 200_000_000) -> ExitStatus {

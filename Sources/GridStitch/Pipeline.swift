@@ -8,6 +8,9 @@ import GridTransports
 public enum Pipeline {
   public static func run(_ config: RunConfiguration) throws -> RunReport {
     try config.validate()
+    if let parent = config.parent, !ProcessIdentity.dieWithParent(expectedParent: parent) {
+      throw GridError.runtime("the process that started this run (pid \(parent)) is gone")
+    }
     let started = MonotonicClock.nanos()
     try prepareOutput(config.outputDirectory)
     let scenePath = SceneFile.locate(config.scenePath)
@@ -18,7 +21,7 @@ public enum Pipeline {
         index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, fault: config.fault)
     }
     StopSignals.install()
-    let supervisor = Supervisor(cameras: config.cameras)
+    let supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
     defer { supervisor.stopAll() }
 
     // Cameras are forked here, before any thread of ours exists.

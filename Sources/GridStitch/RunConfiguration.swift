@@ -36,6 +36,8 @@ public struct RunConfiguration: Sendable {
   public var fault: Fault?
   /// Draw a progress bar on stderr (only honoured when stderr is a terminal).
   public var progress = true
+  /// Set by `bench` for the runs it starts: die with that process, as cameras die with us.
+  public var parent: Int32?
 
   public init() {}
 

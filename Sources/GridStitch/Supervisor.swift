@@ -9,10 +9,13 @@ final class Supervisor: Watchdog {
   private(set) var children: [ChildProcess?]
   /// Frames the consumer has taken from each camera, for the loss message.
   var framesTaken: [Int]
+  /// Under `--on-camera-loss stop` any camera's death ends the run, even one not waited on.
+  private let stopOnLoss: Bool
 
-  init(cameras: Int) {
+  init(cameras: Int, stopOnLoss: Bool) {
     children = Array(repeating: nil, count: cameras)
     framesTaken = Array(repeating: 0, count: cameras)
+    self.stopOnLoss = stopOnLoss
   }
 
   func adopt(_ child: ChildProcess, camera: Int) { children[camera] = child }
@@ -20,9 +23,11 @@ final class Supervisor: Watchdog {
   var pids: [Int32] { children.compactMap { $0?.pid } }
 
   /// Throws on a stop signal; false once `camera` has ended (the transport then makes a last
-  /// attempt). Other cameras are asked when the consumer next waits on them, within the grid.
+  /// attempt). Asked every tick of a wait, it also sweeps the other cameras: under the stop
+  /// policy a camera that died while we waited on another ends the run within that tick.
   func isAlive(camera: Int) throws -> Bool {
     if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+    if stopOnLoss, let dead = casualties().first(where: { $0 != camera }) { throw lost(camera: dead) }
     guard let child = children[camera] else { return true }
     return child.poll() == nil
   }
@@ -45,7 +50,7 @@ final class Supervisor: Watchdog {
 
   /// Stops every camera (SIGTERM, then SIGKILL) and reaps it.
   func stopAll() {
-    for child in children { child?.signal(SIGTERM_VALUE) }
+    for child in children { child?.terminate() }
     for child in children { child?.stop(graceNanos: 300_000_000) }
   }
 
@@ -63,5 +68,3 @@ final class Supervisor: Watchdog {
     return result
   }
 }
-
-let SIGTERM_VALUE: Int32 = 15

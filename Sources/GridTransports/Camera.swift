@@ -25,6 +25,8 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
     case die
     /// Exit with status 7 before rendering the frame.
     case exit
+    /// Hang before the frame, alive but silent (a stuck sensor).
+    case stall
   }
   public var kind: Kind
   public var camera: Int
@@ -92,14 +94,17 @@ public struct Camera: Sendable {
     case .wrongCamera: header.camera = UInt32((index + 1) % 256)
     case .oversize: header.byteCount = UInt32.max - 1
     case .die: ProcessIdentity.raiseSignal(9)
-    case .exit: break
+    case .exit, .stall: break
     }
   }
 
   /// Produces `frames` frames through `publisher`: load, then render into the lent buffer.
   public func run(frames: Int, publisher: FramePublisher) throws {
     for seq in 0..<UInt64(frames) {
-      if let fault, fault.kind == .exit, fault.sequence == seq { ProcessIdentity.exitNow(7) }
+      if let fault, fault.sequence == seq {
+        if fault.kind == .exit { ProcessIdentity.exitNow(7) }
+        while fault.kind == .stall { MonotonicClock.sleep(micros: 1_000_000) }
+      }
       spendLoad()
       try publisher.publish { header, pixels in render(seq: seq, header: &header, pixels: pixels) }
     }

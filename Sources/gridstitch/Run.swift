@@ -36,6 +36,7 @@ struct Run: ParsableCommand {
   @Flag(help: "Print one JSON object on stdout instead of the summary.") var json = false
   @Flag(help: "No progress bar and no summary.") var quiet = false
   @Option(help: .hidden) var fault: String?
+  @Option(help: .hidden) var parent: Int32?
 
   func configuration() throws -> RunConfiguration {
     var config = RunConfiguration()
@@ -54,6 +55,7 @@ struct Run: ParsableCommand {
     config.policy = policy
     config.onCameraLoss = onCameraLoss
     config.progress = !quiet && !json
+    config.parent = parent
     if let fault {
       guard let parsed = Fault(parsing: fault) else {
         throw GridError.usage("--fault \(fault) is not accepted: use KIND:CAMERA:SEQUENCE")

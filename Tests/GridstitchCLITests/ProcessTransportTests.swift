@@ -46,6 +46,30 @@ import Testing
     #expect(Leftovers.sharedObjects() == before)
   }
 
+  /// A camera SIGKILLed while the consumer waits on another, stalled camera: the sweep names it
+  /// within 2 s instead of waiting forever on the silent one.
+  @Test(.timeLimit(.minutes(1)), arguments: transports)
+  func deathIsSeenWhileWaitingOnAnotherCamera(transport: String) throws {
+    let before = Leftovers.sharedObjects()
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let running = try CLI.Running([
+      "run", "--transport", transport, "--frames", "1000", "--load", "none", "--fault", "stall:0:10",
+      "--output", output,
+    ])
+    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    try #require(cameras.count == 16)
+    usleep(500_000)  // camera 0 is stalled by now; the consumer waits on it
+    let victim = cameras[9]
+    kill(victim, SIGKILL)
+    let outcome = try #require(
+      running.wait(seconds: 2), "a death went unseen while waiting on a stalled camera")
+    #expect(outcome.status == 1, "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("(pid \(victim)) died: killed by signal 9"), "\(outcome.stderr)")
+    for camera in cameras { #expect(!Leftovers.isRunning(camera)) }
+    #expect(Leftovers.sharedObjects() == before)
+  }
+
   /// A camera that kills itself while it holds the buffer it was lent (mid-publish).
   @Test(.timeLimit(.minutes(1)), arguments: transports)
   func cameraDyingMidFrameIsNamed(transport: String) throws {
@@ -251,5 +275,31 @@ import Testing
     #expect(outcome.status == 1, "\(outcome.stderr)")
     #expect(outcome.stderr.contains("cannot map"), "\(outcome.stderr)")
     #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+  }
+}
+
+/// `bench` runs each repeat as a child `gridstitch run`; a killed bench takes its run (and that
+/// run's cameras) with it.
+@Suite(.serialized) struct BenchEndingTests {
+  @Test(.timeLimit(.minutes(1)))
+  func killedBenchLeavesNoRunBehind() throws {
+    let before = Leftovers.sharedObjects()
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let bench = try CLI.Running([
+      "bench", "--transports", "shm-ring", "--loads", "io", "--repeats", "1", "--frames", "100000",
+      "--output", output,
+    ])
+    let runs = Leftovers.awaitChildren(of: bench.pid, count: 1)
+    let run = try #require(runs.first, "bench started no run")
+    let cameras = Leftovers.awaitChildren(of: run, count: 16)
+    try #require(cameras.count == 16)
+    kill(bench.pid, SIGKILL)
+    _ = bench.wait(seconds: 5)
+    let everything = [run] + cameras
+    let deadline = Date().addingTimeInterval(2)
+    while Date() < deadline && everything.contains(where: Leftovers.isRunning) { usleep(20_000) }
+    for pid in everything { #expect(!Leftovers.isRunning(pid), "pid \(pid) outlived bench") }
+    #expect(Leftovers.sharedObjects() == before)
   }
 }

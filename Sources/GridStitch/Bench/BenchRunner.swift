@@ -173,7 +173,7 @@ public enum BenchRunner {
         String(point.geometry.height), "--channels", String(point.geometry.channels), "--work-us",
         String(config.workMicros), "--launch", config.launch.rawValue, "--slots", String(config.slots),
         "--json",
-        "--quiet", "--output", scratch,
+        "--quiet", "--output", scratch, "--parent", String(ProcessIdentity.pid),
       ]
       if let scene = config.scenePath { arguments += ["--scene", scene] }
       let outcome: CapturedProcess.Outcome
