@@ -43,15 +43,9 @@ public final class SharedMemory: @unchecked Sendable {
 
   /// MemAvailable from /proc/meminfo, in bytes.
   public static func availableBytes() -> Int? {
-    guard let file = fopen("/proc/meminfo", "r") else { return nil }
-    defer { fclose(file) }
-    var line = [CChar](repeating: 0, count: 256)
-    while fgets(&line, Int32(line.count), file) != nil {
-      let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-      if text.hasPrefix("MemAvailable:") {
-        let digits = text.split(separator: " ").dropFirst().first.flatMap { Int($0) }
-        return digits.map { $0 * 1024 }
-      }
+    guard let meminfo = MachineInfo.readText("/proc/meminfo") else { return nil }
+    for line in meminfo.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+      return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
     }
     return nil
   }
