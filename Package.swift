@@ -14,6 +14,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
   ],
   targets: [
     // C: what Swift cannot call (variadic syscall/prctl/mq_open, futex, macros).
@@ -27,6 +30,12 @@ let package = Package(
       pkgConfig: "libpng",
       providers: [.apt(["libpng-dev"])]
     ),
+    // libturbojpeg's TurboJPEG API, from the system (Debian: libturbojpeg0-dev).
+    .systemLibrary(
+      name: "CTurboJPEG",
+      pkgConfig: "libturbojpeg",
+      providers: [.apt(["libturbojpeg0-dev"])]
+    ),
     // Every syscall: memfd, mmap, semaphores, mqueue, futex, fork/spawn, waitpid, signals.
     .target(
       name: "GridPosix",
@@ -37,8 +46,18 @@ let package = Package(
     ),
     // Value types only: geometry, header, checksum, camera renderer, grid layout, stitcher.
     .target(name: "GridCore"),
-    // PNG read/write over libpng's simplified API.
-    .target(name: "GridImage", dependencies: ["CLibPNG", "GridCore"]),
+    // PNG read/write over libpng's simplified API; JPEG encode over libturbojpeg.
+    .target(name: "GridImage", dependencies: ["CLibPNG", "CTurboJPEG", "GridCore"]),
+    // The live view and the gallery: HTTP routes, MJPEG, stats, the page; on Hummingbird.
+    .target(
+      name: "GridView",
+      dependencies: [
+        "GridImage",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ]
+    ),
     // One folder per transport, all behind the loan protocols.
     .target(
       name: "GridTransports",
@@ -57,6 +76,8 @@ let package = Package(
         "GridImage",
         "GridPosix",
         "GridTransports",
+        "GridView",
+        .product(name: "Atomics", package: "swift-atomics"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "RealModule", package: "swift-numerics"),
         .product(name: "SystemPackage", package: "swift-system"),
@@ -73,10 +94,10 @@ let package = Package(
       ]
     ),
     .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
-    .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore"]),
+    .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore", "CTurboJPEG"]),
     .testTarget(
       name: "GridStitchTests", dependencies: ["GridStitch", "GridCore", "GridTransports", "GridPosix"]),
-    .testTarget(name: "GridstitchCLITests", dependencies: ["gridstitch"]),
+    .testTarget(name: "GridstitchCLITests", dependencies: ["gridstitch", "CTurboJPEG"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -59,6 +59,8 @@ public enum Pipeline {
     defer { snapshots?.finish() }
     var consumer = GridConsumer(config: config, canvas: canvas, supervisor: supervisor)
     var progress = ProgressBar(total: config.frames, enabled: config.progress)
+    // live view (issue 10): started after the cameras are forked; nil without --serve.
+    let live = try LiveSession.start(config, canvas: canvas, supervisor: supervisor, startedAt: started)
 
     let go = MonotonicClock.nanos()
     barrier?.release()
@@ -70,6 +72,7 @@ public enum Pipeline {
             snapshots.enqueue(canvas, grid: grid + 1)
           }
           progress.update(done: grid + 1)
+          live?.gridStitched(consumer, receiver: receiver, go: go)  // live view (issue 10)
           if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
         }
       } catch GridError.interrupted(let signal) {
@@ -99,7 +102,7 @@ public enum Pipeline {
       }
       latest = path
     }
-    return RunReport(
+    let report = RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
       cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
       seconds: Double(stopped - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
@@ -114,6 +117,8 @@ public enum Pipeline {
       lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
       camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
       interruptedBy: interruptedBy)
+    live?.finish(report)  // live view (issue 10): final figures; --linger waits for Ctrl-C here
+    return report
   }
 
   /// The output folder exists and takes files, before any camera starts.
@@ -141,8 +146,8 @@ struct GridConsumer {
   /// A grid waits for its slowest camera, so this is the part of latency no transport can remove.
   private(set) var captureSpread = LatencyRecorder()
   private var captures: [UInt64]
-  private var lastSequence: [Int64]
-  private var live: [Bool]
+  private(set) var lastSequence: [Int64]  // private(set): read by the live view (issue 10)
+  private(set) var live: [Bool]  // private(set): read by the live view (issue 10)
   /// Cameras not yet stitched into the current grid (reused: no allocation per grid).
   private var waiting: [Int]
 

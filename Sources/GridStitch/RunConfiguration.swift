@@ -38,6 +38,12 @@ public struct RunConfiguration: Sendable {
   public var progress = true
   /// Set by `bench` for the runs it starts: die with that process, as cameras die with us.
   public var parent: Int32?
+  /// `--serve`: the live view's address; nil = no live view.
+  public var serve: ServeAddress?
+  /// `--view-fps`: the most grids per second the live view copies and encodes.
+  public var viewFPS = 15
+  /// `--linger`: keep the live view up after the run until Ctrl-C.
+  public var linger = false
 
   public init() {}
 
@@ -89,5 +95,11 @@ public struct RunConfiguration: Sendable {
       throw .usage("--fault \(fault) names camera \(fault.camera): use 0 to \(cameras - 1)")
     }
     guard !outputDirectory.isEmpty else { throw .usage("--output '' is not accepted: name a folder") }
+    guard (1...60).contains(viewFPS) else {
+      throw .usage("--view-fps \(viewFPS) is out of range: use 1 to 60")
+    }
+    if linger && serve == nil {
+      throw .usage("--linger is not accepted without --serve: it keeps the live view up")
+    }
   }
 }

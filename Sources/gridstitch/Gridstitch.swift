@@ -10,7 +10,7 @@ struct Gridstitch: ParsableCommand {
     abstract:
       "Stream frames from many camera processes through a selectable transport into one stitched grid.",
     version: GridStitchVersion.current,
-    subcommands: [Run.self, Bench.self, Transports.self, MakeScene.self, Produce.self],
+    subcommands: [Run.self, Bench.self, View.self, Transports.self, MakeScene.self, Produce.self],
     defaultSubcommand: Run.self)
 }
 

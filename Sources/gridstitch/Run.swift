@@ -35,6 +35,11 @@ struct Run: ParsableCommand {
   var onCameraLoss: CameraLossPolicy = .stop
   @Flag(help: "Print one JSON object on stdout instead of the summary.") var json = false
   @Flag(help: "No progress bar and no summary.") var quiet = false
+  @Option(help: "Serve a live view at [ADDR:]PORT while running (bare --serve: 127.0.0.1:8080).")
+  var serve: String?
+  @Option(name: .customLong("view-fps"), help: "Most grids per second the live view encodes.")
+  var viewFPS = 15
+  @Flag(help: "With --serve: keep the live view up after the run until Ctrl-C.") var linger = false
   @Option(help: .hidden) var fault: String?
   @Option(help: .hidden) var parent: Int32?
 
@@ -56,6 +61,9 @@ struct Run: ParsableCommand {
     config.onCameraLoss = onCameraLoss
     config.progress = !quiet && !json
     config.parent = parent
+    config.serve = try serve.map { try ServeAddress(parsing: $0) }
+    config.viewFPS = viewFPS
+    config.linger = linger
     if let fault {
       guard let parsed = Fault(parsing: fault) else {
         throw GridError.usage("--fault \(fault) is not accepted: use KIND:CAMERA:SEQUENCE")
@@ -75,6 +83,36 @@ struct Run: ParsableCommand {
       Console.out(report.summary)
     }
     if let signal = report.interruptedBy { throw ExitCode(128 + signal) }
+  }
+}
+
+struct View: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Serve a gallery of the snapshots in a folder, newest first, until Ctrl-C.")
+
+  @Argument(help: "The folder of snapshots.") var folder = "output"
+  @Option(help: "Where to listen: [ADDR:]PORT (default 127.0.0.1:8080).") var serve: String?
+
+  func run() throws {
+    let address = try serve.map { try ServeAddress(parsing: $0) } ?? .loopbackDefault
+    try Gallery.serve(folder: folder, address: address)
+  }
+}
+
+/// `--serve` may stand alone: it then means 127.0.0.1:8080. ArgumentParser has no option with an
+/// optional value, so a bare one gets its default here, before parsing. A value is one that looks
+/// like an address (digits, or a colon); anything else is left for the parser.
+enum ServeFlag {
+  static func withDefaults(_ arguments: [String]) -> [String] {
+    var result: [String] = []
+    for (index, argument) in arguments.enumerated() {
+      result.append(argument)
+      guard argument == "--serve" else { continue }
+      let next = index + 1 < arguments.count ? arguments[index + 1] : nil
+      if let next, next.contains(":") || (!next.isEmpty && next.allSatisfy(\.isNumber)) { continue }
+      result.append(ServeAddress.loopbackDefault.description)
+    }
+    return result
   }
 }
 

@@ -7,7 +7,7 @@ import GridTransports
 // signals 128 + n. ArgumentParser's own usage errors (64) are mapped to 2, and every error is
 // one line on stderr.
 do {
-  var command = try Gridstitch.parseAsRoot()
+  var command = try Gridstitch.parseAsRoot(ServeFlag.withDefaults(Array(CommandLine.arguments.dropFirst())))
   try command.run()
 } catch let error as GridError {
   Console.error("gridstitch: \(error)")

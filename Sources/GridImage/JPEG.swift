@@ -1,0 +1,75 @@
+import CTurboJPEG
+
+/// JPEG through libturbojpeg's TurboJPEG API. Errors come back as return codes and
+/// `tjGetErrorStr2`, so no `setjmp`/`longjmp` ever crosses a Swift frame.
+public enum JPEG {
+  /// The quality the live view sends: sharp enough to read the tiles' stamps.
+  public static let defaultQuality = 80
+}
+
+/// Owns one TurboJPEG compressor handle and its output buffer, reused frame after frame, so
+/// encoding a stream of same-sized grids allocates only the returned bytes. Not thread-safe: one
+/// encoder per thread.
+public final class JPEGEncoder {
+  private let handle: tjhandle
+  private var buffer: UnsafeMutablePointer<UInt8>?
+  private var capacity = 0
+
+  /// The corresponding C function is `tjInitCompress`.
+  public init() throws(ImageError) {
+    guard let handle = tjInitCompress() else {
+      throw ImageError(
+        path: "jpeg", reason: "cannot start the encoder: \(String(cString: tjGetErrorStr2(nil)))")
+    }
+    self.handle = handle
+  }
+
+  deinit {
+    if let buffer { tjFree(buffer) }
+    tjDestroy(handle)
+  }
+
+  /// Encodes 8-bit grey (channels 1, greyscale JPEG) or RGB (channels 3, 4:2:0) pixels, rows
+  /// tightly packed. The corresponding C function is `tjCompress2`.
+  public func encode(
+    width: Int, height: Int, channels: Int, pixels: UnsafeRawBufferPointer, quality: Int = JPEG.defaultQuality
+  ) throws(ImageError) -> [UInt8] {
+    let format: TJPF
+    let subsampling: TJSAMP
+    switch channels {
+    case 1: (format, subsampling) = (TJPF_GRAY, TJSAMP_GRAY)
+    case 3: (format, subsampling) = (TJPF_RGB, TJSAMP_420)
+    default:
+      throw ImageError(path: "jpeg", reason: "invalid channels \(channels): expected 1 (grey) or 3 (RGB)")
+    }
+    guard width > 0, height > 0, width <= 65_535, height <= 65_535 else {
+      throw ImageError(path: "jpeg", reason: "invalid size \(width)x\(height): JPEG allows 1...65535")
+    }
+    guard pixels.count == width * height * channels, let source = pixels.baseAddress else {
+      throw ImageError(
+        path: "jpeg",
+        reason: "pixel buffer has \(pixels.count) bytes, expected \(width)x\(height)x\(channels)")
+    }
+    guard (1...100).contains(quality) else {
+      throw ImageError(path: "jpeg", reason: "invalid quality \(quality): use 1 to 100")
+    }
+    // tjBufSize is the worst case, so with NOREALLOC the library never reallocates our buffer.
+    let needed = Int(tjBufSize(Int32(width), Int32(height), Int32(subsampling.rawValue)))
+    if needed > capacity {
+      if let buffer { tjFree(buffer) }
+      buffer = tjAlloc(Int32(needed))
+      capacity = buffer == nil ? 0 : needed
+      guard buffer != nil else { throw ImageError(path: "jpeg", reason: "cannot allocate \(needed) bytes") }
+    }
+    var output = buffer
+    var size = UInt(capacity)
+    let result = tjCompress2(
+      handle, source.assumingMemoryBound(to: UInt8.self), Int32(width), 0, Int32(height),
+      Int32(format.rawValue), &output, &size, Int32(subsampling.rawValue), Int32(quality),
+      CTurboJPEG_FLAG_FASTDCT | CTurboJPEG_FLAG_NOREALLOC)
+    guard result == 0, let output else {
+      throw ImageError(path: "jpeg", reason: "cannot encode: \(String(cString: tjGetErrorStr2(handle)))")
+    }
+    return Array(UnsafeBufferPointer(start: output, count: Int(size)))
+  }
+}

@@ -1,0 +1,145 @@
+import GridCore
+import GridPosix
+import GridTransports
+import GridView
+
+/// `run --serve`: the live view of one run. Started after the cameras are launched (no server
+/// thread exists before a fork), fed by the stitching thread through `LiveFeed`, finished with the
+/// run's report; with `--linger` it stays up until Ctrl-C.
+final class LiveSession {
+  private let config: RunConfiguration
+  private let canvas: GridCanvas
+  private let supervisor: Supervisor
+  private let started: UInt64
+  private let feed: LiveFeed
+  private let server: LiveServer
+  private var lastStates: JSONObject.Value = .array([])
+
+  /// nil unless `--serve` was given; throws a one-line runtime error when the address is taken.
+  static func start(
+    _ config: RunConfiguration, canvas: GridCanvas, supervisor: Supervisor, startedAt started: UInt64
+  )
+    throws -> LiveSession?
+  {
+    guard let address = config.serve else { return nil }
+    return try LiveSession(
+      config, address: address, canvas: canvas, supervisor: supervisor, startedAt: started)
+  }
+
+  private init(
+    _ config: RunConfiguration, address: ServeAddress, canvas: GridCanvas, supervisor: Supervisor,
+    startedAt started: UInt64
+  ) throws {
+    self.config = config
+    self.canvas = canvas
+    self.supervisor = supervisor
+    self.started = started
+    let waiting = JSONObject.Value.array(
+      (0..<config.cameras).map {
+        Self.cameraState(
+          camera: $0, state: "waiting", frames: 0, lastSequence: nil, pid: supervisor.pid(camera: $0))
+      })
+    var initial = RunReport.soFar(config, grids: 0, frames: 0, seconds: 0, setupSeconds: 0).json
+    initial["camera_states"] = waiting
+    initial["running"] = .bool(true)
+    feed = LiveFeed(viewFPS: config.viewFPS, initialStats: initial.rendered())
+    do {
+      server = try LiveServer(
+        source: feed, host: address.host, port: address.port, framesPerSecond: config.viewFPS)
+    } catch {
+      throw GridError.runtime(error.description)
+    }
+    Console.error("live view: \(server.url)")
+  }
+
+  // A run that ends by an error still closes its port.
+  deinit { server.stop() }
+
+  /// After each grid, on the stitching thread.
+  func gridStitched(_ consumer: GridConsumer, receiver: FrameReceiver, go: UInt64) {
+    feed.gridStitched(canvas: canvas) {
+      let now = MonotonicClock.nanos()
+      var report = RunReport.soFar(
+        config, grids: consumer.grids, frames: consumer.framesMoved, seconds: Double(now - go) / 1e9,
+        setupSeconds: Double(go - started) / 1e9)
+      report.latencyP50Micros = consumer.latency.percentileMicros(50)
+      report.latencyP99Micros = consumer.latency.percentileMicros(99)
+      report.latencyMaxMicros = consumer.latency.maxMicros
+      report.captureSpreadP50Micros = consumer.captureSpread.percentileMicros(50)
+      report.captureSpreadP99Micros = consumer.captureSpread.percentileMicros(99)
+      report.verifiedFrames = consumer.verifiedFrames
+      report.wakeups = receiver.wakeups
+      report.droppedFrames = receiver.droppedFrames
+      report.lostCameras = consumer.lostCameras
+      report.consumerCPUSeconds = ResourceUsage.cpuSeconds(children: false)
+      // Snapshots queued so far; the final figures count those written.
+      report.snapshotsWritten = config.snapshotEvery > 0 ? consumer.grids / config.snapshotEvery : 0
+      lastStates = .array(
+        (0..<config.cameras).map { camera in
+          let taken = supervisor.framesTaken[camera]
+          let state = consumer.live[camera] ? (taken > 0 ? "live" : "waiting") : "lost"
+          let sequence = consumer.lastSequence[camera]
+          return Self.cameraState(
+            camera: camera, state: state, frames: taken, lastSequence: sequence >= 0 ? Int(sequence) : nil,
+            pid: supervisor.pid(camera: camera))
+        })
+      var json = report.json
+      json["camera_states"] = lastStates
+      json["running"] = .bool(true)
+      return json.rendered()
+    }
+  }
+
+  /// The run has ended: the page shows the final figures and summary. With `--linger` (and a run
+  /// that was not stopped by a signal) the view stays up until SIGINT or SIGTERM.
+  func finish(_ report: RunReport) {
+    var json = report.json
+    json["camera_states"] = lastStates
+    json["running"] = .bool(false)
+    json["summary"] = .string(report.summary)
+    feed.finish(canvas: canvas, figures: json.rendered())
+    if config.linger && report.interruptedBy == nil {
+      Console.error("live view: the run has ended; still serving \(server.url) until Ctrl-C")
+      while StopSignals.pending == nil { MonotonicClock.sleep(micros: 100_000) }
+    } else {
+      // Open pages get a moment to receive the final figures before the server goes.
+      MonotonicClock.sleep(micros: 1_000_000 / LiveServer.eventsPerSecond + 100_000)
+    }
+    server.stop()
+  }
+
+  static func cameraState(camera: Int, state: String, frames: Int, lastSequence: Int?, pid: Int32?)
+    -> JSONObject.Value
+  {
+    var object = JSONObject()
+    object["camera"] = .int(camera)
+    object["state"] = .string(state)
+    object["tile"] = .string(state == "lost" ? "NO SIGNAL" : state)
+    object["frames"] = .int(frames)
+    object["last_sequence"] = lastSequence.map { .int($0) } ?? .null
+    object["pid"] = pid.map { .int(Int($0)) } ?? .null
+    return .object(object)
+  }
+}
+
+extension RunReport {
+  /// The figures of a run still going: what is not known yet is zero.
+  static func soFar(
+    _ config: RunConfiguration, grids: Int, frames: Int, seconds: Double, setupSeconds: Double
+  )
+    -> RunReport
+  {
+    RunReport(
+      transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
+      cameras: config.cameras, geometry: config.geometry, grids: grids, frames: frames, seconds: seconds,
+      setupSeconds: setupSeconds, latencyP50Micros: 0, latencyP99Micros: 0, latencyMaxMicros: 0,
+      captureSpreadP50Micros: 0, captureSpreadP99Micros: 0, verifiedFrames: 0, snapshotsWritten: 0,
+      wakeups: 0,
+      droppedFrames: 0, lostCameras: [], consumerCPUSeconds: 0, camerasCPUSeconds: 0, latestSnapshot: nil,
+      interruptedBy: nil)
+  }
+}
+
+extension Supervisor {
+  func pid(camera: Int) -> Int32? { children[camera]?.pid }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Hummingbird
+
+/// `gridstitch view [DIR]`: a gallery of the snapshots in one folder, newest first, each a link to
+/// the full-size image. Only `/` and `/image/NAME` exist, and NAME must be a snapshot listed in
+/// the folder (see `SnapshotFolder`); everything else is 404.
+public final class GalleryServer: Sendable {
+  private let server: WebServer
+
+  public var url: String { server.url }
+  public var port: Int { server.port }
+
+  public init(folder path: String, host: String, port: Int) throws(ServeError) {
+    let folder = try SnapshotFolder(path: path)
+    let router = Router()
+    router.get("/") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+        body: .init(byteBuffer: ByteBuffer(string: GalleryPage.html(folder: path, entries: folder.entries())))
+      )
+    }
+    router.get("/image/{name}") { _, context in
+      // Decoding is safe here: only a name listed in the folder is ever read.
+      guard let raw = context.parameters.get("name"), let name = raw.removingPercentEncoding,
+        let data = folder.contents(of: name)
+      else {
+        return Response(
+          status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+          body: .init(byteBuffer: ByteBuffer(string: "not found\n")))
+      }
+      return Response(
+        status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-cache"],
+        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+    server = try WebServer(host: host, port: port, router: router)
+  }
+
+  public func stop() { server.stop() }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import GridImage
+import Hummingbird
+
+/// `gridstitch run --serve`: the page, the MJPEG stream, snapshots and the figures of a running
+/// pipeline. Only these routes exist; anything else is 404.
+public final class LiveServer: Sendable {
+  /// The MJPEG part boundary.
+  static let boundary = "gridstitch-frame"
+  /// Figures pushed to the page, per second.
+  public static let eventsPerSecond = 4
+
+  private let source: any LiveSource
+  private let encoder: LiveEncoder
+  private let server: WebServer
+  private let stopped = NSLock()
+  nonisolated(unsafe) private var isStopped = false
+
+  public var url: String { server.url }
+  public var port: Int { server.port }
+
+  /// Binds `host:port` (port 0: the kernel picks) and starts serving `source`.
+  public init(source: any LiveSource, host: String, port: Int, framesPerSecond: Int) throws(ServeError) {
+    let encoder = LiveEncoder(source: source, framesPerSecond: framesPerSecond)
+    let router = Router()
+    Self.addRoutes(to: router, source: source, encoder: encoder)
+    do {
+      server = try WebServer(host: host, port: port, router: router)
+    } catch {
+      encoder.stop()
+      throw error
+    }
+    self.source = source
+    self.encoder = encoder
+  }
+
+  /// Ends every stream (each event stream first sends the final figures), then the server.
+  public func stop() {
+    stopped.lock()
+    defer { stopped.unlock() }
+    guard !isStopped else { return }
+    isStopped = true
+    encoder.stop()
+    server.stop()
+  }
+
+  private static func addRoutes(
+    to router: Router<BasicRequestContext>, source: any LiveSource, encoder: LiveEncoder
+  ) {
+    router.get("/") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+        body: .init(byteBuffer: ByteBuffer(string: LivePage.html)))
+    }
+    router.get("/stats.json") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
+        body: .init(byteBuffer: ByteBuffer(string: source.statsJSON() + "\n")))
+    }
+    router.get("/snapshot.jpg") { _, _ in
+      guard let frame = await encoder.currentFrame() else { return unavailable() }
+      return Response(
+        status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "no-cache"],
+        body: .init(byteBuffer: frame.jpeg))
+    }
+    router.get("/snapshot.png") { _, _ in
+      guard let grid = await freshGrid(source) else { return unavailable() }
+      let png = try grid.pixels.withUnsafeBytes { pixels in
+        try PNG.encode(width: grid.width, height: grid.height, channels: grid.channels, pixels: pixels)
+      }
+      return Response(
+        status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-cache"],
+        body: .init(byteBuffer: ByteBuffer(bytes: png)))
+    }
+    router.get("/stream.mjpg") { _, _ in
+      Response(
+        status: .ok,
+        headers: [
+          .contentType: "multipart/x-mixed-replace; boundary=\(boundary)",
+          .cacheControl: "no-cache, no-store",
+        ],
+        body: ResponseBody { writer in
+          try await writer.write(ByteBuffer(string: "--\(boundary)\r\n"))
+          for await frame in encoder.subscribe() {
+            var part = ByteBuffer()
+            part.writeString(
+              "Content-Type: image/jpeg\r\nContent-Length: \(frame.jpeg.readableBytes)\r\n\r\n")
+            // The closing boundary goes right after the JPEG: browsers show a part only then.
+            try await writer.write(contentsOf: [
+              part, frame.jpeg, ByteBuffer(string: "\r\n--\(boundary)\r\n"),
+            ])
+          }
+          try await writer.finish(nil)
+        })
+    }
+    router.get("/events") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+        body: ResponseBody { writer in
+          while !Task.isCancelled {
+            let ended = source.hasEnded
+            let stats = source.statsJSON()
+            try await writer.write(ByteBuffer(string: (ended ? "event: end\n" : "") + "data: \(stats)\n\n"))
+            if ended { break }
+            try await Task.sleep(nanoseconds: 1_000_000_000 / UInt64(eventsPerSecond))
+          }
+          try await writer.finish(nil)
+        })
+    }
+  }
+
+  private static func unavailable() -> Response {
+    Response(
+      status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "1"],
+      body: .init(byteBuffer: ByteBuffer(string: "no grid yet: the cameras are starting\n")))
+  }
+
+  /// A grid copied after the request arrived (the last one, once the run has ended).
+  private static func freshGrid(_ source: any LiveSource) async -> LiveGrid? {
+    let before = source.latestGrid()?.version
+    source.addViewer()
+    defer { source.removeViewer() }
+    for _ in 0..<300 {
+      if let grid = source.latestGrid(), grid.version != before || source.hasEnded { return grid }
+      try? await Task.sleep(nanoseconds: 10_000_000)
+    }
+    return source.latestGrid()
+  }
+}

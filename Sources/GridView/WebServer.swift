@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Why a server could not start, as a one-line message.
+public struct ServeError: Error, CustomStringConvertible {
+  public let description: String
+}
+
+/// A Hummingbird application running beside the work on threads of its own (SwiftNIO's), never
+/// inside it. `start` returns once the socket is bound, or throws a one-line error.
+public final class WebServer: @unchecked Sendable {
+  /// The port bound (the one asked for, or the kernel's pick for port 0).
+  public let port: Int
+  public let host: String
+  private let task: Task<Void, Never>
+  private let exited: DispatchSemaphore
+
+  public var url: String {
+    let shown = host.contains(":") ? "[\(host)]" : host
+    return "http://\(shown):\(port)/"
+  }
+
+  init(host: String, port: Int, router: Router<BasicRequestContext>) throws(ServeError) {
+    let bound = Outcome()
+    let exited = DispatchSemaphore(value: 0)
+    // Requests are not logged: stdout may carry `--json`, and stderr is for one-line errors.
+    let quiet = Logger(label: "gridstitch.view") { _ in SwiftLogNoOpLogHandler() }
+    let app = Application(
+      router: router,
+      configuration: .init(address: .hostname(host, port: port), serverName: "gridstitch"),
+      onServerRunning: { channel in bound.settle(.success(channel.localAddress?.port ?? port)) },
+      logger: quiet)
+    task = Task.detached {
+      do {
+        try await app.run()
+      } catch {
+        bound.settle(.failure(error))
+      }
+      bound.settle(.failure(CancellationError()))
+      exited.signal()
+    }
+    self.exited = exited
+    self.host = host
+    switch bound.wait() {
+    case .success(let actual):
+      self.port = actual
+    case .failure(let error):
+      task.cancel()
+      throw ServeError(description: Self.explain(error, host: host, port: port))
+    }
+  }
+
+  /// Closes the socket and every connection; waits (bounded) for the server to wind down.
+  public func stop() {
+    task.cancel()
+    _ = exited.wait(timeout: .now() + 3)
+  }
+
+  private static func explain(_ error: any Error, host: String, port: Int) -> String {
+    let address = "\(host):\(port)"
+    if let io = error as? IOError {
+      switch io.errnoCode {
+      case EADDRINUSE: return "--serve \(address): the address is already in use"
+      case EACCES: return "--serve \(address): permission denied (ports below 1024 need privileges)"
+      case EADDRNOTAVAIL: return "--serve \(address): no such address on this machine"
+      default: return "--serve \(address): cannot listen: \(io.description)"
+      }
+    }
+    return "--serve \(address): cannot listen: \(error)"
+  }
+}
+
+/// The first outcome of starting the server, waited for by the starting thread.
+private final class Outcome: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var result: Result<Int, any Error>?
+
+  func settle(_ outcome: Result<Int, any Error>) {
+    condition.lock()
+    if result == nil { result = outcome }
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  func wait() -> Result<Int, any Error> {
+    condition.lock()
+    defer { condition.unlock() }
+    while result == nil { condition.wait() }
+    return result!
+  }
+}
