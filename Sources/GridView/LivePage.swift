@@ -20,7 +20,8 @@ enum LivePage {
     #setup { color: var(--dim); }
     main { display: grid; gap: 1rem; padding: 0 1.2rem 1.2rem; grid-template-columns: 1fr; }
     @media (min-width: 1000px) { main { grid-template-columns: minmax(0, 3fr) minmax(18em, 1fr); } }
-    #grid { width: 100%; height: auto; background: #000; display: block; border-radius: 6px; image-rendering: auto; }
+    #grid { width: 100%; height: auto; max-height: calc(100vh - 5em); object-fit: contain; background: #000;
+            display: block; border-radius: 6px; }
     aside { display: flex; flex-direction: column; gap: 1rem; }
     .card { background: var(--card); border-radius: 8px; padding: .8rem 1rem; }
     .figures { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: .6rem 1rem; }
@@ -29,11 +30,12 @@ enum LivePage {
     .run { color: var(--dim); font-size: .9em; }
     .run b { color: var(--fg); font-weight: 600; }
     svg { width: 100%; height: 6em; display: block; }
-    table { width: 100%; border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: .9em; }
-    th, td { text-align: right; padding: .15em .4em; } th:first-child, td:first-child { text-align: left; }
-    th { color: var(--dim); font-weight: 500; }
-    td.state { text-align: left; font-weight: 600; }
-    td.state.live { color: var(--live); } td.state.lost { color: var(--lost); } td.state.waiting { color: var(--dim); }
+    #cameras { display: grid; gap: .3em .8em; grid-template-columns: repeat(auto-fill, minmax(10.5em, 1fr));
+               font-variant-numeric: tabular-nums; font-size: .85em; }
+    .camera { display: flex; gap: .5em; align-items: baseline; white-space: nowrap; }
+    .camera .name { font-weight: 700; } .camera .frames, .camera .sequence { color: var(--dim); }
+    .state { font-weight: 600; }
+    .state.live { color: var(--live); } .state.lost { color: var(--lost); } .state.waiting { color: var(--dim); }
     #summary { white-space: pre-wrap; font: .85em/1.35 ui-monospace, monospace; margin: 0; }
     #ended[hidden] { display: none; }
     </style></head>
@@ -45,7 +47,7 @@ enum LivePage {
         <div class="card" id="ended" hidden><b>The run has ended.</b><pre id="summary"></pre></div>
         <div class="card figures">
           <div class="figure"><div class="value" id="rate">–</div><div class="label">grids/s (last second)</div></div>
-          <div class="figure"><div class="value" id="frames-rate">–</div><div class="label">frames/s</div></div>
+          <div class="figure"><div class="value" id="frames-rate">–</div><div class="label">frames/s (last second)</div></div>
           <div class="figure"><div class="value" id="latency">–</div><div class="label">latency p50 / p99 (µs)</div></div>
           <div class="figure"><div class="value" id="spread">–</div><div class="label">capture spread p50 / p99 (µs)</div></div>
           <div class="figure"><div class="value" id="grids">–</div><div class="label">grids stitched</div></div>
@@ -57,23 +59,24 @@ enum LivePage {
           <svg id="chart" viewBox="0 0 600 100" preserveAspectRatio="none" role="img" aria-label="grids per second, last 60 seconds">
             <polyline id="line" fill="none" stroke="#4da3ff" stroke-width="2" vector-effect="non-scaling-stroke" points=""/>
           </svg><div class="run" id="chart-max"></div></div>
-        <div class="card"><table><thead><tr><th>camera</th><th>state</th><th>frames</th><th>last seq</th></tr></thead>
-          <tbody id="cameras"></tbody></table></div>
+        <div class="card"><div class="run">cameras: state · frames taken · last sequence</div>
+          <div id="cameras"></div></div>
       </aside>
     </main>
     <script>
     "use strict";
     const $ = (id) => document.getElementById(id);
-    const samples = [];   // [run seconds, grids] of the last second, for the rate now
+    const samples = [];   // [run seconds, grids, frames] of the last second, for the rates now
     const history = [];   // [run seconds, grids/s] of the last 60 s, for the chart
     let ended = false;
     const fmt = (v, d) => (v === undefined || v === null) ? "–" : Number(v).toFixed(d);
 
-    function rateNow(s) {
-      samples.push([s.seconds, s.grids]);
+    function ratesNow(s) {
+      samples.push([s.seconds, s.grids, s.frames]);
       while (samples.length > 2 && s.seconds - samples[1][0] >= 1) samples.shift();
-      const [t0, g0] = samples[0];
-      return s.seconds > t0 ? (s.grids - g0) / (s.seconds - t0) : 0;
+      const [t0, g0, f0] = samples[0];
+      const dt = s.seconds - t0;
+      return dt > 0 ? [(s.grids - g0) / dt, (s.frames - f0) / dt] : [s.fps, s.frames_per_s];
     }
 
     function chart(seconds, rate) {
@@ -86,12 +89,14 @@ enum LivePage {
     }
 
     function cameras(states) {
-      const body = $("cameras");
-      if (body.children.length !== states.length) {
-        body.replaceChildren(...states.map((c) => {
-          const row = document.createElement("tr");
+      const list = $("cameras");
+      if (list.children.length !== states.length) {
+        list.replaceChildren(...states.map((c) => {
+          const row = document.createElement("div");
           row.id = `camera-${c.camera}`;
-          row.innerHTML = `<td>${c.camera}</td><td class="state"></td><td class="frames"></td><td class="sequence"></td>`;
+          row.className = "camera";
+          row.innerHTML = `<span class="name">C${String(c.camera).padStart(2, "0")}</span>` +
+            `<span class="state"></span><span class="frames"></span><span class="sequence"></span>`;
           return row;
         }));
       }
@@ -99,16 +104,16 @@ enum LivePage {
         const row = $(`camera-${c.camera}`);
         const state = row.querySelector(".state");
         state.className = `state ${c.state}`;
-        state.textContent = c.state === "lost" ? "lost · NO SIGNAL" : c.state;
+        state.textContent = c.state === "lost" ? "lost: NO SIGNAL" : c.state;
         row.querySelector(".frames").textContent = c.frames;
-        row.querySelector(".sequence").textContent = c.last_sequence ?? "–";
+        row.querySelector(".sequence").textContent = c.last_sequence === null ? "" : `#${c.last_sequence}`;
       }
     }
 
     function show(s) {
-      const rate = rateNow(s);
+      const [rate, framesRate] = s.running ? ratesNow(s) : [s.fps, s.frames_per_s];
       $("rate").textContent = fmt(rate, 1);
-      $("frames-rate").textContent = fmt(s.frames_per_s, 0);
+      $("frames-rate").textContent = fmt(framesRate, 0);
       $("latency").textContent = `${fmt(s.latency_p50_us, 0)} / ${fmt(s.latency_p99_us, 0)}`;
       $("spread").textContent = `${fmt(s.capture_spread_p50_us, 0)} / ${fmt(s.capture_spread_p99_us, 0)}`;
       $("grids").textContent = s.grids;
