@@ -1,9 +1,11 @@
 # gridstitch — two commands do all the set-up: `make demo` and `make test`.
 SWIFT ?= swift
-APT_PACKAGES := libpng-dev pkg-config
+APT_PACKAGES := libpng-dev libturbojpeg0-dev pkg-config
+# The browser test's real browser and its driver, and the HTTP client the route tests use.
+TEST_APT_PACKAGES := chromium chromium-driver curl
 CONFIG ?= release
 
-.PHONY: demo test build deps lint bench clean
+.PHONY: demo test live build deps test-deps lint bench clean
 
 # Installs what is missing (Debian packages; needs root or sudo), nothing else.
 deps:
@@ -14,6 +16,9 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+test-deps:
+	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
@@ -22,7 +27,11 @@ build: deps
 demo: build
 	.build/$(CONFIG)/gridstitch run --verify --snapshot-every 250
 
-test: deps
+# A long demo with the live view: open the printed URL; Ctrl-C stops it and prints the summary.
+live: build
+	.build/$(CONFIG)/gridstitch run --load io --frames 100000000 --serve $(or $(SERVE),127.0.0.1:8080)
+
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 

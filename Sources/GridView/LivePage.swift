@@ -25,14 +25,14 @@ enum LivePage {
     aside { display: flex; flex-direction: column; gap: 1rem; }
     .card { background: var(--card); border-radius: 8px; padding: .8rem 1rem; }
     .figures { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: .6rem 1rem; }
-    .figure .value { font-size: 1.6em; font-weight: 700; font-variant-numeric: tabular-nums; }
+    .figure .value { font-size: 1.5em; font-weight: 700; font-variant-numeric: tabular-nums; white-space: nowrap; }
     .figure .label { color: var(--dim); font-size: .85em; }
     .run { color: var(--dim); font-size: .9em; }
     .run b { color: var(--fg); font-weight: 600; }
     svg { width: 100%; height: 6em; display: block; }
-    #cameras { display: grid; gap: .3em .8em; grid-template-columns: repeat(auto-fill, minmax(10.5em, 1fr));
+    #cameras { display: grid; gap: .3em .8em; grid-template-columns: repeat(auto-fill, minmax(10em, 1fr));
                font-variant-numeric: tabular-nums; font-size: .85em; }
-    .camera { display: flex; gap: .5em; align-items: baseline; white-space: nowrap; }
+    .camera { display: flex; flex-wrap: wrap; gap: 0 .5em; align-items: baseline; min-width: 0; }
     .camera .name { font-weight: 700; } .camera .frames, .camera .sequence { color: var(--dim); }
     .state { font-weight: 600; }
     .state.live { color: var(--live); } .state.lost { color: var(--lost); } .state.waiting { color: var(--dim); }
@@ -48,8 +48,8 @@ enum LivePage {
         <div class="card figures">
           <div class="figure"><div class="value" id="rate">–</div><div class="label">grids/s (last second)</div></div>
           <div class="figure"><div class="value" id="frames-rate">–</div><div class="label">frames/s (last second)</div></div>
-          <div class="figure"><div class="value" id="latency">–</div><div class="label">latency p50 / p99 (µs)</div></div>
-          <div class="figure"><div class="value" id="spread">–</div><div class="label">capture spread p50 / p99 (µs)</div></div>
+          <div class="figure"><div class="value" id="latency">–</div><div class="label">latency p50 / p99 (ms)</div></div>
+          <div class="figure"><div class="value" id="spread">–</div><div class="label">capture spread p50 / p99 (ms)</div></div>
           <div class="figure"><div class="value" id="grids">–</div><div class="label">grids stitched</div></div>
           <div class="figure"><div class="value" id="average">–</div><div class="label">grids/s since start</div></div>
         </div>
@@ -114,8 +114,9 @@ enum LivePage {
       const [rate, framesRate] = s.running ? ratesNow(s) : [s.fps, s.frames_per_s];
       $("rate").textContent = fmt(rate, 1);
       $("frames-rate").textContent = fmt(framesRate, 0);
-      $("latency").textContent = `${fmt(s.latency_p50_us, 0)} / ${fmt(s.latency_p99_us, 0)}`;
-      $("spread").textContent = `${fmt(s.capture_spread_p50_us, 0)} / ${fmt(s.capture_spread_p99_us, 0)}`;
+      const ms = (us) => fmt(us / 1000, us < 10000 ? 2 : 1);
+      $("latency").textContent = `${ms(s.latency_p50_us)} / ${ms(s.latency_p99_us)}`;
+      $("spread").textContent = `${ms(s.capture_spread_p50_us)} / ${ms(s.capture_spread_p99_us)}`;
       $("grids").textContent = s.grids;
       $("average").textContent = fmt(s.fps, 1);
       $("transport").textContent = s.transport;
