@@ -29,7 +29,7 @@ import Testing
       "127.0.0.1:\(port)",
       "--output", output,
     ])
-    defer { if run.process.isRunning { kill(run.pid, SIGKILL) } }
+    defer { run.stopIfRunning() }  // a failed expectation never leaves it running
     try HTTP.await(base + "/stats.json") { reply in ((try? HTTP.json(reply))?["grids"] as? Int ?? 0) > 0 }
 
     let browser = try WebDriver()

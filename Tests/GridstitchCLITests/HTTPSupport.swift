@@ -175,3 +175,10 @@ enum JPEGCheck {
     return nil
   }
 }
+
+extension CLI.Running {
+  /// SIGKILL if still running (its cameras die with it), then reaped.
+  func stopIfRunning() {
+    if process.isRunning { _ = wait(seconds: 0) }
+  }
+}

@@ -18,6 +18,7 @@ import Testing
     let run = try CLI.Running([
       "run", "--frames", "1000000", "--load", "io", "--serve", "127.0.0.1:\(port)", "--output", output,
     ])
+    defer { run.stopIfRunning() }  // a failed expectation never leaves it running
     try HTTP.await(base + "/stats.json") { reply in ((try? HTTP.json(reply))?["grids"] as? Int ?? 0) > 0 }
 
     let page = try HTTP.request(base + "/")
@@ -94,6 +95,20 @@ import Testing
       }
     }
 
+    // A viewer is counted while it watches; viewers that went away cost nothing and leave nothing:
+    // the view counts none within a moment.
+    let watching = DispatchGroup()
+    DispatchQueue.global().async(group: watching) {
+      _ = try? HTTP.request(base + "/stream.mjpg", maxSeconds: 3)
+    }
+    try HTTP.await(base + "/stats.json", seconds: 3) { reply in
+      (try? HTTP.json(reply))?["viewers"] as? Int == 1
+    }
+    watching.wait()
+    try HTTP.await(base + "/stats.json", seconds: 10) { reply in
+      (try? HTTP.json(reply))?["viewers"] as? Int == 0
+    }
+
     // Only the view's own routes exist.
     for path in [
       "/index.html", "/output/grid-latest.png", "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
@@ -122,6 +137,7 @@ import Testing
       "run", "--transport", "threads", "--cameras", "4", "--frames", "50", "--load", "none", "--serve",
       "127.0.0.1:\(port)", "--linger", "--json", "--output", output,
     ])
+    defer { run.stopIfRunning() }  // a failed expectation never leaves it running
     let final = try HTTP.await(base + "/stats.json") { reply in
       (try? HTTP.json(reply))?["running"] as? Bool == false
     }
@@ -165,6 +181,7 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let port = try FreePort.pick()
     let gallery = try CLI.Running(["view", folder, "--serve", "127.0.0.1:\(port)"])
+    defer { gallery.stopIfRunning() }  // a failed expectation never leaves it running
     try HTTP.await("http://127.0.0.1:\(port)/")
     for arguments in [
       ["run", "--transport", "threads", "--cameras", "2", "--frames", "5", "--output", folder],
@@ -226,6 +243,7 @@ import Testing
     let port = try FreePort.pick()
     let base = "http://127.0.0.1:\(port)"
     let gallery = try CLI.Running(["view", folder, "--serve", "127.0.0.1:\(port)"])
+    defer { gallery.stopIfRunning() }  // a failed expectation never leaves it running
     let page = try HTTP.await(base + "/")
     #expect(page.contentType == "text/html; charset=utf-8")
     let newer = try #require(page.text.range(of: "grid 20"), "\(page.text)")

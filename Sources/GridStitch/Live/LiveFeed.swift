@@ -69,6 +69,8 @@ final class LiveFeed: LiveSource, @unchecked Sendable {
   func latestGrid() -> LiveGrid? { lock.withLock { grid } }
   func statsJSON() -> String { lock.withLock { stats } }
   var hasEnded: Bool { lock.withLock { ended } }
+  /// Viewers now: open streams and snapshot requests in flight.
+  var viewerCount: Int { viewers.load(ordering: .relaxed) }
   func addViewer() { viewers.wrappingIncrement(ordering: .relaxed) }
   func removeViewer() { viewers.wrappingDecrement(ordering: .relaxed) }
 }

@@ -86,6 +86,7 @@ final class LiveSession {
       var json = report.json
       json["camera_states"] = lastStates
       json["running"] = .bool(true)
+      json["viewers"] = .int(feed.viewerCount)
       return json.rendered()
     }
   }
