@@ -19,7 +19,7 @@ enum LivePage {
     #status.interrupted, #status.offline { background: #5a1d1d; color: var(--lost); }
     #setup { color: var(--dim); }
     main { display: grid; gap: 1rem; padding: 0 1.2rem 1.2rem; grid-template-columns: 1fr; }
-    @media (min-width: 1000px) { main { grid-template-columns: minmax(0, 3fr) minmax(18em, 1fr); } }
+    @media (min-width: 1000px) { main { grid-template-columns: minmax(0, 3fr) minmax(21em, 1fr); } }
     #grid { width: 100%; height: auto; max-height: calc(100vh - 5em); object-fit: contain; background: #000;
             display: block; border-radius: 6px; }
     aside { display: flex; flex-direction: column; gap: 1rem; }
@@ -30,9 +30,10 @@ enum LivePage {
     .run { color: var(--dim); font-size: .9em; }
     .run b { color: var(--fg); font-weight: 600; }
     svg { width: 100%; height: 6em; display: block; }
-    #cameras { display: grid; gap: .3em .8em; grid-template-columns: repeat(auto-fill, minmax(10em, 1fr));
-               font-variant-numeric: tabular-nums; font-size: .85em; }
-    .camera { display: flex; flex-wrap: wrap; gap: 0 .5em; align-items: baseline; min-width: 0; }
+    #cameras { display: grid; gap: .1em .8em; grid-template-columns: repeat(auto-fill, minmax(19em, 1fr));
+               font-variant-numeric: tabular-nums; font-size: .8em; line-height: 1.25; }
+    .camera { display: grid; grid-template-columns: 2.6em 8.5em 1fr 1fr; gap: .4em; align-items: baseline; }
+    .camera .frames, .camera .sequence { text-align: right; } .camera .state { white-space: nowrap; }
     .camera .name { font-weight: 700; } .camera .frames, .camera .sequence { color: var(--dim); }
     .state { font-weight: 600; }
     .state.live { color: var(--live); } .state.lost { color: var(--lost); } .state.waiting { color: var(--dim); }

@@ -11,7 +11,7 @@ final class WebDriver {
   static let chromium = "/usr/bin/chromium"
   static let chromedriver = "/usr/bin/chromedriver"
 
-  init(width: Int = 1600, height: Int = 1000) throws {
+  init(width: Int = 1600, height: Int = 1150) throws {
     let port = try FreePort.pick()
     base = "http://127.0.0.1:\(port)"
     driver.executableURL = URL(fileURLWithPath: Self.chromedriver)
