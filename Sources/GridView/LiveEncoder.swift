@@ -21,6 +21,8 @@ final class LiveEncoder: @unchecked Sendable {
   private var arrived: Set<Int> = []
   private var nextID = 0
   private var latest: Frame?
+  /// When `latest` was encoded (uptime ns).
+  private var latestAt: UInt64 = 0
   private var stopped = false
   private var failure: String?
   private let exited = DispatchSemaphore(value: 0)
@@ -140,18 +142,27 @@ final class LiveEncoder: @unchecked Sendable {
         }
       }
       let now = DispatchTime.now().uptimeNanoseconds
+      // A frame older than two periods may be stale (the pipeline copies only while someone
+      // watches): newcomers then wait for the next grid, unless the run has ended.
+      let ended = source.hasEnded
       condition.lock()
-      if let frame { latest = frame }
+      if let frame {
+        latest = frame
+        latestAt = now
+      }
+      let current = latest != nil && (now &- latestAt <= 2 * periodNanos || ended)
       var targets: [AsyncStream<Frame>.Continuation] = []
       if latest != nil {
-        // Everyone gets a new frame; when nothing changed, newcomers at once and all once a second.
+        // Everyone gets a new frame; when nothing changed, newcomers at once if it is current,
+        // and everyone once a second (the newest there is, even if the pipeline is stuck).
         if frame != nil || now &- lastSent >= 1_000_000_000 {
           targets = Array(viewers.values)
           lastSent = now
-        } else {
+          arrived.removeAll()
+        } else if current {
           targets = arrived.compactMap { viewers[$0] }
+          arrived.removeAll()
         }
-        arrived.removeAll()
       }
       let sending = latest
       condition.unlock()
@@ -159,8 +170,11 @@ final class LiveEncoder: @unchecked Sendable {
 
       // Look again after half a frame period, or at once when a newcomer arrives meanwhile.
       condition.lock()
-      if (arrived.isEmpty || latest == nil) && !stopped {
+      if arrived.isEmpty && !stopped {
         _ = condition.wait(until: Date(timeIntervalSinceNow: Double(periodNanos) / 2e9))
+      } else if !stopped && !current {
+        // Newcomers wait for a fresh grid: look again soon, without spinning.
+        _ = condition.wait(until: Date(timeIntervalSinceNow: Double(periodNanos) / 4e9))
       }
       condition.unlock()
     }
