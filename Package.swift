@@ -73,6 +73,14 @@ let package = Package(
       ]
     ),
     .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
+    .testTarget(
+      name: "GridPosixTests",
+      dependencies: ["GridPosix", .product(name: "SystemPackage", package: "swift-system")]),
+    .testTarget(
+      name: "GridTransportsTests",
+      dependencies: [
+        "GridTransports", "GridCore", "GridPosix", .product(name: "SystemPackage", package: "swift-system"),
+      ]),
     .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore"]),
     .testTarget(
       name: "GridStitchTests", dependencies: ["GridStitch", "GridCore", "GridTransports", "GridPosix"]),

@@ -56,13 +56,15 @@ struct Run: ParsableCommand {
     config.onCameraLoss = onCameraLoss
     config.progress = !quiet && !json
     config.parent = parent
-    if let fault {
-      guard let parsed = Fault(parsing: fault) else {
-        throw GridError.usage("--fault \(fault) is not accepted: use KIND:CAMERA:SEQUENCE")
-      }
-      config.fault = parsed
-    }
+    config.fault = try fault.map(Self.parseFault)
     return config
+  }
+
+  static func parseFault(_ text: String) throws(GridError) -> Fault {
+    guard let parsed = Fault(parsing: text) else {
+      throw .usage("--fault \(text) is not accepted: use KIND:CAMERA:SEQUENCE")
+    }
+    return parsed
   }
 
   func run() throws {
@@ -120,7 +122,6 @@ struct Produce: ParsableCommand {
   @Option var frames: Int
   @Option var load: CameraLoad
   @Option(name: .customLong("work-us")) var workMicros: Int
-  @Option var scene: String
   @Option var parent: Int32
   @Option var descriptors: Int
   @Option var fault: String?
@@ -131,8 +132,8 @@ struct Produce: ParsableCommand {
       shape: TransportShape(
         cameras: cameras, geometry: .init(width: width, height: height, channels: channels), slots: slots,
         policy: policy),
-      frames: frames, load: load, workMicros: workMicros, scenePath: scene, parent: parent,
-      descriptorCount: descriptors, fault: fault.flatMap(Fault.init(parsing:)))
-    throw ExitCode(CameraProcess.main(spec))
+      frames: frames, load: load, workMicros: workMicros, parent: parent,
+      descriptorCount: descriptors, fault: try fault.map(Run.parseFault))
+    throw ExitCode(try CameraProcess.main(spec))
   }
 }

@@ -1,0 +1,186 @@
+import GridCore
+import GridImage
+import GridPosix
+import GridTransports
+
+/// One run: it owns every resource the run holds (cameras, the start line, the receiver and the
+/// transport's ends behind it, the snapshot writer) and its phase, and tears them down in one
+/// place, in one order: cameras stop first (so none sees a broken pipe before it is told to
+/// stop), then the receiver and the transport's ends go, then snapshots in flight land or are
+/// cleaned up.
+final class RunSession {
+  enum Phase: Equatable {
+    case starting
+    case streaming
+    case stopping(StopReason)
+    case finished(StopReason)
+  }
+
+  enum StopReason: Equatable {
+    /// Every grid was stitched.
+    case completed
+    /// SIGINT or SIGTERM, during set-up or while streaming.
+    case interrupted(signal: Int32)
+    /// An error ended the run; it is on its way to the caller.
+    case failed
+  }
+
+  let config: RunConfiguration
+  let supervisor: Supervisor
+  let canvas: GridCanvas
+  private(set) var phase = Phase.starting
+  private var consumer: GridConsumer
+  private var receiver: FrameReceiver?
+  private var barrier: StartBarrier?
+  private var snapshots: SnapshotWriter?
+  private let started: UInt64
+  private var go: UInt64 = 0
+  private var stopped: UInt64 = 0
+
+  /// Loads the scene and starts the cameras; returns with every camera at the start line (or
+  /// with the phase at `stopping(.interrupted)` if a stop signal came first).
+  init(_ config: RunConfiguration) throws {
+    self.config = config
+    started = MonotonicClock.nanos()
+    try Pipeline.prepareOutput(config.outputDirectory)
+    let decoded = try SceneFile.load(
+      path: SceneFile.locate(config.scenePath), channels: config.geometry.channels)
+    let scene = try SharedScene.share(decoded)
+    let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
+    let cameras = (0..<config.cameras).map {
+      Camera(
+        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, fault: config.fault)
+    }
+    StopSignals.install()
+    supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
+    canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
+    consumer = GridConsumer(config: config, canvas: canvas, supervisor: supervisor)
+    do {
+      // Cameras are forked here, before any thread of ours exists.
+      switch config.transport {
+      case .serial:
+        receiver = SerialReceiver(cameras: cameras)
+      case .threads:
+        receiver = try ThreadsTransport(cameras: cameras, frames: config.frames, watchdog: supervisor)
+      case .pipe, .shmPipe, .shmMqueue, .shmRing:
+        let transport = try ProcessTransport(config.transport, shape: config.shape)
+        guard let storage = scene.storage as? SharedScene else {
+          throw GridError.runtime("the scene is not shared with the cameras")
+        }
+        barrier = try CameraLaunch.start(
+          config, transport: transport, cameras: cameras, scene: storage, supervisor: supervisor)
+        receiver = try transport.makeReceiver(watchdog: supervisor)
+      }
+      if config.snapshotEvery > 0 {
+        snapshots = try SnapshotWriter(folder: config.outputDirectory, canvas: canvas)
+      }
+    } catch GridError.interrupted(let signal) {
+      phase = .stopping(.interrupted(signal: signal))
+    } catch {
+      tearDown()
+      throw error
+    }
+  }
+
+  /// Releases the cameras and stitches every grid; returns at the end, or at a stop signal.
+  func stream() throws {
+    go = MonotonicClock.nanos()
+    defer { stopped = MonotonicClock.nanos() }
+    guard phase == .starting, let receiver else { return }
+    phase = .streaming
+    barrier?.release()
+    var progress = ProgressBar(total: config.frames, enabled: config.progress)
+    defer { progress.finish() }
+    do {
+      for grid in 0..<config.frames {
+        try consumer.stitch(grid: grid, from: receiver)
+        if let snapshots, (grid + 1) % config.snapshotEvery == 0 {
+          snapshots.enqueue(canvas, grid: grid + 1)
+        }
+        progress.update(done: grid + 1)
+        if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+      }
+      phase = .stopping(.completed)
+    } catch GridError.interrupted(let signal) {
+      phase = .stopping(.interrupted(signal: signal))
+    } catch {
+      phase = .stopping(.failed)
+      throw error
+    }
+  }
+
+  /// After `stream`: lets cameras leave by themselves (a completed run) or stops them, writes
+  /// `grid-latest.png`, and reports.
+  func finish() throws -> RunReport {
+    receiver?.finish()
+    if phase == .stopping(.completed) {
+      _ = supervisor.reapAll(timeoutNanos: 5_000_000_000)
+    }
+    tearDown()
+    if let failure = snapshots?.failure { throw GridError.runtime("snapshot: \(failure)") }
+    var latest: String?
+    if consumer.grids > 0 {
+      let path = config.outputDirectory + "/grid-latest.png"
+      do {
+        try PNG.write(
+          path: path, width: canvas.width, height: canvas.height, channels: config.geometry.channels,
+          pixels: UnsafeRawBufferPointer(canvas.bytes))
+      } catch {
+        throw GridError.runtime("cannot write \(error.description)")
+      }
+      latest = path
+    }
+    return report(latest: latest)
+  }
+
+  /// The one teardown, in the documented order; safe to call more than once.
+  func tearDown() {
+    let reason: StopReason
+    switch phase {
+    case .finished: return
+    case .starting, .streaming: reason = .failed
+    case .stopping(let why): reason = why
+    }
+    supervisor.stopAll()
+    if let receiver {
+      receiver.finish()
+      wakeups = receiver.wakeups
+      droppedFrames = receiver.droppedFrames
+    }
+    receiver = nil
+    barrier = nil
+    snapshots?.finish()
+    phase = .finished(reason)
+  }
+
+  /// The stop signal that ended the run, if one did.
+  var interruptedBy: Int32? {
+    switch phase {
+    case .stopping(.interrupted(let signal)), .finished(.interrupted(let signal)): signal
+    default: nil
+    }
+  }
+
+  private func report(latest: String?) -> RunReport {
+    RunReport(
+      transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
+      cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
+      seconds: Double(stopped &- go) / 1e9, setupSeconds: Double(go &- started) / 1e9,
+      latencyP50Micros: consumer.latency.percentileMicros(50),
+      latencyP99Micros: consumer.latency.percentileMicros(99),
+      latencyMaxMicros: consumer.latency.maxMicros,
+      captureSpreadP50Micros: consumer.captureSpread.percentileMicros(50),
+      captureSpreadP99Micros: consumer.captureSpread.percentileMicros(99),
+      verifiedFrames: consumer.verifiedFrames,
+      snapshotsWritten: snapshots?.written ?? 0, wakeups: wakeups,
+      droppedFrames: droppedFrames,
+      lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
+      camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
+      interruptedBy: interruptedBy)
+  }
+
+  private var wakeups = 0
+  private var droppedFrames = 0
+
+  deinit { tearDown() }
+}
