@@ -244,6 +244,7 @@ public enum CameraProcess {
     }
     let ready = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(3 + count)))
     let go = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(4 + count)))
+    try ProcessTransports.check(spec.transport, descriptors: descriptors)
     do {
       try FileDescriptors.expect(.pipeWriteEnd, ready.descriptor)
       try FileDescriptors.expect(.pipeReadEnd, go.descriptor)

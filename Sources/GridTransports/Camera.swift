@@ -27,6 +27,10 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
     case exit
     /// Hang before the frame, alive but silent (a stuck sensor).
     case stall
+    /// Send the previous frame again in this frame's place.
+    case duplicate
+    /// Send this frame and the next one in swapped order.
+    case reorder
   }
   public var kind: Kind
   public var camera: Int
@@ -94,7 +98,7 @@ public struct Camera: Sendable {
     case .wrongCamera: header.camera = UInt32((index + 1) % 256)
     case .oversize: header.byteCount = UInt32.max - 1
     case .die: ProcessIdentity.raiseSignal(9)
-    case .exit, .stall: break
+    case .exit, .stall, .duplicate, .reorder: break
     }
   }
 
@@ -106,7 +110,19 @@ public struct Camera: Sendable {
         while fault.kind == .stall { MonotonicClock.sleep(micros: 1_000_000) }
       }
       spendLoad()
-      try publisher.publish { header, pixels in render(seq: seq, header: &header, pixels: pixels) }
+      let sent = sequenceSent(at: seq)
+      try publisher.publish { header, pixels in render(seq: sent, header: &header, pixels: pixels) }
+    }
+  }
+
+  /// The frame sent in slot `seq`: `seq` itself, unless a duplicate or reorder fault says otherwise.
+  private func sequenceSent(at seq: UInt64) -> UInt64 {
+    guard let fault else { return seq }
+    switch fault.kind {
+    case .duplicate where seq == fault.sequence && seq > 0: return seq - 1
+    case .reorder where seq == fault.sequence: return seq + 1
+    case .reorder where seq == fault.sequence + 1: return seq - 1
+    default: return seq
     }
   }
 }

@@ -65,28 +65,33 @@ public enum ProcessTransports {
     }
   }
 
+  /// Checks that `descriptors` are, in number and kind, what a camera of `kind` is handed.
+  public static func check(_ kind: TransportKind, descriptors: DescriptorSet) throws(GridError) {
+    let kinds = cameraDescriptorKinds(kind)
+    guard !kinds.isEmpty else {
+      throw .usage("transport '\(kind.rawValue)' does not use camera processes")
+    }
+    guard descriptors.count == kinds.count else {
+      throw .usage(
+        "transport '\(kind.rawValue)' hands a camera \(kinds.count) descriptors, not \(descriptors.count)")
+    }
+    for (index, expected) in kinds.enumerated() {
+      guard let fd = descriptors[index] else { throw .usage("descriptor \(index) is missing") }
+      do {
+        try FileDescriptors.expect(expected, fd)
+      } catch {
+        throw .usage("\(kind.rawValue) camera: \(error)")
+      }
+    }
+  }
+
   /// A camera process's side of `kind`. It takes ownership of every descriptor in `descriptors`
   /// after checking each is of the kind it must be.
   public static func attach(
     _ kind: TransportKind, shape: TransportShape, camera: Int, descriptors: DescriptorSet,
     watch: CameraSideWatch
   ) throws -> FramePublisher {
-    let kinds = cameraDescriptorKinds(kind)
-    guard !kinds.isEmpty else {
-      throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
-    }
-    guard descriptors.count == kinds.count else {
-      throw GridError.usage(
-        "transport '\(kind.rawValue)' hands a camera \(kinds.count) descriptors, not \(descriptors.count)")
-    }
-    for (index, expected) in kinds.enumerated() {
-      guard let fd = descriptors[index] else { throw GridError.usage("descriptor \(index) is missing") }
-      do {
-        try FileDescriptors.expect(expected, fd)
-      } catch {
-        throw GridError.usage("\(kind.rawValue) camera: \(error)")
-      }
-    }
+    try check(kind, descriptors: descriptors)
     func take(_ index: Int) -> OwnedDescriptor { descriptors.take(at: index)! }
     switch kind {
     case .pipe: return PipePublisher(shape: shape, writeEnd: take(0))
