@@ -43,9 +43,7 @@ final class RunSession {
     self.config = config
     started = MonotonicClock.nanos()
     try Pipeline.prepareOutput(config.outputDirectory)
-    let decoded = try SceneFile.load(
-      path: SceneFile.locate(config.scenePath), channels: config.geometry.channels)
-    let scene = try SharedScene.share(decoded)
+    let scene = try Self.loadScene(config)
     let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
     let cameras = (0..<config.cameras).map {
       Camera(
@@ -80,6 +78,14 @@ final class RunSession {
       tearDown()
       throw error
     }
+  }
+
+  /// The scene in its sealed memfd. A function of its own so that the decoded image is freed when
+  /// it returns, before any camera forks: cameras inherit only the sealed copy.
+  private static func loadScene(_ config: RunConfiguration) throws -> Scene {
+    let decoded = try SceneFile.load(
+      path: SceneFile.locate(config.scenePath), channels: config.geometry.channels)
+    return try SharedScene.share(decoded)
   }
 
   /// Releases the cameras and stitches every grid; returns at the end, or at a stop signal.
