@@ -36,7 +36,9 @@ let package = Package(
       ]
     ),
     // Value types only: geometry, header, checksum, camera renderer, grid layout, stitcher.
-    .target(name: "GridCore"),
+    // Optimized in debug builds too: the checksum's SIMD lanes and the stamp run every frame of
+    // the debug test suite's runs, and unoptimized SIMD code is tens of times slower.
+    .target(name: "GridCore", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     // PNG read/write over libpng's simplified API.
     .target(name: "GridImage", dependencies: ["CLibPNG", "GridCore"]),
     // One folder per transport, all behind the loan protocols.

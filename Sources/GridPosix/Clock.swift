@@ -13,12 +13,16 @@ public enum MonotonicClock {
   /// Sleeps `micros` µs, resuming after signals. The corresponding C function is `clock_nanosleep`.
   public static func sleep(micros: Int) {
     guard micros > 0 else { return }
-    var deadline = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &deadline)
-    let total = Int(deadline.tv_nsec) + micros * 1000
-    deadline.tv_sec += total / 1_000_000_000
-    deadline.tv_nsec = total % 1_000_000_000
-    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nil) == EINTR {}
+    sleep(until: nanos() &+ UInt64(micros) &* 1000)
+  }
+
+  /// Sleeps until CLOCK_MONOTONIC reads `deadline` ns (at once if it already has), resuming after
+  /// signals toward the same deadline, so an interrupted sleep does not end late or early.
+  /// The corresponding C function is `clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)`.
+  public static func sleep(until deadline: UInt64) {
+    var target = timespec(
+      tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+    while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
   }
 
   /// Busy-spins `micros` µs on the clock: pure CPU load.

@@ -11,6 +11,10 @@ public struct CameraProcessSpec: Sendable {
   public var frames: Int
   public var load: CameraLoad
   public var workMicros: Int
+  public var sync: CameraSync
+  public var periodMicros: Int
+  /// Whether frames carry a checksum (the run verifies).
+  public var checksums: Bool
   public var scenePath: String
   public var parent: Int32
   /// How many transport descriptors start at 3; the ready and go pipes follow them.
@@ -19,7 +23,7 @@ public struct CameraProcessSpec: Sendable {
 
   public init(
     transport: TransportKind, camera: Int, shape: TransportShape, frames: Int, load: CameraLoad,
-    workMicros: Int,
+    workMicros: Int, sync: CameraSync = .free, periodMicros: Int? = nil, checksums: Bool = true,
     scenePath: String, parent: Int32, descriptorCount: Int, fault: Fault?
   ) {
     self.transport = transport
@@ -28,6 +32,9 @@ public struct CameraProcessSpec: Sendable {
     self.frames = frames
     self.load = load
     self.workMicros = workMicros
+    self.sync = sync
+    self.periodMicros = periodMicros ?? workMicros
+    self.checksums = checksums
     self.scenePath = scenePath
     self.parent = parent
     self.descriptorCount = descriptorCount
@@ -43,14 +50,18 @@ public struct CameraProcessSpec: Sendable {
       shape.policy.rawValue,
       "--frames", "\(frames)", "--load", load.rawValue, "--work-us", "\(workMicros)", "--scene", scenePath,
       "--parent", "\(parent)", "--descriptors", "\(descriptorCount)",
+      "--sync", sync.rawValue, "--period-us", "\(periodMicros)",
     ]
+    if checksums { args.append("--checksums") }
     if let fault { args += ["--fault", fault.description] }
     return args
   }
 }
 
 /// The start line every camera crosses together: each camera writes one byte to `ready` once
-/// attached, then waits for end-of-file on `go`, which the consumer makes by closing its end.
+/// attached, then waits on `go`. The consumer releases them with one write of an 8-byte T0 per
+/// camera (at most 64 × 8 bytes, under PIPE_BUF, so the write is atomic) and closes its end; each
+/// camera reads exactly its 8 bytes. T0 is the CLOCK_MONOTONIC time `genlock` triggers count from.
 /// The consumer's side owns all four descriptors and closes whatever is still open in `deinit`,
 /// so no ending leaks one.
 final class StartBarrier {
@@ -80,24 +91,37 @@ final class StartBarrier {
     if open.remove(fd.rawValue) != nil { FileDescriptors.close(fd) }
   }
 
-  /// Releases every camera at once: they see end-of-file on `go`.
-  func release() { close(goWrite) }
+  /// Releases `cameras` cameras at once with T0 = `start`. A camera that died before the start
+  /// leaves the write to fail, unheard; the supervisor names it.
+  func release(start: UInt64, cameras: Int) {
+    if open.contains(goWrite.rawValue) {
+      let starts = [UInt64](repeating: start.littleEndian, count: cameras)
+      _ = try? starts.withUnsafeBytes { try FileDescriptors.writeAll(goWrite, $0) }
+    }
+    close(goWrite)
+  }
 
   deinit {
     for fd in open { FileDescriptors.close(FileDescriptor(rawValue: fd)) }
   }
 
-  /// Camera side.
-  static func arrive(ready: FileDescriptor, go: FileDescriptor) throws {
+  /// Camera side: T0.
+  static func arrive(ready: FileDescriptor, go: FileDescriptor) throws -> UInt64 {
     var byte: UInt8 = 1
     try withUnsafeBytes(of: &byte) { try FileDescriptors.writeAll(ready, $0) }
     FileDescriptors.close(ready)
-    var sink: UInt8 = 0
-    while true {
-      let count = try withUnsafeMutableBytes(of: &sink) { try FileDescriptors.readSome(go, into: $0) }
-      if count == 0 { break }
+    defer { FileDescriptors.close(go) }
+    var start: UInt64 = 0
+    var got = 0
+    while got < 8 {
+      let count = try withUnsafeMutableBytes(of: &start) {
+        try FileDescriptors.readSome(go, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]))
+      }
+      guard let count else { continue }
+      if count == 0 { throw GridError.runtime("the consumer closed the start line without a start time") }
+      got += count
     }
-    FileDescriptors.close(go)
+    return UInt64(littleEndian: start)
   }
 }
 
@@ -126,7 +150,8 @@ enum CameraLaunch {
       case .spawn:
         let spec = CameraProcessSpec(
           transport: config.transport, camera: camera.index, shape: config.shape, frames: config.frames,
-          load: config.load, workMicros: config.workMicros, scenePath: scenePath, parent: parent,
+          load: config.load, workMicros: config.workMicros, sync: config.sync,
+          periodMicros: config.periodMicros, checksums: config.verify, scenePath: scenePath, parent: parent,
           descriptorCount: descriptors.count, fault: config.fault)
         guard let executable = ResourceUsage.executablePath() else {
           throw GridError.runtime("spawn: cannot find this executable in /proc/self/exe")
@@ -186,10 +211,10 @@ public enum CameraProcess {
       let watch = CameraSideWatch(parent: parent)
       let publisher = try ProcessTransports.attach(
         transport, shape: shape, camera: camera.index, descriptors: descriptors, watch: watch)
-      try StartBarrier.arrive(ready: ready, go: go)
+      let start = try StartBarrier.arrive(ready: ready, go: go)
       let count = shape.policy == .latest ? Int.max : frames
       do {
-        try camera.run(frames: count, publisher: publisher)
+        try camera.run(frames: count, publisher: publisher, start: start)
       } catch is RingStopped {
         return 0
       }
@@ -212,8 +237,8 @@ public enum CameraProcess {
       let renderer = try CameraRenderer(
         scene: scene, geometry: spec.shape.geometry, cameras: spec.shape.cameras)
       let camera = Camera(
-        index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros,
-        fault: spec.fault)
+        index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros, sync: spec.sync,
+        periodMicros: spec.periodMicros, checksums: spec.checksums, fault: spec.fault)
       let descriptors = (0..<spec.descriptorCount).map { FileDescriptor(rawValue: CInt(3 + $0)) }
       let ready = FileDescriptor(rawValue: CInt(3 + spec.descriptorCount))
       let go = FileDescriptor(rawValue: CInt(4 + spec.descriptorCount))

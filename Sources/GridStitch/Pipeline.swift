@@ -18,8 +18,10 @@ public enum Pipeline {
     let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
     let cameras = (0..<config.cameras).map {
       Camera(
-        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, fault: config.fault)
+        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, sync: config.sync,
+        periodMicros: config.periodMicros, checksums: config.verify, fault: config.fault)
     }
+    let startLine = StartLine()
     StopSignals.install()
     let supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
     defer { supervisor.stopAll() }
@@ -32,9 +34,10 @@ public enum Pipeline {
     do {
       switch config.transport {
       case .serial:
-        receiver = SerialReceiver(cameras: cameras)
+        receiver = SerialReceiver(cameras: cameras, startLine: startLine)
       case .threads:
-        receiver = try ThreadsTransport(cameras: cameras, frames: config.frames, watchdog: supervisor)
+        receiver = try ThreadsTransport(
+          cameras: cameras, frames: config.frames, watchdog: supervisor, startLine: startLine)
       case .pipe, .shmPipe, .shmMqueue, .shmRing:
         let created = try ProcessTransports.create(config.transport, shape: config.shape)
         transport = created
@@ -61,7 +64,9 @@ public enum Pipeline {
     var progress = ProgressBar(total: config.frames, enabled: config.progress)
 
     let go = MonotonicClock.nanos()
-    barrier?.release()
+    let start = go &+ Self.startLeadNanos
+    barrier?.release(start: start, cameras: config.cameras)
+    startLine.release(start: start)
     if let receiver, interruptedBy == nil {
       do {
         for grid in 0..<config.frames {
@@ -113,8 +118,14 @@ public enum Pipeline {
       droppedFrames: receiver?.droppedFrames ?? 0,
       lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
       camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
-      interruptedBy: interruptedBy)
+      interruptedBy: interruptedBy, sync: config.sync,
+      periodMicros: config.sync == .genlock ? config.periodMicros : 0,
+      slots: config.transport == .shmRing ? config.ringSlots : 0)
   }
+
+  /// T0, the first `genlock` trigger, comes this long after the start line: time for every
+  /// released camera to wake and reach it (64 processes on 2 cores take about 1 ms).
+  static let startLeadNanos: UInt64 = 2_000_000
 
   /// The output folder exists and takes files, before any camera starts.
   static func prepareOutput(_ folder: String) throws(GridError) {
