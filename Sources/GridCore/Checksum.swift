@@ -1,8 +1,11 @@
+import CChecksum
+
 /// XXH3-64 (xxHash 0.8, Yann Collet), the checksum of frame pixels: 64-byte stripes folded into
-/// eight 64-bit accumulators with 32×32→64-bit multiplies, two lanes at a time (SSE2's `pmuludq`
-/// on x86-64, NEON on arm64), then the published merge and avalanche. Bit-exact with the
-/// reference `XXH3_64bits_withSeed`, which its published test vectors check. It is not
-/// cryptographic; it catches torn, stale and corrupted frames, including one flipped bit.
+/// eight 64-bit accumulators with 32×32→64-bit multiplies, four lanes at a time with AVX2 (a C
+/// loop, chosen at run time), else two (Swift SIMD: SSE2's `pmuludq` on x86-64, NEON on arm64),
+/// then the published merge and avalanche. Bit-exact with the reference `XXH3_64bits_withSeed`,
+/// which its published test vectors check. It is not cryptographic; it catches torn, stale and
+/// corrupted frames, including one flipped bit.
 public enum Checksum {
   public static func of(_ bytes: UnsafeRawBufferPointer) -> UInt64 { xxh3(bytes, seed: 0) }
 
@@ -33,8 +36,8 @@ public enum Checksum {
     0x45, 0xcb, 0x3a, 0x8f, 0x95, 0x16, 0x04, 0x28, 0xaf, 0xd7, 0xfb, 0xca, 0xbb, 0x4b, 0x40, 0x7e,
   ]
 
-  /// `XXH3_64bits_withSeed`.
-  public static func xxh3(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+  /// `XXH3_64bits_withSeed`; `wide: false` keeps long inputs on the portable two-lane loop.
+  public static func xxh3(_ bytes: UnsafeRawBufferPointer, seed: UInt64, wide: Bool = true) -> UInt64 {
     let length = bytes.count
     return secret.withUnsafeBytes { key in
       let k = key.baseAddress!
@@ -44,7 +47,7 @@ public enum Checksum {
       if length <= 16 { return short(input, length, k, seed) }
       if length <= 128 { return upTo128(input, length, k, seed) }
       if length <= 240 { return upTo240(input, length, k, seed) }
-      if seed == 0 { return long(input, length, k) }
+      if seed == 0 { return long(input, length, k, wide: wide) }
       // A seeded long input hashes with the secret derived from the seed (`XXH3_initCustomSecret`).
       var derived = [UInt8](repeating: 0, count: 192)
       derived.withUnsafeMutableBytes { out in
@@ -56,7 +59,7 @@ public enum Checksum {
             as: UInt64.self)
         }
       }
-      return derived.withUnsafeBytes { long(input, length, $0.baseAddress!) }
+      return derived.withUnsafeBytes { long(input, length, $0.baseAddress!, wide: wide) }
     }
   }
 
@@ -202,15 +205,36 @@ public enum Checksum {
   }
 
   /// `XXH3_hashLong_64b` with a 192-byte secret.
-  static func long(_ input: UnsafeRawPointer, _ length: Int, _ key: UnsafeRawPointer) -> UInt64 {
-    let stripesPerBlock = (192 - 64) / 8
-    let blockBytes = 64 * stripesPerBlock
-    let blocks = (length - 1) / blockBytes
+  static func long(_ input: UnsafeRawPointer, _ length: Int, _ key: UnsafeRawPointer, wide: Bool) -> UInt64 {
     var acc = Accumulators(
       lanes: (
         SIMD2(prime32_3, prime64_1), SIMD2(prime64_2, prime64_3), SIMD2(prime64_4, prime32_2),
         SIMD2(prime64_5, prime32_1)
       ))
+    let done =
+      wide
+      && withUnsafeMutableBytes(of: &acc.lanes) { lanes in
+        gs_xxh3_accumulate_avx2(
+          lanes.baseAddress!.assumingMemoryBound(to: UInt64.self), input.assumingMemoryBound(to: UInt8.self),
+          length, key.assumingMemoryBound(to: UInt8.self)) == 1
+      }
+    if !done { accumulate(&acc, input, length, key) }
+    var hash = UInt64(length) &* prime64_1
+    // `XXH3_mergeAccs`, from secret byte 11.
+    hash &+= fold(acc.lanes.0[0] ^ read64(key, 11), acc.lanes.0[1] ^ read64(key, 19))
+    hash &+= fold(acc.lanes.1[0] ^ read64(key, 27), acc.lanes.1[1] ^ read64(key, 35))
+    hash &+= fold(acc.lanes.2[0] ^ read64(key, 43), acc.lanes.2[1] ^ read64(key, 51))
+    hash &+= fold(acc.lanes.3[0] ^ read64(key, 59), acc.lanes.3[1] ^ read64(key, 67))
+    return avalanche(hash)
+  }
+
+  /// The portable loop: every stripe, a scramble after each 1 KiB block, the last stripe.
+  static func accumulate(
+    _ acc: inout Accumulators, _ input: UnsafeRawPointer, _ length: Int, _ key: UnsafeRawPointer
+  ) {
+    let stripesPerBlock = (192 - 64) / 8
+    let blockBytes = 64 * stripesPerBlock
+    let blocks = (length - 1) / blockBytes
     for block in 0..<blocks {
       let start = input + block * blockBytes
       for stripe in 0..<stripesPerBlock { acc.stripe(start + 64 * stripe, key + 8 * stripe) }
@@ -220,12 +244,5 @@ public enum Checksum {
     let stripes = ((length - 1) - blocks * blockBytes) / 64
     for stripe in 0..<stripes { acc.stripe(start + 64 * stripe, key + 8 * stripe) }
     acc.stripe(input + length - 64, key + 192 - 64 - 7)
-    var hash = UInt64(length) &* prime64_1
-    // `XXH3_mergeAccs`, from secret byte 11.
-    hash &+= fold(acc.lanes.0[0] ^ read64(key, 11), acc.lanes.0[1] ^ read64(key, 19))
-    hash &+= fold(acc.lanes.1[0] ^ read64(key, 27), acc.lanes.1[1] ^ read64(key, 35))
-    hash &+= fold(acc.lanes.2[0] ^ read64(key, 43), acc.lanes.2[1] ^ read64(key, 51))
-    hash &+= fold(acc.lanes.3[0] ^ read64(key, 59), acc.lanes.3[1] ^ read64(key, 67))
-    return avalanche(hash)
   }
 }
