@@ -1,7 +1,8 @@
 /// Burns "C07 F000123" into a frame's corner cheaply: the box with "C07 F" and its background is
 /// drawn once per camera with `BitmapFont` and kept as a template; each frame copies the
-/// template's rows and patches in the six frame digits from glyph rows prepared once. The bytes
-/// are exactly what `BitmapFont.draw` of the whole label gives (a test holds it to that).
+/// template's rows and patches in the six frame digits, two at a time, from glyph rows of the
+/// 100 digit pairs prepared once. The bytes are exactly what `BitmapFont.draw` of the whole label
+/// gives (a test holds it to that).
 public struct FrameStamp: Sendable {
   /// Top-left corner of the box in the frame, in pixels; `scale` pixels per font pixel.
   let origin: Int
@@ -11,11 +12,10 @@ public struct FrameStamp: Sendable {
   let boxRows: Int
   /// Per camera, `boxRows × boxRowBytes` bytes.
   let templates: [UInt8]
-  /// Per digit 0–9, `7 × scale` rows of `patchBytes`: the glyph's five columns at scale.
-  let digitRows: [UInt8]
-  let patchBytes: Int
-
-  static let frameDigits = 6
+  /// Per digit pair 00–99, `7 × scale` rows of `pairBytes`: two whole glyph cells at scale.
+  let pairRows: [UInt8]
+  /// Two cells: 12 × scale × channels bytes, a multiple of 4.
+  let pairBytes: Int
 
   /// The label a camera burns into frame `seq`: "C", two camera digits, " F", six frame digits.
   public static func label(camera: Int, seq: UInt64) -> String {
@@ -65,26 +65,26 @@ public struct FrameStamp: Sendable {
       }
     }
     self.templates = templates
-    // Each digit drawn alone; its glyph area cut out row by row.
-    let cellWidth = BitmapFont.textWidth("0", scale: scale)
-    let patchBytes = 5 * scale * channels
+    // Each pair drawn alone; its two cells (glyphs and spacing) cut out row by row.
+    let pairWidth = BitmapFont.textWidth("00", scale: scale)
+    let pairBytes = 2 * BitmapFont.cellWidth * scale * channels
     let glyphRows = 7 * scale
-    var cell = [UInt8](repeating: 0, count: cellWidth * boxHeight * channels)
-    var digitRows = [UInt8](repeating: 0, count: 10 * glyphRows * patchBytes)
-    for digit in 0..<10 {
+    var cell = [UInt8](repeating: 0, count: pairWidth * boxHeight * channels)
+    var pairRows = [UInt8](repeating: 0, count: 100 * glyphRows * pairBytes)
+    for pair in 0..<100 {
       cell.withUnsafeMutableBytes {
         BitmapFont.draw(
-          String(digit), into: $0, width: cellWidth, height: boxHeight, channels: channels, x: 0, y: 0,
-          scale: scale)
+          String(pair / 10) + String(pair % 10), into: $0, width: pairWidth, height: boxHeight,
+          channels: channels, x: 0, y: 0, scale: scale)
       }
       for row in 0..<glyphRows {
-        let from = ((scale + row) * cellWidth + scale) * channels
-        let to = (digit * glyphRows + row) * patchBytes
-        digitRows[to..<to + patchBytes] = cell[from..<from + patchBytes]
+        let from = ((scale + row) * pairWidth + scale) * channels
+        let to = (pair * glyphRows + row) * pairBytes
+        pairRows[to..<to + pairBytes] = cell[from..<from + pairBytes]
       }
     }
-    self.digitRows = digitRows
-    self.patchBytes = patchBytes
+    self.pairRows = pairRows
+    self.pairBytes = pairBytes
   }
 
   /// Cameras the templates were prepared for.
@@ -93,43 +93,38 @@ public struct FrameStamp: Sendable {
   /// Draws camera's label for frame `seq` into a frame of `rowBytes` bytes per row.
   public func draw(camera: Int, seq: UInt64, into frame: UnsafeMutableRawPointer, rowBytes: Int) {
     let scale = scale
-    let patchBytes = patchBytes
+    let pairBytes = pairBytes
     let boxRowBytes = boxRowBytes
     let glyphRows = 7 * scale
-    let cellBytes = BitmapFont.cellWidth * scale * channels
-    // Byte offset, within a box row, of the first frame digit's glyph: after the margin and "C07 F".
-    let firstDigit = scale * channels + 5 * cellBytes
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.frameDigits) { digits in
-      var n = seq
-      for position in stride(from: Self.frameDigits - 1, through: 0, by: -1) {
-        digits[position] = Int(n % 10) * glyphRows * patchBytes
-        n /= 10
-      }
-      templates.withUnsafeBytes { templates in
-        digitRows.withUnsafeBytes { glyphs in
-          let template = templates.baseAddress! + camera * boxRows * boxRowBytes
-          var target = frame + origin * rowBytes + origin * channels
-          for row in 0..<boxRows {
-            target.copyMemory(from: template + row * boxRowBytes, byteCount: boxRowBytes)
-            let glyphRow = row - scale
-            if glyphRow >= 0 && glyphRow < glyphRows {
-              let source = glyphs.baseAddress! + glyphRow * patchBytes
-              for position in 0..<Self.frameDigits {
-                Self.copySmall(
-                  to: target + firstDigit + position * cellBytes, from: source + digits[position],
-                  count: patchBytes)
-              }
-            }
-            target += rowBytes
+    // Byte offset, within a box row, of the first frame digit's cell: after the margin and "C07 F".
+    let firstDigit = scale * channels + 5 * BitmapFont.cellWidth * scale * channels
+    let pairStride = glyphRows * pairBytes
+    let high = Int((seq / 10_000) % 100) * pairStride
+    let middle = Int((seq / 100) % 100) * pairStride
+    let low = Int(seq % 100) * pairStride
+    templates.withUnsafeBytes { templates in
+      pairRows.withUnsafeBytes { pairs in
+        let template = templates.baseAddress! + camera * boxRows * boxRowBytes
+        var target = frame + origin * rowBytes + origin * channels
+        for row in 0..<boxRows {
+          target.copyMemory(from: template + row * boxRowBytes, byteCount: boxRowBytes)
+          let glyphRow = row - scale
+          if glyphRow >= 0 && glyphRow < glyphRows {
+            let source = pairs.baseAddress! + glyphRow * pairBytes
+            let digits = target + firstDigit
+            Self.copyWords(to: digits, from: source + high, count: pairBytes)
+            Self.copyWords(to: digits + pairBytes, from: source + middle, count: pairBytes)
+            Self.copyWords(to: digits + 2 * pairBytes, from: source + low, count: pairBytes)
           }
+          target += rowBytes
         }
       }
     }
   }
 
-  /// A few bytes, in words: cheaper than a `memcpy` call for a 10-byte glyph row.
+  /// `count` bytes, a multiple of 4, in words: cheaper than a `memcpy` call for 24 bytes.
   @inline(__always)
-  static func copySmall(to target: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
+  static func copyWords(to target: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
     var offset = 0
     while offset + 8 <= count {
       target.storeBytes(
@@ -137,21 +132,10 @@ public struct FrameStamp: Sendable {
         as: UInt64.self)
       offset += 8
     }
-    if offset + 4 <= count {
+    if offset < count {
       target.storeBytes(
         of: source.loadUnaligned(fromByteOffset: offset, as: UInt32.self), toByteOffset: offset,
         as: UInt32.self)
-      offset += 4
-    }
-    if offset + 2 <= count {
-      target.storeBytes(
-        of: source.loadUnaligned(fromByteOffset: offset, as: UInt16.self), toByteOffset: offset,
-        as: UInt16.self)
-      offset += 2
-    }
-    if offset < count {
-      target.storeBytes(
-        of: source.load(fromByteOffset: offset, as: UInt8.self), toByteOffset: offset, as: UInt8.self)
     }
   }
 }
