@@ -123,8 +123,8 @@ public enum Pipeline {
       slots: config.transport == .shmRing ? config.ringSlots : 0)
   }
 
-  /// T0, the first `genlock` trigger, comes this long after the start line: time for every
-  /// released camera to wake and reach it (64 processes on 2 cores take about 1 ms).
+  /// T0, the first `genlock` trigger, comes this long after the start line: a margin for every
+  /// released camera to wake, read T0 and be asleep on the first trigger when it comes.
   static let startLeadNanos: UInt64 = 2_000_000
 
   /// The output folder exists and takes files, before any camera starts.

@@ -41,7 +41,7 @@ import Testing
 
   static let geometries = [
     FrameGeometry(width: 320, height: 240, channels: 1), FrameGeometry(width: 320, height: 240, channels: 3),
-    FrameGeometry(width: 640, height: 480, channels: 1), FrameGeometry(width: 199, height: 100, channels: 1),
+    FrameGeometry(width: 200, height: 30, channels: 1), FrameGeometry(width: 199, height: 100, channels: 1),
     FrameGeometry(width: 69, height: 11, channels: 3), FrameGeometry(width: 60, height: 8, channels: 1),
     FrameGeometry(width: 1000, height: 17, channels: 3),
   ]
