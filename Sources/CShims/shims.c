@@ -18,6 +18,8 @@ extern char **environ;
 
 int gs_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 
+int gs_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
+
 int gs_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 
 static struct timespec relative(int64_t ns) {

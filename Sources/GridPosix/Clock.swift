@@ -1,3 +1,4 @@
+import CShims
 import Glibc
 
 /// CLOCK_MONOTONIC time and the camera loads (sleep, spin) measured on it.
@@ -24,6 +25,13 @@ public enum MonotonicClock {
       tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
     while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &target, nil) == EINTR {}
   }
+
+  /// Lets the kernel end this thread's timed sleeps at most `nanos` late (default 50 µs, within
+  /// which it may fire each sleeper's timer at a different moment). A genlocked camera asks for
+  /// 1 ns so every camera wakes on the trigger itself. Returns false if the kernel refused.
+  /// The corresponding C function is `prctl(PR_SET_TIMERSLACK)`.
+  @discardableResult
+  public static func setTimerSlack(nanos: UInt) -> Bool { gs_set_timer_slack(nanos) == 0 }
 
   /// Busy-spins `micros` µs on the clock: pure CPU load.
   public static func spin(micros: Int) {

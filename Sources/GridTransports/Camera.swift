@@ -133,6 +133,7 @@ public struct Camera: Sendable {
   /// Produces `frames` frames through `publisher`: load, then render into the lent buffer.
   /// `start` is T0, the start line's CLOCK_MONOTONIC time (used under `genlock`).
   public func run(frames: Int, publisher: FramePublisher, start: UInt64) throws {
+    if sync == .genlock { MonotonicClock.setTimerSlack(nanos: 1) }
     for seq in 0..<UInt64(frames) {
       if let fault, fault.sequence == seq {
         if fault.kind == .exit { ProcessIdentity.exitNow(7) }

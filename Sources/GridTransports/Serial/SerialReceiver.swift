@@ -1,4 +1,5 @@
 import GridCore
+import GridPosix
 
 /// `serial`: no transport at all. The consumer renders each camera itself, in turn, into one
 /// buffer it owns — the seed's baseline.
@@ -22,7 +23,10 @@ public final class SerialReceiver: FrameReceiver {
     throws -> R
   {
     let source = cameras[camera]
-    if start == nil { start = startLine.wait() }
+    if start == nil {
+      start = startLine.wait()
+      if source.sync == .genlock { MonotonicClock.setTimerSlack(nanos: 1) }
+    }
     guard let start else { throw GridError.runtime("serial: the run ended before its start") }
     source.spendLoad(seq: next[camera], start: start)
     var header = FrameHeader.zero
