@@ -99,24 +99,28 @@ public struct FrameStamp: Sendable {
     // Byte offset, within a box row, of the first frame digit's cell: after the margin and "C07 F".
     let firstDigit = scale * channels + 5 * BitmapFont.cellWidth * scale * channels
     let pairStride = glyphRows * pairBytes
-    let high = Int((seq / 10_000) % 100) * pairStride
-    let middle = Int((seq / 100) % 100) * pairStride
-    let low = Int(seq % 100) * pairStride
+    let high = Int((seq / 10_000) % 100) &* pairStride
+    let middle = Int((seq / 100) % 100) &* pairStride
+    let low = Int(seq % 100) &* pairStride
     templates.withUnsafeBytes { templates in
       pairRows.withUnsafeBytes { pairs in
-        let template = templates.baseAddress! + camera * boxRows * boxRowBytes
-        var target = frame + origin * rowBytes + origin * channels
-        for row in 0..<boxRows {
-          target.copyMemory(from: template + row * boxRowBytes, byteCount: boxRowBytes)
-          let glyphRow = row - scale
-          if glyphRow >= 0 && glyphRow < glyphRows {
-            let source = pairs.baseAddress! + glyphRow * pairBytes
-            let digits = target + firstDigit
-            Self.copyWords(to: digits, from: source + high, count: pairBytes)
-            Self.copyWords(to: digits + pairBytes, from: source + middle, count: pairBytes)
-            Self.copyWords(to: digits + 2 * pairBytes, from: source + low, count: pairBytes)
-          }
+        let corner = frame + (origin &* rowBytes &+ origin &* channels)
+        var template = UnsafeRawPointer(templates.baseAddress!) + (camera &* boxRows &* boxRowBytes)
+        var target = corner
+        for _ in 0..<boxRows {
+          target.copyMemory(from: template, byteCount: boxRowBytes)
+          template += boxRowBytes
           target += rowBytes
+        }
+        // The digits' cells, row by row through the glyphs.
+        var digits = corner + (scale &* rowBytes &+ firstDigit)
+        var source = UnsafeRawPointer(pairs.baseAddress!)
+        for _ in 0..<glyphRows {
+          Self.copyWords(to: digits, from: source + high, count: pairBytes)
+          Self.copyWords(to: digits + pairBytes, from: source + middle, count: pairBytes)
+          Self.copyWords(to: digits + 2 &* pairBytes, from: source + low, count: pairBytes)
+          digits += rowBytes
+          source += pairBytes
         }
       }
     }
@@ -126,11 +130,11 @@ public struct FrameStamp: Sendable {
   @inline(__always)
   static func copyWords(to target: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
     var offset = 0
-    while offset + 8 <= count {
+    while offset &+ 8 <= count {
       target.storeBytes(
         of: source.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset,
         as: UInt64.self)
-      offset += 8
+      offset &+= 8
     }
     if offset < count {
       target.storeBytes(
