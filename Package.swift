@@ -42,8 +42,8 @@ let package = Package(
       name: "GridCore", dependencies: ["CChecksum"],
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     // C: the checksum's AVX2 loop (Swift cannot target one function at AVX2 and dispatch at run
-    // time). No libc call; optimized in every build.
-    .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O2"])]),
+    // time). No libc call; optimized in debug builds too, for the same reason as GridCore.
+    .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
     // PNG read/write over libpng's simplified API.
     .target(name: "GridImage", dependencies: ["CLibPNG", "GridCore"]),
     // One folder per transport, all behind the loan protocols.
