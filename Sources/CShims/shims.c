@@ -35,6 +35,8 @@ int gs_is_mqueue(int fd) {
   return info.f_type == 0x19800202 /* MQUEUE_MAGIC */ ? 1 : 0;
 }
 
+int gs_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
+
 static struct timespec relative(int64_t ns) {
   struct timespec ts = {.tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL};
   return ts;

@@ -11,6 +11,10 @@ public struct CameraProcessSpec: Sendable {
   public var frames: Int
   public var load: CameraLoad
   public var workMicros: Int
+  public var sync: CameraSync
+  public var periodMicros: Int
+  /// Whether frames carry a checksum (the run verifies).
+  public var checksums: Bool
   public var parent: Int32
   /// How many transport descriptors start at 3; the ready and go pipes and the scene follow them.
   public var descriptorCount: Int
@@ -18,7 +22,8 @@ public struct CameraProcessSpec: Sendable {
 
   public init(
     transport: TransportKind, camera: Int, shape: TransportShape, frames: Int, load: CameraLoad,
-    workMicros: Int, parent: Int32, descriptorCount: Int, fault: Fault?
+    workMicros: Int, sync: CameraSync = .free, periodMicros: Int? = nil, checksums: Bool = true,
+    parent: Int32, descriptorCount: Int, fault: Fault?
   ) {
     self.transport = transport
     self.camera = camera
@@ -26,6 +31,9 @@ public struct CameraProcessSpec: Sendable {
     self.frames = frames
     self.load = load
     self.workMicros = workMicros
+    self.sync = sync
+    self.periodMicros = periodMicros ?? workMicros
+    self.checksums = checksums
     self.parent = parent
     self.descriptorCount = descriptorCount
     self.fault = fault
@@ -40,7 +48,9 @@ public struct CameraProcessSpec: Sendable {
       shape.policy.rawValue,
       "--frames", "\(frames)", "--load", load.rawValue, "--work-us", "\(workMicros)",
       "--parent", "\(parent)", "--descriptors", "\(descriptorCount)",
+      "--sync", sync.rawValue, "--period-us", "\(periodMicros)",
     ]
+    if checksums { args.append("--checksums") }
     if let fault { args += ["--fault", fault.description] }
     return args
   }
@@ -55,6 +65,8 @@ public struct CameraProcessSpec: Sendable {
     config.geometry = shape.geometry
     config.load = load
     config.workMicros = workMicros
+    config.sync = sync
+    config.period = periodMicros
     config.slots = shape.slots
     config.policy = shape.policy
     config.fault = fault
@@ -75,7 +87,9 @@ public struct CameraProcessSpec: Sendable {
 }
 
 /// The start line every camera crosses together: each camera writes one byte to `ready` once
-/// attached, then waits for end-of-file on `go`, which the consumer makes by closing its end.
+/// attached, then waits on `go`. The consumer releases them with one write of an 8-byte T0 per
+/// camera (at most 64 × 8 bytes, under PIPE_BUF, so the write is atomic) and closes its end; each
+/// camera reads exactly its 8 bytes. T0 is the CLOCK_MONOTONIC time `genlock` triggers count from.
 /// The consumer's side owns all four descriptors (one `DescriptorSet`), so no ending leaks one.
 final class StartBarrier {
   enum End: Int {
@@ -100,22 +114,33 @@ final class StartBarrier {
   /// Closes one end once; later calls are no-ops.
   func close(_ end: End) { ends.close(at: end.rawValue) }
 
-  /// Releases every camera at once: they see end-of-file on `go`.
-  func release() { close(.goWrite) }
+  /// Releases `cameras` cameras at once with T0 = `start`. A camera that died before the start
+  /// leaves the write to fail, unheard; the supervisor names it.
+  func release(start: UInt64, cameras: Int) {
+    if let goWrite = self[.goWrite] {
+      let starts = [UInt64](repeating: start.littleEndian, count: cameras)
+      _ = try? starts.withUnsafeBytes { try FileDescriptors.writeAll(goWrite, $0) }
+    }
+    close(.goWrite)
+  }
 
-  /// Camera side: it owns its two ends and closes both on the way.
-  static func arrive(ready: consuming OwnedDescriptor, go: consuming OwnedDescriptor) throws {
+  /// Camera side: it owns its two ends and closes both on the way; returns T0.
+  static func arrive(ready: consuming OwnedDescriptor, go: consuming OwnedDescriptor) throws -> UInt64 {
     var byte: UInt8 = 1
     try withUnsafeBytes(of: &byte) { try FileDescriptors.writeAll(ready.descriptor, $0) }
     ready.close()
-    var sink: UInt8 = 0
-    while true {
-      let count = try withUnsafeMutableBytes(of: &sink) {
-        try FileDescriptors.readSome(go.descriptor, into: $0)
+    var start: UInt64 = 0
+    var got = 0
+    while got < 8 {
+      let count = try withUnsafeMutableBytes(of: &start) {
+        try FileDescriptors.readSome(go.descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]))
       }
-      if count == 0 { break }
+      guard let count else { continue }
+      if count == 0 { throw GridError.runtime("the consumer closed the start line without a start time") }
+      got += count
     }
     go.close()
+    return UInt64(littleEndian: start)
   }
 }
 
@@ -152,7 +177,8 @@ enum CameraLaunch {
       case .spawn:
         let spec = CameraProcessSpec(
           transport: config.transport, camera: camera.index, shape: config.shape, frames: config.frames,
-          load: config.load, workMicros: config.workMicros, parent: parent,
+          load: config.load, workMicros: config.workMicros, sync: config.sync,
+          periodMicros: config.periodMicros, checksums: config.verify, parent: parent,
           descriptorCount: descriptors.count, fault: config.fault)
         guard let executable = ResourceUsage.executablePath() else {
           throw GridError.runtime("spawn: cannot find this executable in /proc/self/exe")
@@ -212,10 +238,10 @@ public enum CameraProcess {
       let watch = CameraSideWatch(parent: parent)
       let publisher = try ProcessTransports.attach(
         transport, shape: shape, camera: camera.index, descriptors: descriptors, watch: watch)
-      try StartBarrier.arrive(ready: ready, go: go)
+      let start = try StartBarrier.arrive(ready: ready, go: go)
       let count = shape.policy == .latest ? Int.max : frames
       do {
-        try camera.run(frames: count, publisher: publisher)
+        try camera.run(frames: count, publisher: publisher, start: start)
       } catch is RingStopped {
         return 0
       }
@@ -257,7 +283,8 @@ public enum CameraProcess {
     let renderer = try CameraRenderer(
       scene: scene, geometry: spec.shape.geometry, cameras: spec.shape.cameras)
     let camera = Camera(
-      index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros, fault: spec.fault)
+      index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros, sync: spec.sync,
+      periodMicros: spec.periodMicros, checksums: spec.checksums, fault: spec.fault)
     return body(
       transport: spec.transport, camera: camera, shape: spec.shape, frames: spec.frames,
       descriptors: descriptors, ready: ready, go: go, parent: spec.parent)

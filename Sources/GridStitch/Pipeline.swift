@@ -17,6 +17,10 @@ public enum Pipeline {
     return try session.finish()
   }
 
+  /// T0, the first `genlock` trigger, comes this long after the start line: a margin for every
+  /// released camera to wake, read T0 and be asleep on the first trigger when it comes.
+  static let startLeadNanos: UInt64 = 2_000_000
+
   /// The output folder exists and takes files, before any camera starts.
   static func prepareOutput(_ folder: String) throws(GridError) {
     do {

@@ -32,6 +32,8 @@ final class RunSession {
   private var consumer: GridConsumer
   private var receiver: FrameReceiver?
   private var barrier: StartBarrier?
+  /// The start line of in-process cameras (serial, threads); processes get theirs from `barrier`.
+  private let startLine = StartLine()
   private var snapshots: SnapshotWriter?
   private let started: UInt64
   private var go: UInt64 = 0
@@ -47,7 +49,8 @@ final class RunSession {
     let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
     let cameras = (0..<config.cameras).map {
       Camera(
-        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, fault: config.fault)
+        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, sync: config.sync,
+        periodMicros: config.periodMicros, checksums: config.verify, fault: config.fault)
     }
     StopSignals.install()
     supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
@@ -57,9 +60,10 @@ final class RunSession {
       // Cameras are forked here, before any thread of ours exists.
       switch config.transport {
       case .serial:
-        receiver = SerialReceiver(cameras: cameras)
+        receiver = SerialReceiver(cameras: cameras, startLine: startLine)
       case .threads:
-        receiver = try ThreadsTransport(cameras: cameras, frames: config.frames, watchdog: supervisor)
+        receiver = try ThreadsTransport(
+          cameras: cameras, frames: config.frames, watchdog: supervisor, startLine: startLine)
       case .pipe, .shmPipe, .shmMqueue, .shmRing:
         let transport = try ProcessTransport(config.transport, shape: config.shape)
         guard let storage = scene.storage as? SharedScene else {
@@ -94,7 +98,9 @@ final class RunSession {
     defer { stopped = MonotonicClock.nanos() }
     guard phase == .starting, let receiver else { return }
     phase = .streaming
-    barrier?.release()
+    let start = go &+ Pipeline.startLeadNanos
+    barrier?.release(start: start, cameras: config.cameras)
+    startLine.release(start: start)
     var progress = ProgressBar(total: config.frames, enabled: config.progress)
     defer { progress.finish() }
     do {
@@ -182,7 +188,9 @@ final class RunSession {
       droppedFrames: droppedFrames,
       lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
       camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
-      interruptedBy: interruptedBy)
+      interruptedBy: interruptedBy, sync: config.sync,
+      periodMicros: config.sync == .genlock ? config.periodMicros : 0,
+      slots: config.transport == .shmRing ? config.ringSlots : 0)
   }
 
   private var wakeups = 0

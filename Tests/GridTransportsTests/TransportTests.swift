@@ -49,7 +49,9 @@ import Testing
       let receiver = try transport.makeReceiver(watchdog: StopSignalWatchdog())
       let frames = 300
       let threads = try (0..<3).map { index in
-        try GridPosix.Thread { try? cameras[index].run(frames: frames, publisher: publishers[index].value) }
+        try GridPosix.Thread {
+          try? cameras[index].run(frames: frames, publisher: publishers[index].value, start: 0)
+        }
       }
       for sequence in 0..<frames {
         for camera in 0..<3 {
@@ -75,7 +77,9 @@ import Testing
     let publishers = try (0..<2).map { Box(try Self.attach(.shmRing, transport, shape: shape, camera: $0)) }
     let receiver = try transport.makeReceiver(watchdog: StopSignalWatchdog())
     let threads = try (0..<2).map { index in
-      try GridPosix.Thread { try? cameras[index].run(frames: Int.max, publisher: publishers[index].value) }
+      try GridPosix.Thread {
+        try? cameras[index].run(frames: Int.max, publisher: publishers[index].value, start: 0)
+      }
     }
     var last = [Int64](repeating: -1, count: 2)
     for _ in 0..<200 {

@@ -10,7 +10,7 @@ import Testing
       ("--transport", "shm-ring"), ("--camera", "0"), ("--cameras", "4"), ("--width", "320"),
       ("--height", "240"), ("--channels", "1"), ("--slots", "4"), ("--policy", "lockstep"),
       ("--frames", "10"), ("--load", "none"), ("--work-us", "0"), ("--parent", "\(parent)"),
-      ("--descriptors", "1"),
+      ("--descriptors", "1"), ("--sync", "free"), ("--period-us", "1000"),
     ]
     for (key, value) in overrides {
       if let index = options.firstIndex(where: { $0.0 == key }) {

@@ -251,7 +251,8 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: output) }
     let before = Leftovers.everything()
     let outcome = try CLI.run([
-      "run", "--transport", "shm-ring", "--policy", "latest", "--launch", launch, "--cameras", "4",
+      "run", "--transport", "shm-ring", "--policy", "latest", "--launch", launch, "--cameras", "4", "--sync",
+      "free",
       "--frames", "200",
       "--width", "640", "--height", "480", "--verify", "--json", "--load", "none", "--output", output,
     ])

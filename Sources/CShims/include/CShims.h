@@ -9,6 +9,9 @@
 /// prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` to this process when its parent thread dies.
 int gs_set_parent_death_signal(int sig);
 
+/// prctl(PR_SET_TIMERSLACK, ns): how late the kernel may end this thread's timed sleeps.
+int gs_set_timer_slack(unsigned long ns);
+
 /// memfd_create(name, MFD_CLOEXEC): anonymous shared memory, gone with its last descriptor.
 int gs_memfd_create(const char *name, int sealable);
 // The seals that make a memfd's contents final (F_SEAL_SEAL|SHRINK|GROW|WRITE), and fcntl for them.
