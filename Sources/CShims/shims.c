@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -18,7 +19,23 @@ extern char **environ;
 
 int gs_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 
-int gs_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+int gs_memfd_create(const char *name, int sealable) {
+  return memfd_create(name, MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
+}
+
+int gs_seals_final(void) { return F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE; }
+
+int gs_add_seals(int fd, int seals) { return fcntl(fd, F_ADD_SEALS, seals); }
+
+int gs_get_seals(int fd) { return fcntl(fd, F_GET_SEALS); }
+
+int gs_is_mqueue(int fd) {
+  struct statfs info;
+  if (fstatfs(fd, &info) != 0) return -1;
+  return info.f_type == 0x19800202 /* MQUEUE_MAGIC */ ? 1 : 0;
+}
+
+int gs_set_timer_slack(unsigned long ns) { return prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }
 
 static struct timespec relative(int64_t ns) {
   struct timespec ts = {.tv_sec = ns / 1000000000LL, .tv_nsec = ns % 1000000000LL};

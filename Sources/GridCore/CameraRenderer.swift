@@ -5,6 +5,8 @@ public struct CameraRenderer: Sendable {
   public let scene: Scene
   public let geometry: FrameGeometry
   public let layout: GridLayout
+  /// The label's prepared box and glyphs; nil on frames too small to hold it unclipped.
+  let stamp: FrameStamp?
 
   /// Pixels the view moves per frame, horizontally and vertically.
   public static let pan = (x: 3, y: 1)
@@ -16,6 +18,7 @@ public struct CameraRenderer: Sendable {
     self.scene = scene
     self.geometry = geometry
     self.layout = GridLayout(cameras: cameras)
+    self.stamp = FrameStamp(geometry: geometry, cameras: cameras)
   }
 
   /// Top-left corner of camera's view of the scene for frame `seq` (wrapping at the scene's edges).
@@ -35,8 +38,8 @@ public struct CameraRenderer: Sendable {
     let sceneRowBytes = scene.width * channels
     let (x0, y0) = origin(camera: camera, seq: seq)
     let destination = frame.baseAddress!
-    scene.pixels.withUnsafeBytes { source in
-      let sceneBase = source.baseAddress!
+    do {
+      let sceneBase = scene.pixels.baseAddress!
       var sy = y0
       for y in 0..<geometry.height {
         let rowStart = sceneBase + sy * sceneRowBytes
@@ -55,24 +58,16 @@ public struct CameraRenderer: Sendable {
     stamp(camera: camera, seq: seq, into: frame)
   }
 
-  /// Burns "C07 F000123" into the corner. Eleven ASCII bytes fit a small string: no allocation.
+  /// Burns "C07 F000123" into the corner: from the prepared stamp, or with the font where the
+  /// box would be clipped.
   private func stamp(camera: Int, seq: UInt64, into frame: UnsafeMutableRawBufferPointer) {
-    let label = String(unsafeUninitializedCapacity: 11) { text in
-      text[0] = 67  // C
-      text[1] = 48 + UInt8((camera / 10) % 10)
-      text[2] = 48 + UInt8(camera % 10)
-      text[3] = 32
-      text[4] = 70  // F
-      var n = seq
-      for position in stride(from: 10, through: 5, by: -1) {
-        text[position] = 48 + UInt8(n % 10)
-        n /= 10
-      }
-      return 11
+    if let stamp, camera < stamp.cameras {
+      stamp.draw(camera: camera, seq: seq, into: frame.baseAddress!, rowBytes: geometry.bytesPerRow)
+      return
     }
-    let scale = geometry.width >= 200 ? 2 : 1
+    let scale = FrameStamp.scale(for: geometry)
     BitmapFont.draw(
-      label, into: frame, width: geometry.width, height: geometry.height, channels: geometry.channels,
-      x: 2 * scale, y: 2 * scale, scale: scale)
+      FrameStamp.label(camera: camera, seq: seq), into: frame, width: geometry.width, height: geometry.height,
+      channels: geometry.channels, x: 2 * scale, y: 2 * scale, scale: scale)
   }
 }

@@ -1,5 +1,6 @@
-/// The metadata that travels with every frame. Its wire form is 32 bytes, little-endian:
-/// camera u32, byteCount u32, sequence u64, captureNanos u64, checksum u64.
+/// The metadata that travels with every frame. Its wire form is 40 bytes, little-endian:
+/// camera u32, byteCount u32, sequence u64, captureNanos u64, checksum u64, flags u32, 4 zero
+/// bytes. Flag bit 0 says the checksum is present: cameras compute it only when the run verifies.
 public struct FrameHeader: Hashable, Sendable {
   public var camera: UInt32
   /// Pixel bytes that follow the header; a reader checks it against the geometry before reading.
@@ -7,11 +8,13 @@ public struct FrameHeader: Hashable, Sendable {
   public var sequence: UInt64
   /// CLOCK_MONOTONIC nanoseconds when the camera started rendering the frame.
   public var captureNanos: UInt64
-  public var checksum: UInt64
+  /// XXH3-64 of the pixels (`Checksum.of`), or nil when the camera was not asked for one.
+  public var checksum: UInt64?
 
-  public static let wireSize = 32
+  public static let wireSize = 40
+  private static let checksumPresent: UInt32 = 1
 
-  public init(camera: UInt32, byteCount: UInt32, sequence: UInt64, captureNanos: UInt64, checksum: UInt64) {
+  public init(camera: UInt32, byteCount: UInt32, sequence: UInt64, captureNanos: UInt64, checksum: UInt64?) {
     self.camera = camera
     self.byteCount = byteCount
     self.sequence = sequence
@@ -19,14 +22,17 @@ public struct FrameHeader: Hashable, Sendable {
     self.checksum = checksum
   }
 
-  public static let zero = FrameHeader(camera: 0, byteCount: 0, sequence: 0, captureNanos: 0, checksum: 0)
+  public static let zero = FrameHeader(camera: 0, byteCount: 0, sequence: 0, captureNanos: 0, checksum: nil)
 
   public func encode(into buffer: UnsafeMutableRawPointer) {
     buffer.storeBytes(of: camera.littleEndian, toByteOffset: 0, as: UInt32.self)
     buffer.storeBytes(of: byteCount.littleEndian, toByteOffset: 4, as: UInt32.self)
     buffer.storeBytes(of: sequence.littleEndian, toByteOffset: 8, as: UInt64.self)
     buffer.storeBytes(of: captureNanos.littleEndian, toByteOffset: 16, as: UInt64.self)
-    buffer.storeBytes(of: checksum.littleEndian, toByteOffset: 24, as: UInt64.self)
+    buffer.storeBytes(of: (checksum ?? 0).littleEndian, toByteOffset: 24, as: UInt64.self)
+    let flags = checksum == nil ? 0 : Self.checksumPresent
+    buffer.storeBytes(of: flags.littleEndian, toByteOffset: 32, as: UInt32.self)
+    buffer.storeBytes(of: UInt32(0), toByteOffset: 36, as: UInt32.self)
   }
 
   public init(decoding buffer: UnsafeRawPointer) {
@@ -34,6 +40,8 @@ public struct FrameHeader: Hashable, Sendable {
     self.byteCount = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
     self.sequence = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
     self.captureNanos = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-    self.checksum = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    let sum = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    let flags = UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: 32, as: UInt32.self))
+    self.checksum = flags & Self.checksumPresent != 0 ? sum : nil
   }
 }

@@ -1,5 +1,5 @@
 /// Checks a delivered frame is the one expected: right camera, right sequence, right size, and
-/// pixels whose checksum matches the header's.
+/// pixels whose checksum is present and matches the header's.
 public enum FrameVerifier {
   public static func check(
     _ header: FrameHeader, pixels: UnsafeRawBufferPointer, camera: Int, sequence: UInt64,
@@ -18,11 +18,15 @@ public enum FrameVerifier {
         camera: camera, sequence: sequence,
         reason: "frame has \(header.byteCount) bytes, expected \(geometry.bytesPerFrame)")
     }
+    guard let expected = header.checksum else {
+      throw .verification(
+        camera: camera, sequence: sequence, reason: "frame carries no checksum, and the run verifies")
+    }
     let sum = Checksum.of(UnsafeRawBufferPointer(rebasing: pixels[0..<geometry.bytesPerFrame]))
-    guard sum == header.checksum else {
+    guard sum == expected else {
       throw .verification(
         camera: camera, sequence: sequence,
-        reason: "checksum mismatch (header \(hex(header.checksum)), pixels \(hex(sum))): torn or corrupted")
+        reason: "checksum mismatch (header \(hex(expected)), pixels \(hex(sum))): torn or corrupted")
     }
   }
 

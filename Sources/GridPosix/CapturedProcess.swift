@@ -21,34 +21,23 @@ public enum CapturedProcess {
   /// own is close-on-exec), reads both to the end and reaps it. The corresponding C functions
   /// are `posix_spawn` (with `dup2` file actions), `poll`, `read` and `waitpid`.
   public static func run(executable: String, arguments: [String]) throws(SyscallError) -> Outcome {
-    let output = try FileDescriptors.pipe()
-    let errors: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
-    do {
-      errors = try FileDescriptors.pipe()
-    } catch {
-      FileDescriptors.close(output.readEnd)
-      FileDescriptors.close(output.writeEnd)
-      throw error
-    }
-    defer {
-      FileDescriptors.close(output.readEnd)
-      FileDescriptors.close(errors.readEnd)
-    }
-    let child: ChildProcess
-    do {
-      child = try ChildProcess.spawn(
-        executable: executable, arguments: arguments,
-        mapping: [(from: output.writeEnd, to: STDOUT_FILENO), (from: errors.writeEnd, to: STDERR_FILENO)])
-    } catch {
-      FileDescriptors.close(output.writeEnd)
-      FileDescriptors.close(errors.writeEnd)
-      throw error
-    }
-    FileDescriptors.close(output.writeEnd)
-    FileDescriptors.close(errors.writeEnd)
+    let output = try PipeEnds()
+    let errors = try PipeEnds()
+    // The child gets the write ends; ours close once it has them, whatever happens.
+    var child = try ChildProcess.spawn(
+      executable: executable, arguments: arguments,
+      mapping: [
+        (from: output.writeEnd.descriptor, to: STDOUT_FILENO),
+        (from: errors.writeEnd.descriptor, to: STDERR_FILENO),
+      ])
+    output.writeEnd.close()
+    errors.writeEnd.close()
     // On an error below, `child`'s deinit kills and reaps it: nothing is left running.
 
-    var streams = [Stream(fd: output.readEnd), Stream(fd: errors.readEnd)]
+    let readEnds = DescriptorSet(count: 2)
+    readEnds.adopt(output.readEnd, at: 0)
+    readEnds.adopt(errors.readEnd, at: 1)
+    var streams = [Stream(fd: readEnds[0]!), Stream(fd: readEnds[1]!)]
     var forwarded = false
     var reapedAt: UInt64?
     while streams.contains(where: \.open) {
@@ -61,6 +50,7 @@ public enum CapturedProcess {
       try drainReady(&streams, timeoutMillis: 100)
     }
     let status = try child.waitBlocking()
+    readEnds.closeAll()
     return Outcome(status: status, standardOutput: streams[0].bytes, standardError: streams[1].bytes)
   }
 
@@ -82,11 +72,11 @@ public enum CapturedProcess {
     }
     var chunk = [UInt8](repeating: 0, count: 65536)
     for index in streams.indices where streams[index].open && entries[index].revents != 0 {
-      let count = chunk.withUnsafeMutableBytes { read(streams[index].fd.rawValue, $0.baseAddress, $0.count) }
-      if count == -1 {
-        if Glibc.errno == EINTR || Glibc.errno == EAGAIN { continue }
-        throw SyscallError("read")
+      let fd = streams[index].fd
+      let got = chunk.withUnsafeMutableBytes { buffer in
+        Result { () throws(SyscallError) in try FileDescriptors.readSome(fd, into: buffer) }
       }
+      guard let count = try got.get() else { continue }
       if count == 0 {
         streams[index].open = false
       } else {

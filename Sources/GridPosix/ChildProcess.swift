@@ -23,9 +23,10 @@ public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
   }
 }
 
-/// A child process we started; the only owner of its pid. `deinit` kills and reaps it if it is
-/// still there, so no ending of ours leaves a process or a zombie behind.
-public final class ChildProcess: @unchecked Sendable {
+/// A child process we started; the only owner of its pid (it cannot be copied, only handed on).
+/// `deinit` kills and reaps it if it is still there, so no ending of ours leaves a process or a
+/// zombie behind.
+public struct ChildProcess: ~Copyable {
   public let pid: pid_t
   public private(set) var status: ExitStatus?
 
@@ -95,7 +96,7 @@ public final class ChildProcess: @unchecked Sendable {
   /// Reaps the child if it has ended, without blocking. The corresponding C function is
   /// `waitpid(WNOHANG)`.
   @discardableResult
-  public func poll() -> ExitStatus? {
+  public mutating func poll() -> ExitStatus? {
     if let status { return status }
     var raw: CInt = 0
     let result = waitpid(pid, &raw, WNOHANG)
@@ -105,7 +106,7 @@ public final class ChildProcess: @unchecked Sendable {
   }
 
   /// Waits for the child to end. The corresponding C function is `waitpid`.
-  public func waitBlocking() throws(SyscallError) -> ExitStatus {
+  public mutating func waitBlocking() throws(SyscallError) -> ExitStatus {
     if let status { return status }
     var raw: CInt = 0
     _ = try retryOnInterrupt("waitpid") { waitpid(pid, &raw, 0) }
@@ -115,7 +116,7 @@ public final class ChildProcess: @unchecked Sendable {
   }
 
   /// Waits for the child to end, at most `timeoutNanos`; nil if it is still running.
-  public func wait(timeoutNanos: UInt64) -> ExitStatus? {
+  public mutating func wait(timeoutNanos: UInt64) -> ExitStatus? {
     let deadline = MonotonicClock.nanos() &+ timeoutNanos
     while true {
       if let status = poll() { return status }
@@ -134,7 +135,7 @@ public final class ChildProcess: @unchecked Sendable {
 
   /// SIGTERM, then SIGKILL if it has not gone within `graceNanos`; always reaps.
   @discardableResult
-  public func stop(graceNanos: UInt64 = 200_000_000) -> ExitStatus {
+  public mutating func stop(graceNanos: UInt64 = 200_000_000) -> ExitStatus {
     if let status = poll() { return status }
     signal(SIGTERM)
     if let status = wait(timeoutNanos: graceNanos) { return status }
@@ -142,8 +143,58 @@ public final class ChildProcess: @unchecked Sendable {
     return wait(timeoutNanos: 5_000_000_000) ?? .killed(signal: SIGKILL)
   }
 
+  /// The corresponding C functions are `kill(SIGKILL)` and `waitpid`.
   deinit {
-    if status == nil { stop(graceNanos: 0) }
+    if status == nil {
+      _ = kill(pid, SIGKILL)
+      var raw: CInt = 0
+      while waitpid(pid, &raw, 0) == -1 && Glibc.errno == EINTR {}
+    }
+  }
+}
+
+/// The camera processes of a run, one owner for all: a fixed table of `ChildProcess` slots that
+/// kills and reaps whatever is still running when it goes.
+public final class ProcessTable {
+  private let slots: UnsafeMutablePointer<ChildProcess?>
+  public let count: Int
+
+  public init(count: Int) {
+    self.count = count
+    slots = .allocate(capacity: max(count, 1))
+    for index in 0..<count { (slots + index).initialize(to: nil) }
+  }
+
+  /// Takes `child` as entry `index`; a process already there is killed and reaped first.
+  public func adopt(_ child: consuming ChildProcess, at index: Int) {
+    precondition((0..<count).contains(index))
+    slots[index] = .some(child)
+  }
+
+  public func pid(_ index: Int) -> pid_t? { slots[index]?.pid }
+
+  public var pids: [pid_t] { (0..<count).compactMap { slots[$0]?.pid } }
+
+  /// Reaps entry `index` if it has ended, without blocking; nil while it runs or if it is empty.
+  public func poll(_ index: Int) -> ExitStatus? { slots[index]?.poll() }
+
+  public func wait(_ index: Int, timeoutNanos: UInt64) -> ExitStatus? {
+    slots[index]?.wait(timeoutNanos: timeoutNanos)
+  }
+
+  public func signal(_ index: Int, _ signal: Int32) { slots[index]?.signal(signal) }
+
+  /// Asks entry `index` to leave: SIGTERM.
+  public func terminate(_ index: Int) { slots[index]?.terminate() }
+
+  @discardableResult
+  public func stop(_ index: Int, graceNanos: UInt64) -> ExitStatus? {
+    slots[index]?.stop(graceNanos: graceNanos)
+  }
+
+  deinit {
+    slots.deinitialize(count: count)
+    slots.deallocate()
   }
 }
 

@@ -9,26 +9,14 @@ public enum FileDescriptors {
   /// overwrites a source descriptor.
   public static let floor: CInt = 32
 
-  /// Moves `fd` to a number ≥ `floor`, close-on-exec, closing the original.
+  /// Moves `owned` to a number ≥ `floor`, close-on-exec; the original number is closed either way.
   /// The corresponding C function is `fcntl(F_DUPFD_CLOEXEC)`.
-  public static func moveHigh(_ fd: CInt) throws(SyscallError) -> CInt {
-    if fd >= floor { return fd }
-    let high = fcntl(fd, F_DUPFD_CLOEXEC, floor)
-    Glibc.close(fd)
+  public static func moveHigh(_ owned: consuming OwnedDescriptor) throws(SyscallError) -> OwnedDescriptor {
+    if owned.rawValue >= floor { return owned }
+    let high = fcntl(owned.rawValue, F_DUPFD_CLOEXEC, floor)
     if high == -1 { throw SyscallError("fcntl(F_DUPFD_CLOEXEC)") }
-    return high
-  }
-
-  /// A close-on-exec pipe. The corresponding C function is `pipe2(O_CLOEXEC)`.
-  public static func pipe() throws(SyscallError) -> (readEnd: FileDescriptor, writeEnd: FileDescriptor) {
-    var fds: (CInt, CInt) = (-1, -1)
-    let result = withUnsafeMutableBytes(of: &fds) {
-      gs_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: CInt.self))
-    }
-    _ = try check("pipe2", result)
-    let readEnd = try moveHigh(fds.0)
-    let writeEnd = try moveHigh(fds.1)
-    return (FileDescriptor(rawValue: readEnd), FileDescriptor(rawValue: writeEnd))
+    owned.close()
+    return OwnedDescriptor(taking: FileDescriptor(rawValue: high))
   }
 
   /// Makes a pipe hold up to `bytes` (a whole frame) so a camera rarely blocks mid-frame.
@@ -49,17 +37,35 @@ public enum FileDescriptors {
     return ready == 1
   }
 
-  /// One `read`; 0 at end of file, nil when interrupted.
+  /// One `read` (EINTR retried); 0 at end of file, nil when a non-blocking read finds nothing.
+  /// The corresponding C function is `read`.
   public static func readSome(_ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer)
-    throws(SyscallError)
-    -> Int?
+    throws(SyscallError) -> Int?
   {
-    let count = read(fd.rawValue, buffer.baseAddress, buffer.count)
-    if count == -1 {
-      if Glibc.errno == EINTR || Glibc.errno == EAGAIN { return nil }
+    do {
+      return try fd.read(into: buffer, retryOnInterrupt: true)
+    } catch let errno as Errno {
+      if errno == .wouldBlock { return nil }
+      throw SyscallError("read", errno)
+    } catch {
       throw SyscallError("read")
     }
-    return count
+  }
+
+  /// One `pread` at `offset` (EINTR retried), leaving the file's shared offset alone.
+  /// The corresponding C function is `pread`.
+  public static func readSome(
+    _ fd: FileDescriptor, atOffset offset: Int64, into buffer: UnsafeMutableRawBufferPointer
+  )
+    throws(SyscallError) -> Int
+  {
+    do {
+      return try fd.read(fromAbsoluteOffset: offset, into: buffer, retryOnInterrupt: true)
+    } catch let errno as Errno {
+      throw SyscallError("pread", errno)
+    } catch {
+      throw SyscallError("pread")
+    }
   }
 
   /// Writes all of `parts` in as few `writev` calls as the kernel allows.
@@ -91,12 +97,10 @@ public enum FileDescriptors {
           count = 1
         }
       }
-      let written = withUnsafeBytes(of: &vectors) { raw in
-        writev(fd.rawValue, raw.baseAddress!.assumingMemoryBound(to: iovec.self), count)
-      }
-      if written == -1 {
-        if Glibc.errno == EINTR { continue }
-        throw SyscallError("writev")
+      let written = try retryOnInterrupt("writev") {
+        withUnsafeBytes(of: &vectors) { raw in
+          writev(fd.rawValue, raw.baseAddress!.assumingMemoryBound(to: iovec.self), count)
+        }
       }
       done += written
     }
@@ -104,7 +108,13 @@ public enum FileDescriptors {
 
   /// Writes every byte; retries EINTR. The corresponding C function is `write`.
   public static func writeAll(_ fd: FileDescriptor, _ bytes: UnsafeRawBufferPointer) throws(SyscallError) {
-    try writeAll(fd, bytes, UnsafeRawBufferPointer(start: nil, count: 0))
+    do {
+      _ = try fd.writeAll(bytes)
+    } catch let errno as Errno {
+      throw SyscallError("write", errno)
+    } catch {
+      throw SyscallError("write")
+    }
   }
 
   /// Makes reads on `fd` return EAGAIN instead of blocking. The corresponding C function is
@@ -119,9 +129,6 @@ public enum FileDescriptors {
   public static func closeAll(except keep: [CInt]) {
     for fd in openDescriptors() where fd > 2 && !keep.contains(fd) { _ = Glibc.close(fd) }
   }
-
-  /// Closes `fd`, ignoring errors (the descriptor is gone either way on Linux).
-  public static func close(_ fd: FileDescriptor) { _ = Glibc.close(fd.rawValue) }
 
   /// Whether `fd` is a terminal. The corresponding C function is `isatty`.
   public static func isTerminal(_ fd: FileDescriptor) -> Bool { isatty(fd.rawValue) == 1 }
@@ -139,5 +146,58 @@ public enum FileDescriptors {
       if let fd = CInt(name), fd != own { result.append(fd) }
     }
     return result.sorted()
+  }
+}
+
+/// What an inherited descriptor must be before a camera uses it: a process that trusts the
+/// numbers it was handed blocks forever on /dev/null or dies of SIGBUS on a short file.
+public enum DescriptorKind: String, Sendable {
+  case memfd = "a memfd"
+  case pipeReadEnd = "the read end of a pipe"
+  case pipeWriteEnd = "the write end of a pipe"
+  case messageQueue = "a POSIX message queue"
+}
+
+extension FileDescriptors {
+  /// Checks that `fd` is open and is what `kind` says. The corresponding C functions are
+  /// `fstat`, `fstatfs` (MQUEUE_MAGIC), `fcntl(F_GETFL)` and `readlink` on /proc/self/fd.
+  public static func expect(_ kind: DescriptorKind, _ fd: FileDescriptor) throws(SyscallError) {
+    var info = stat()
+    _ = try check("fstat(\(fd.rawValue))", fstat(fd.rawValue, &info))
+    let flags = try check("fcntl(\(fd.rawValue), F_GETFL)", fcntl(fd.rawValue, F_GETFL))
+    let access = flags & O_ACCMODE
+    let matches: Bool
+    switch kind {
+    case .memfd:
+      matches = info.st_mode & S_IFMT == S_IFREG && (target(of: fd)?.hasPrefix("/memfd:") ?? false)
+    case .pipeReadEnd:
+      matches = info.st_mode & S_IFMT == S_IFIFO && access == O_RDONLY
+    case .pipeWriteEnd:
+      matches = info.st_mode & S_IFMT == S_IFIFO && access == O_WRONLY
+    case .messageQueue:
+      matches = try check("fstatfs(\(fd.rawValue))", gs_is_mqueue(fd.rawValue)) == 1
+    }
+    guard matches else {
+      throw SyscallError("descriptor \(fd.rawValue) is not \(kind.rawValue)", .badFileDescriptor)
+    }
+  }
+
+  /// Checks that the file behind `fd` holds exactly `size` bytes. The corresponding C function
+  /// is `fstat`.
+  public static func expect(size: Int, _ fd: FileDescriptor) throws(SyscallError) {
+    var info = stat()
+    _ = try check("fstat(\(fd.rawValue))", fstat(fd.rawValue, &info))
+    guard Int(info.st_size) == size else {
+      throw SyscallError(
+        "descriptor \(fd.rawValue) holds \(info.st_size) bytes where \(size) were expected", .invalidArgument)
+    }
+  }
+
+  /// What /proc/self/fd/N points at ("/memfd:name (deleted)", "pipe:[123]", a path).
+  static func target(of fd: FileDescriptor) -> String? {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let count = readlink("/proc/self/fd/\(fd.rawValue)", &buffer, buffer.count - 1)
+    guard count > 0 else { return nil }
+    return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 
 /// What a benchmark result needs to say about the machine it was measured on.
 public struct MachineInfo: Sendable, Equatable {
@@ -56,15 +57,17 @@ public struct MachineInfo: Sendable, Equatable {
   /// A whole small text file, or nil if it cannot be read. The corresponding C functions are
   /// `open` and `read`.
   static func readText(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd != -1 else { return nil }
-    defer { close(fd) }
+    guard let opened = try? FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) else {
+      return nil
+    }
+    let file = OwnedDescriptor(taking: opened)
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 16384)
     while bytes.count < 1 << 22 {
-      let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if count == -1 && Glibc.errno == EINTR { continue }
-      if count <= 0 { return count == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+      guard let count = try? chunk.withUnsafeMutableBytes({ try file.descriptor.read(into: $0) }) else {
+        return nil
+      }
+      if count == 0 { break }
       bytes.append(contentsOf: chunk[0..<count])
     }
     return String(decoding: bytes, as: UTF8.self)

@@ -1,13 +1,16 @@
 import CShims
 import Glibc
+import SystemPackage
 
 /// A POSIX message queue created exclusive, mode 0600, under an unguessable name that is unlinked
 /// at once: the descriptor (inherited over fork or spawn) is the only way in, and nothing stays in
 /// /dev/mqueue whatever happens next.
 public final class MessageQueue: @unchecked Sendable {
-  public let descriptor: mqd_t
   public let messageSize: Int
-  private let owned: Bool
+  /// On Linux a queue descriptor is a file descriptor: closing it is `mq_close`.
+  private let owned: OwnedDescriptor
+
+  public var descriptor: FileDescriptor { owned.descriptor }
 
   /// The corresponding C functions are `mq_open(O_CREAT|O_EXCL, 0600)` and `mq_unlink`.
   public init(capacity: Int, messageSize: Int) throws(SyscallError) {
@@ -20,23 +23,23 @@ public final class MessageQueue: @unchecked Sendable {
       throw error
     }
     _ = name.withCString { mq_unlink($0) }
-    self.descriptor = try FileDescriptors.moveHigh(mq)
+    self.owned = try FileDescriptors.moveHigh(OwnedDescriptor(taking: FileDescriptor(rawValue: mq)))
     self.messageSize = messageSize
-    self.owned = true
   }
 
-  /// Takes ownership of an inherited queue descriptor.
-  public init(inherited descriptor: CInt, messageSize: Int) {
-    self.descriptor = descriptor
+  /// Takes ownership of an inherited queue descriptor, after checking that it is one.
+  public init(inherited descriptor: consuming OwnedDescriptor, messageSize: Int) throws(SyscallError) {
+    try FileDescriptors.expect(.messageQueue, descriptor.descriptor)
+    self.owned = descriptor
     self.messageSize = messageSize
-    self.owned = true
   }
 
   /// Sends one message, waiting at most `timeoutNanos`; false on timeout or signal.
   /// The corresponding C function is `mq_timedsend`.
   public func send(_ bytes: UnsafeRawBufferPointer, timeoutNanos: Int64) throws(SyscallError) -> Bool {
     if gs_mq_send(
-      descriptor, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count, timeoutNanos) == 0
+      descriptor.rawValue, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count, timeoutNanos)
+      == 0
     {
       return true
     }
@@ -51,13 +54,10 @@ public final class MessageQueue: @unchecked Sendable {
     -> Int?
   {
     let count = gs_mq_receive(
-      descriptor, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count, timeoutNanos)
+      descriptor.rawValue, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count, timeoutNanos
+    )
     if count >= 0 { return count }
     if Glibc.errno == ETIMEDOUT || Glibc.errno == EINTR { return nil }
     throw SyscallError("mq_timedreceive")
-  }
-
-  deinit {
-    if owned { mq_close(descriptor) }
   }
 }

@@ -2,43 +2,67 @@ import CShims
 import Glibc
 import SystemPackage
 
-/// A shared mapping of an anonymous memfd: no name in /dev/shm, gone when the last descriptor
-/// and mapping are. Owned by one instance, unmapped and closed in `deinit`.
-public final class SharedMemory: @unchecked Sendable {
-  public let descriptor: FileDescriptor
-  public let size: Int
+/// One owner of one `mmap`ed range: unmapped exactly once, in `deinit`.
+public struct Mapping: ~Copyable {
   public let base: UnsafeMutableRawPointer
+  public let size: Int
+
+  /// Maps `size` bytes of `fd` shared, read-write or read-only.
+  /// The corresponding C function is `mmap(MAP_SHARED)`.
+  public init(_ fd: FileDescriptor, size: Int, writable: Bool) throws(SyscallError) {
+    let protection = writable ? PROT_READ | PROT_WRITE : PROT_READ
+    let address = mmap(nil, size, protection, MAP_SHARED, fd.rawValue, 0)
+    guard let address, address != MAP_FAILED else { throw SyscallError("mmap") }
+    self.base = address
+    self.size = size
+  }
+
+  public var bytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: size) }
+
+  /// The corresponding C function is `munmap`.
+  deinit { munmap(base, size) }
+}
+
+/// A shared mapping of an anonymous memfd: no name in /dev/shm, gone when the last descriptor
+/// and mapping are. Its descriptor and its mapping each have one owner, so a failure half-way
+/// through `init` releases what was made.
+public final class SharedMemory: @unchecked Sendable {
+  private let owned: OwnedDescriptor
+  private let mapping: Mapping
+
+  public var descriptor: FileDescriptor { owned.descriptor }
+  public var size: Int { mapping.size }
+  public var base: UnsafeMutableRawPointer { mapping.base }
 
   /// Creates and maps `size` zeroed bytes. The corresponding C functions are `memfd_create`,
   /// `ftruncate` and `mmap(MAP_SHARED)`.
   public init(name: String, size: Int) throws(SyscallError) {
     precondition(size > 0)
-    // A shared mapping reserves nothing up front; refuse now rather than die of OOM mid-run.
-    if let available = Self.availableBytes(), size > available {
-      throw SyscallError("memfd of \(size) bytes (only \(available) bytes of memory available)", .noMemory)
-    }
-    let fd = try check("memfd_create", name.withCString { gs_memfd_create($0) })
-    do {
-      _ = try retryOnInterrupt("ftruncate") { ftruncate(fd, off_t(size)) }
-      self.base = try Self.map(fd: fd, size: size)
-    } catch {
-      close(fd)
-      throw error
-    }
-    self.descriptor = FileDescriptor(rawValue: try FileDescriptors.moveHigh(fd))
-    self.size = size
+    let created = try Self.create(name: name, size: size, sealable: false)
+    self.mapping = try Mapping(created.descriptor, size: size, writable: true)
+    self.owned = created
   }
 
-  /// Maps an inherited memfd, checking its size first so a short object is an error, not a SIGBUS.
-  public init(attaching descriptor: FileDescriptor, size: Int) throws(SyscallError) {
-    var info = stat()
-    _ = try check("fstat", fstat(descriptor.rawValue, &info))
-    guard Int(info.st_size) >= size else {
-      throw SyscallError("mmap (object smaller than expected)", .invalidArgument)
+  /// Maps an inherited memfd after checking that it is one and that its size is exactly `size`,
+  /// so a foreign or short object is an error, not a SIGBUS.
+  public init(attaching descriptor: consuming OwnedDescriptor, size: Int) throws(SyscallError) {
+    try FileDescriptors.expect(.memfd, descriptor.descriptor)
+    try FileDescriptors.expect(size: size, descriptor.descriptor)
+    self.mapping = try Mapping(descriptor.descriptor, size: size, writable: true)
+    self.owned = descriptor
+  }
+
+  /// A new memfd of `size` bytes, close-on-exec, above the low numbers. The corresponding C
+  /// functions are `memfd_create` and `ftruncate`.
+  static func create(name: String, size: Int, sealable: Bool) throws(SyscallError) -> OwnedDescriptor {
+    // A shared mapping reserves nothing up front; refuse now rather than die of OOM mid-run.
+    if let available = availableBytes(), size > available {
+      throw SyscallError("memfd of \(size) bytes (only \(available) bytes of memory available)", .noMemory)
     }
-    self.base = try Self.map(fd: descriptor.rawValue, size: size)
-    self.descriptor = descriptor
-    self.size = size
+    let fd = try check("memfd_create", name.withCString { gs_memfd_create($0, sealable ? 1 : 0) })
+    let owned = try FileDescriptors.moveHigh(OwnedDescriptor(taking: FileDescriptor(rawValue: fd)))
+    _ = try retryOnInterrupt("ftruncate") { ftruncate(owned.rawValue, off_t(size)) }
+    return owned
   }
 
   /// MemAvailable from /proc/meminfo, in bytes.
@@ -49,15 +73,46 @@ public final class SharedMemory: @unchecked Sendable {
     }
     return nil
   }
+}
 
-  private static func map(fd: CInt, size: Int) throws(SyscallError) -> UnsafeMutableRawPointer {
-    let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-    guard let address, address != MAP_FAILED else { throw SyscallError("mmap") }
-    return address
+/// Read-only shared bytes that no process can change any more: a memfd filled once, then sealed
+/// against writing, shrinking and growing, and mapped read-only. Every camera maps the one copy
+/// (the scene), whether it was forked or spawned.
+public final class SealedMemory: @unchecked Sendable {
+  private let owned: OwnedDescriptor
+  private let mapping: Mapping
+
+  public var descriptor: FileDescriptor { owned.descriptor }
+  public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(mapping.bytes) }
+
+  /// The seals that make the contents final. The corresponding C macros are `F_SEAL_*`.
+  static let seals = gs_seals_final()
+
+  /// Creates `size` bytes, lets `fill` write them once, then seals and maps them read-only.
+  /// The corresponding C functions are `memfd_create(MFD_ALLOW_SEALING)`, `mmap`, `munmap` and
+  /// `fcntl(F_ADD_SEALS)`.
+  public init(name: String, size: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+    precondition(size > 0)
+    let created = try SharedMemory.create(name: name, size: size, sealable: true)
+    do {
+      let writable = try Mapping(created.descriptor, size: size, writable: true)
+      try fill(writable.bytes)
+    }  // the writable mapping is gone here: F_SEAL_WRITE refuses while one exists
+    _ = try check("fcntl(F_ADD_SEALS)", gs_add_seals(created.rawValue, Self.seals))
+    self.mapping = try Mapping(created.descriptor, size: size, writable: false)
+    self.owned = created
   }
 
-  deinit {
-    munmap(base, size)
-    close(descriptor.rawValue)
+  /// Maps an inherited sealed memfd read-only, after checking that it is a memfd, that it is
+  /// sealed, and that it holds exactly `size` bytes.
+  public init(attaching descriptor: consuming OwnedDescriptor, size: Int) throws(SyscallError) {
+    try FileDescriptors.expect(.memfd, descriptor.descriptor)
+    let seals = gs_get_seals(descriptor.rawValue)
+    guard seals != -1, seals & Self.seals == Self.seals else {
+      throw SyscallError("memfd \(descriptor.rawValue) is not sealed", .invalidArgument)
+    }
+    try FileDescriptors.expect(size: size, descriptor.descriptor)
+    self.mapping = try Mapping(descriptor.descriptor, size: size, writable: false)
+    self.owned = descriptor
   }
 }

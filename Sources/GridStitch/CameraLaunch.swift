@@ -11,16 +11,19 @@ public struct CameraProcessSpec: Sendable {
   public var frames: Int
   public var load: CameraLoad
   public var workMicros: Int
-  public var scenePath: String
+  public var sync: CameraSync
+  public var periodMicros: Int
+  /// Whether frames carry a checksum (the run verifies).
+  public var checksums: Bool
   public var parent: Int32
-  /// How many transport descriptors start at 3; the ready and go pipes follow them.
+  /// How many transport descriptors start at 3; the ready and go pipes and the scene follow them.
   public var descriptorCount: Int
   public var fault: Fault?
 
   public init(
     transport: TransportKind, camera: Int, shape: TransportShape, frames: Int, load: CameraLoad,
-    workMicros: Int,
-    scenePath: String, parent: Int32, descriptorCount: Int, fault: Fault?
+    workMicros: Int, sync: CameraSync = .free, periodMicros: Int? = nil, checksums: Bool = true,
+    parent: Int32, descriptorCount: Int, fault: Fault?
   ) {
     self.transport = transport
     self.camera = camera
@@ -28,7 +31,9 @@ public struct CameraProcessSpec: Sendable {
     self.frames = frames
     self.load = load
     self.workMicros = workMicros
-    self.scenePath = scenePath
+    self.sync = sync
+    self.periodMicros = periodMicros ?? workMicros
+    self.checksums = checksums
     self.parent = parent
     self.descriptorCount = descriptorCount
     self.fault = fault
@@ -41,63 +46,101 @@ public struct CameraProcessSpec: Sendable {
       "--width", "\(shape.geometry.width)", "--height", "\(shape.geometry.height)",
       "--channels", "\(shape.geometry.channels)", "--slots", "\(shape.slots)", "--policy",
       shape.policy.rawValue,
-      "--frames", "\(frames)", "--load", load.rawValue, "--work-us", "\(workMicros)", "--scene", scenePath,
+      "--frames", "\(frames)", "--load", load.rawValue, "--work-us", "\(workMicros)",
       "--parent", "\(parent)", "--descriptors", "\(descriptorCount)",
+      "--sync", sync.rawValue, "--period-us", "\(periodMicros)",
     ]
+    if checksums { args.append("--checksums") }
     if let fault { args += ["--fault", fault.description] }
     return args
+  }
+
+  /// A spawned camera trusts nothing it was told: the same limits as `run`, and a descriptor
+  /// count that is exactly what its transport hands over.
+  public func validate() throws(GridError) {
+    var config = RunConfiguration()
+    config.transport = transport
+    config.cameras = shape.cameras
+    config.frames = frames
+    config.geometry = shape.geometry
+    config.load = load
+    config.workMicros = workMicros
+    config.sync = sync
+    config.period = periodMicros
+    config.slots = shape.slots
+    config.policy = shape.policy
+    config.fault = fault
+    try config.validate()
+    guard (0..<shape.cameras).contains(camera) else {
+      throw .usage("--camera \(camera) is out of range: use 0 to \(shape.cameras - 1)")
+    }
+    let expected = ProcessTransports.cameraDescriptorKinds(transport).count
+    guard expected > 0 else {
+      throw .usage("--transport \(transport.rawValue) does not use camera processes")
+    }
+    guard descriptorCount == expected else {
+      throw .usage(
+        "--descriptors \(descriptorCount) is not accepted: \(transport.rawValue) hands over \(expected)")
+    }
+    guard parent > 1 else { throw .usage("--parent \(parent) is not accepted: name the consumer's pid") }
   }
 }
 
 /// The start line every camera crosses together: each camera writes one byte to `ready` once
-/// attached, then waits for end-of-file on `go`, which the consumer makes by closing its end.
-/// The consumer's side owns all four descriptors and closes whatever is still open in `deinit`,
-/// so no ending leaks one.
+/// attached, then waits on `go`. The consumer releases them with one write of an 8-byte T0 per
+/// camera (at most 64 × 8 bytes, under PIPE_BUF, so the write is atomic) and closes its end; each
+/// camera reads exactly its 8 bytes. T0 is the CLOCK_MONOTONIC time `genlock` triggers count from.
+/// The consumer's side owns all four descriptors (one `DescriptorSet`), so no ending leaks one.
 final class StartBarrier {
-  let readyRead: FileDescriptor
-  let readyWrite: FileDescriptor
-  let goRead: FileDescriptor
-  let goWrite: FileDescriptor
-  private var open: Set<CInt>
+  enum End: Int {
+    case readyRead, readyWrite, goRead, goWrite
+  }
+
+  private let ends = DescriptorSet(count: 4)
 
   init() throws {
-    let ready = try FileDescriptors.pipe()
-    let go: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
-    do {
-      go = try FileDescriptors.pipe()
-    } catch {
-      FileDescriptors.close(ready.readEnd)
-      FileDescriptors.close(ready.writeEnd)
-      throw error
+    let ready = try PipeEnds()
+    let go = try PipeEnds()
+    try FileDescriptors.setNonBlocking(ready.readEnd.descriptor)
+    ends.adopt(ready.readEnd, at: End.readyRead.rawValue)
+    ends.adopt(ready.writeEnd, at: End.readyWrite.rawValue)
+    ends.adopt(go.readEnd, at: End.goRead.rawValue)
+    ends.adopt(go.writeEnd, at: End.goWrite.rawValue)
+  }
+
+  /// One end, lent; nil once closed.
+  subscript(end: End) -> FileDescriptor? { ends[end.rawValue] }
+
+  /// Closes one end once; later calls are no-ops.
+  func close(_ end: End) { ends.close(at: end.rawValue) }
+
+  /// Releases `cameras` cameras at once with T0 = `start`. A camera that died before the start
+  /// leaves the write to fail, unheard; the supervisor names it.
+  func release(start: UInt64, cameras: Int) {
+    if let goWrite = self[.goWrite] {
+      let starts = [UInt64](repeating: start.littleEndian, count: cameras)
+      _ = try? starts.withUnsafeBytes { try FileDescriptors.writeAll(goWrite, $0) }
     }
-    (readyRead, readyWrite, goRead, goWrite) = (ready.readEnd, ready.writeEnd, go.readEnd, go.writeEnd)
-    open = [readyRead.rawValue, readyWrite.rawValue, goRead.rawValue, goWrite.rawValue]
-    try FileDescriptors.setNonBlocking(readyRead)
+    close(.goWrite)
   }
 
-  /// Closes one of the four once; later calls are no-ops.
-  func close(_ fd: FileDescriptor) {
-    if open.remove(fd.rawValue) != nil { FileDescriptors.close(fd) }
-  }
-
-  /// Releases every camera at once: they see end-of-file on `go`.
-  func release() { close(goWrite) }
-
-  deinit {
-    for fd in open { FileDescriptors.close(FileDescriptor(rawValue: fd)) }
-  }
-
-  /// Camera side.
-  static func arrive(ready: FileDescriptor, go: FileDescriptor) throws {
+  /// Camera side: it owns its two ends and closes both on the way; returns T0.
+  static func arrive(ready: consuming OwnedDescriptor, go: consuming OwnedDescriptor) throws -> UInt64 {
     var byte: UInt8 = 1
-    try withUnsafeBytes(of: &byte) { try FileDescriptors.writeAll(ready, $0) }
-    FileDescriptors.close(ready)
-    var sink: UInt8 = 0
-    while true {
-      let count = try withUnsafeMutableBytes(of: &sink) { try FileDescriptors.readSome(go, into: $0) }
-      if count == 0 { break }
+    try withUnsafeBytes(of: &byte) { try FileDescriptors.writeAll(ready.descriptor, $0) }
+    ready.close()
+    var start: UInt64 = 0
+    var got = 0
+    while got < 8 {
+      let count = try withUnsafeMutableBytes(of: &start) {
+        try FileDescriptors.readSome(go.descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]))
+      }
+      guard let count else { continue }
+      if count == 0 { throw GridError.runtime("the consumer closed the start line without a start time") }
+      got += count
     }
-    FileDescriptors.close(go)
+    go.close()
+    return UInt64(littleEndian: start)
   }
 }
 
@@ -106,51 +149,61 @@ enum CameraLaunch {
   /// Starts every camera of `transport` and returns once all are attached and waiting at the
   /// start line. Forking happens here, before the consumer starts any thread.
   static func start(
-    _ config: RunConfiguration, transport: ProcessTransport, cameras: [Camera], scenePath: String,
+    _ config: RunConfiguration, transport: borrowing ProcessTransport, cameras: [Camera], scene: SharedScene,
     supervisor: Supervisor
   ) throws -> StartBarrier {
     let barrier = try StartBarrier()
     let parent = ProcessIdentity.pid
+    guard let readyWrite = barrier[.readyWrite], let goRead = barrier[.goRead] else {
+      throw GridError.runtime("start line closed before the cameras started")
+    }
     for camera in cameras {
       let descriptors = transport.descriptors(forCamera: camera.index)
       let child: ChildProcess
       switch config.launch {
       case .fork:
         child = try ChildProcess.fork {
-          let keep = descriptors + [barrier.readyWrite, barrier.goRead]
+          let keep = descriptors + [readyWrite, goRead]
           FileDescriptors.closeAll(except: keep.map(\.rawValue))
+          // The child's copies are its own now: one owner each, in this process.
+          let owned = DescriptorSet(count: descriptors.count)
+          for (index, fd) in descriptors.enumerated() { owned.adopt(OwnedDescriptor(taking: fd), at: index) }
           return CameraProcess.body(
             transport: config.transport, camera: camera, shape: config.shape, frames: config.frames,
-            descriptors: descriptors, ready: barrier.readyWrite, go: barrier.goRead, parent: parent)
+            descriptors: owned, ready: OwnedDescriptor(taking: readyWrite),
+            go: OwnedDescriptor(taking: goRead),
+            parent: parent)
         }
       case .spawn:
         let spec = CameraProcessSpec(
           transport: config.transport, camera: camera.index, shape: config.shape, frames: config.frames,
-          load: config.load, workMicros: config.workMicros, scenePath: scenePath, parent: parent,
+          load: config.load, workMicros: config.workMicros, sync: config.sync,
+          periodMicros: config.periodMicros, checksums: config.verify, parent: parent,
           descriptorCount: descriptors.count, fault: config.fault)
         guard let executable = ResourceUsage.executablePath() else {
           throw GridError.runtime("spawn: cannot find this executable in /proc/self/exe")
         }
         child = try ChildProcess.spawn(
           executable: executable, arguments: spec.arguments,
-          descriptors: descriptors + [barrier.readyWrite, barrier.goRead])
+          descriptors: descriptors + [readyWrite, goRead, scene.descriptor])
       }
       supervisor.adopt(child, camera: camera.index)
     }
-    barrier.close(barrier.readyWrite)
-    barrier.close(barrier.goRead)
+    barrier.close(.readyWrite)
+    barrier.close(.goRead)
     transport.closeCameraEnds()
     try awaitReady(barrier, count: cameras.count, supervisor: supervisor)
     return barrier
   }
 
   private static func awaitReady(_ barrier: StartBarrier, count: Int, supervisor: Supervisor) throws {
-    defer { barrier.close(barrier.readyRead) }
+    defer { barrier.close(.readyRead) }
+    guard let readyRead = barrier[.readyRead] else { throw GridError.runtime("start line closed") }
     var arrived = 0
     var buffer = [UInt8](repeating: 0, count: 64)
     while arrived < count {
       let got = try buffer.withUnsafeMutableBytes {
-        try FileDescriptors.readSome(barrier.readyRead, into: $0)
+        try FileDescriptors.readSome(readyRead, into: $0)
       }
       if let got, got > 0 {
         arrived += got
@@ -166,7 +219,7 @@ enum CameraLaunch {
         }
         throw GridError.runtime("\(count - arrived) cameras left before the start")
       }
-      if try !FileDescriptors.waitReadable(barrier.readyRead, timeoutMillis: WatchdogTick.millis) {
+      if try !FileDescriptors.waitReadable(readyRead, timeoutMillis: WatchdogTick.millis) {
         if let dead = supervisor.casualties().first { throw supervisor.lost(camera: dead) }
       }
     }
@@ -177,19 +230,18 @@ enum CameraLaunch {
 public enum CameraProcess {
   /// Runs a camera to its end; the process's exit status.
   static func body(
-    transport: TransportKind, camera: Camera, shape: TransportShape, frames: Int,
-    descriptors: [FileDescriptor],
-    ready: FileDescriptor, go: FileDescriptor, parent: Int32
+    transport: TransportKind, camera: Camera, shape: TransportShape, frames: Int, descriptors: DescriptorSet,
+    ready: consuming OwnedDescriptor, go: consuming OwnedDescriptor, parent: Int32
   ) -> Int32 {
     StopSignals.ignoreBrokenPipes()
     do {
       let watch = CameraSideWatch(parent: parent)
       let publisher = try ProcessTransports.attach(
         transport, shape: shape, camera: camera.index, descriptors: descriptors, watch: watch)
-      try StartBarrier.arrive(ready: ready, go: go)
+      let start = try StartBarrier.arrive(ready: ready, go: go)
       let count = shape.policy == .latest ? Int.max : frames
       do {
-        try camera.run(frames: count, publisher: publisher)
+        try camera.run(frames: count, publisher: publisher, start: start)
       } catch is RingStopped {
         return 0
       }
@@ -199,31 +251,42 @@ public enum CameraProcess {
       if !CameraSideWatch(parent: parent).consumerIsAlive() { return 1 }
       if let failure = error as? SyscallError, failure.errno == .brokenPipe { return 1 }
       Console.error("gridstitch: camera \(camera.index): \(error)")
+      if let failure = error as? GridError { return failure.exitCode }
       return 1
     }
   }
 
-  /// `gridstitch produce`: a spawned camera. Descriptors were handed over as 3, 4, …
-  public static func main(_ spec: CameraProcessSpec) -> Int32 {
+  /// `gridstitch produce`: a spawned camera. Descriptors were handed over as 3, 4, …: the
+  /// transport's, then the ready and go ends of the start line, then the scene. Everything it was
+  /// told is checked before anything is mapped or allocated from it.
+  public static func main(_ spec: CameraProcessSpec) throws(GridError) -> Int32 {
     StopSignals.ignoreInterrupt()
+    try spec.validate()
     guard ProcessIdentity.dieWithParent(expectedParent: spec.parent) else { return 111 }
-    do {
-      let scene = try SceneFile.load(path: spec.scenePath, channels: spec.shape.geometry.channels)
-      let renderer = try CameraRenderer(
-        scene: scene, geometry: spec.shape.geometry, cameras: spec.shape.cameras)
-      let camera = Camera(
-        index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros,
-        fault: spec.fault)
-      let descriptors = (0..<spec.descriptorCount).map { FileDescriptor(rawValue: CInt(3 + $0)) }
-      let ready = FileDescriptor(rawValue: CInt(3 + spec.descriptorCount))
-      let go = FileDescriptor(rawValue: CInt(4 + spec.descriptorCount))
-      return body(
-        transport: spec.transport, camera: camera, shape: spec.shape, frames: spec.frames,
-        descriptors: descriptors,
-        ready: ready, go: go, parent: spec.parent)
-    } catch {
-      Console.error("gridstitch: camera \(spec.camera): \(error)")
-      return 1
+    let count = spec.descriptorCount
+    let descriptors = DescriptorSet(count: count)
+    for index in 0..<count {
+      descriptors.adopt(OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(3 + index))), at: index)
     }
+    let ready = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(3 + count)))
+    let go = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(4 + count)))
+    try ProcessTransports.check(spec.transport, descriptors: descriptors)
+    do {
+      try FileDescriptors.expect(.pipeWriteEnd, ready.descriptor)
+      try FileDescriptors.expect(.pipeReadEnd, go.descriptor)
+    } catch {
+      throw .usage("start line: \(error)")
+    }
+    let scene = try SharedScene.attach(
+      OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(5 + count))),
+      channels: spec.shape.geometry.channels)
+    let renderer = try CameraRenderer(
+      scene: scene, geometry: spec.shape.geometry, cameras: spec.shape.cameras)
+    let camera = Camera(
+      index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros, sync: spec.sync,
+      periodMicros: spec.periodMicros, checksums: spec.checksums, fault: spec.fault)
+    return body(
+      transport: spec.transport, camera: camera, shape: spec.shape, frames: spec.frames,
+      descriptors: descriptors, ready: ready, go: go, parent: spec.parent)
   }
 }

@@ -11,115 +11,15 @@ public enum Pipeline {
     if let parent = config.parent, !ProcessIdentity.dieWithParent(expectedParent: parent) {
       throw GridError.runtime("the process that started this run (pid \(parent)) is gone")
     }
-    let started = MonotonicClock.nanos()
-    try prepareOutput(config.outputDirectory)
-    let scenePath = SceneFile.locate(config.scenePath)
-    let scene = try SceneFile.load(path: scenePath, channels: config.geometry.channels)
-    let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
-    let cameras = (0..<config.cameras).map {
-      Camera(
-        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, fault: config.fault)
-    }
-    StopSignals.install()
-    let supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
-    defer { supervisor.stopAll() }
-
-    // Cameras are forked here, before any thread of ours exists.
-    var barrier: StartBarrier?
-    var transport: ProcessTransport?
-    var receiver: FrameReceiver?
-    var interruptedBy: Int32?
-    do {
-      switch config.transport {
-      case .serial:
-        receiver = SerialReceiver(cameras: cameras)
-      case .threads:
-        receiver = try ThreadsTransport(cameras: cameras, frames: config.frames, watchdog: supervisor)
-      case .pipe, .shmPipe, .shmMqueue, .shmRing:
-        let created = try ProcessTransports.create(config.transport, shape: config.shape)
-        transport = created
-        barrier = try CameraLaunch.start(
-          config, transport: created, cameras: cameras, scenePath: scenePath, supervisor: supervisor)
-        receiver = try created.makeReceiver(watchdog: supervisor)
-      }
-    } catch GridError.interrupted(let signal) {
-      interruptedBy = signal
-    }
-    // Cameras stop before their transport's ends close, so none of them sees a broken pipe first.
-    defer {
-      supervisor.stopAll()
-      withExtendedLifetime((receiver, transport)) {}
-    }
-
-    let canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
-    let snapshots =
-      config.snapshotEvery > 0 && interruptedBy == nil
-      ? try SnapshotWriter(folder: config.outputDirectory, canvas: canvas) : nil
-    // In-flight snapshots land (or are cleaned up) before we return, whatever the ending.
-    defer { snapshots?.finish() }
-    var consumer = GridConsumer(config: config, canvas: canvas, supervisor: supervisor)
-    var progress = ProgressBar(total: config.frames, enabled: config.progress)
-    // live view (issue 10): started after the cameras are forked; nil without --serve.
-    let live = try LiveSession.start(config, canvas: canvas, supervisor: supervisor, startedAt: started)
-
-    let go = MonotonicClock.nanos()
-    barrier?.release()
-    if let receiver, interruptedBy == nil {
-      do {
-        for grid in 0..<config.frames {
-          try consumer.stitch(grid: grid, from: receiver)
-          if let snapshots, (grid + 1) % config.snapshotEvery == 0 {
-            snapshots.enqueue(canvas, grid: grid + 1)
-          }
-          progress.update(done: grid + 1)
-          live?.gridStitched(consumer, receiver: receiver, go: go)  // live view (issue 10)
-          if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
-        }
-      } catch GridError.interrupted(let signal) {
-        interruptedBy = signal
-      }
-    }
-    let stopped = MonotonicClock.nanos()
-    progress.finish()
-    receiver?.finish()
-    if interruptedBy == nil {
-      _ = supervisor.reapAll(timeoutNanos: 5_000_000_000)
-    } else {
-      supervisor.stopAll()
-    }
-    snapshots?.finish()
-    if let failure = snapshots?.failure { throw GridError.runtime("snapshot: \(failure)") }
-
-    var latest: String?
-    if consumer.grids > 0 {
-      let path = config.outputDirectory + "/grid-latest.png"
-      do {
-        try PNG.write(
-          path: path, width: canvas.width, height: canvas.height, channels: config.geometry.channels,
-          pixels: UnsafeRawBufferPointer(canvas.bytes))
-      } catch {
-        throw GridError.runtime("cannot write \(error.description)")
-      }
-      latest = path
-    }
-    let report = RunReport(
-      transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
-      cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
-      seconds: Double(stopped - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
-      latencyP50Micros: consumer.latency.percentileMicros(50),
-      latencyP99Micros: consumer.latency.percentileMicros(99),
-      latencyMaxMicros: consumer.latency.maxMicros,
-      captureSpreadP50Micros: consumer.captureSpread.percentileMicros(50),
-      captureSpreadP99Micros: consumer.captureSpread.percentileMicros(99),
-      verifiedFrames: consumer.verifiedFrames,
-      snapshotsWritten: snapshots?.written ?? 0, wakeups: receiver?.wakeups ?? 0,
-      droppedFrames: receiver?.droppedFrames ?? 0,
-      lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
-      camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
-      interruptedBy: interruptedBy)
-    live?.finish(report)  // live view (issue 10): final figures; --linger waits for Ctrl-C here
-    return report
+    let session = try RunSession(config)
+    defer { session.tearDown() }
+    try session.stream()
+    return try session.finish()
   }
+
+  /// T0, the first `genlock` trigger, comes this long after the start line: a margin for every
+  /// released camera to wake, read T0 and be asleep on the first trigger when it comes.
+  static let startLeadNanos: UInt64 = 2_000_000
 
   /// The output folder exists and takes files, before any camera starts.
   static func prepareOutput(_ folder: String) throws(GridError) {

@@ -26,11 +26,17 @@ public struct RunConfiguration: Sendable {
   public var geometry = FrameGeometry(width: 320, height: 240, channels: 1)
   public var load: CameraLoad = .io
   public var workMicros = 1000
+  /// `genlock` by default: the demo's grids then show one instant, and latency stays under a
+  /// period. `bench` runs `free` unless asked, to stay comparable with the seed.
+  public var sync: CameraSync = .genlock
+  /// Microseconds between `genlock` triggers; nil means `workMicros`.
+  public var period: Int?
   public var verify = false
   public var snapshotEvery = 0
   public var outputDirectory = "output"
   public var scenePath: String?
-  public var slots = 4
+  /// shm-ring slots per camera; nil means `defaultSlots`.
+  public var slots: Int?
   public var policy: DeliveryPolicy = .lockstep
   public var onCameraLoss: CameraLossPolicy = .stop
   public var fault: Fault?
@@ -52,7 +58,31 @@ public struct RunConfiguration: Sendable {
   public static let maxSide = 16384
 
   public var shape: TransportShape {
-    TransportShape(cameras: cameras, geometry: geometry, slots: slots, policy: policy)
+    TransportShape(cameras: cameras, geometry: geometry, slots: ringSlots, policy: policy)
+  }
+
+  /// Microseconds between `genlock` triggers.
+  public var periodMicros: Int { period ?? workMicros }
+
+  /// The slots each shm-ring camera gets: `--slots`, or `defaultSlots`.
+  public var ringSlots: Int {
+    slots ?? Self.defaultSlots(cameras: cameras, geometry: geometry, policy: policy)
+  }
+
+  /// The pixel bytes every ring together may hold before the default drops to fewer slots: half
+  /// the 32 MiB L3 of the machine the bench runs on (AMD EPYC, 2 cores, 1 MiB L2 each), leaving
+  /// the other half for the grid canvas and the scene the cameras crop. Past it, frames a camera
+  /// wrote several slots ago are evicted before the consumer reads them.
+  public static let ringCacheBudget = 16 << 20
+
+  /// 4 slots per camera while every ring fits `ringCacheBudget`, else 2 (double buffering: the
+  /// camera renders one slot while the consumer stitches the other); `latest` always gets 4.
+  /// Explicit `--slots` overrides it.
+  public static func defaultSlots(cameras: Int, geometry: FrameGeometry, policy: DeliveryPolicy) -> Int {
+    if policy == .latest { return 4 }
+    let (perSlot, overflow) = cameras.multipliedReportingOverflow(by: geometry.bytesPerFrame)
+    guard !overflow else { return 2 }
+    return perSlot <= ringCacheBudget / 4 ? 4 : 2
   }
 
   public func validate() throws(GridError) {
@@ -82,14 +112,28 @@ public struct RunConfiguration: Sendable {
     guard snapshotEvery >= 0 else {
       throw .usage("--snapshot-every \(snapshotEvery) is out of range: use 0 (none) or more")
     }
-    guard slots >= 2, slots <= 256, slots & (slots - 1) == 0 else {
-      throw .usage("--slots \(slots) is not accepted: use a power of two from 2 to 256")
+    if let slots {
+      guard slots >= 2, slots <= 256, slots & (slots - 1) == 0 else {
+        throw .usage("--slots \(slots) is not accepted: use a power of two from 2 to 256")
+      }
     }
     if policy == .latest {
       guard transport == .shmRing else {
         throw .usage("--policy latest is not accepted with --transport \(transport.rawValue): only shm-ring")
       }
-      guard slots >= 4 else { throw .usage("--slots \(slots) is too few for --policy latest: use 4 or more") }
+      guard ringSlots >= 4 else {
+        throw .usage("--slots \(ringSlots) is too few for --policy latest: use 4 or more")
+      }
+    }
+    if let period, !(1...10_000_000).contains(period) {
+      throw .usage("--period-us \(period) is out of range: use 1 to 10000000")
+    }
+    if sync == .genlock {
+      guard (1...10_000_000).contains(periodMicros) else {
+        throw .usage(
+          "--period-us \(periodMicros) is out of range for --sync genlock: use 1 to 10000000 "
+            + "(it defaults to --work-us)")
+      }
     }
     if let fault, !(0..<cameras).contains(fault.camera) {
       throw .usage("--fault \(fault) names camera \(fault.camera): use 0 to \(cameras - 1)")

@@ -31,6 +31,11 @@ public struct RunReport: Sendable {
   public var latestSnapshot: String?
   /// The stop signal that ended the run early, if any.
   public var interruptedBy: Int32?
+  public var sync: CameraSync = .free
+  /// Microseconds between `genlock` triggers (0 under `free`).
+  public var periodMicros = 0
+  /// shm-ring slots per camera (0 for other transports).
+  public var slots = 0
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -75,6 +80,9 @@ public struct RunReport: Sendable {
     object["cameras_cpu_s"] = .double(camerasCPUSeconds)
     object["latest_snapshot"] = latestSnapshot.map { .string($0) } ?? .null
     object["interrupted_by_signal"] = interruptedBy.map { .int(Int($0)) } ?? .null
+    object["sync"] = .string(sync.rawValue)
+    object["period_us"] = .int(periodMicros)
+    object["slots"] = .int(slots)
     return object
   }
 
@@ -98,6 +106,8 @@ public struct RunReport: Sendable {
       "transport   \(transport.rawValue) (launch \(launch.rawValue), policy \(policy.rawValue), load \(load.rawValue))"
     )
     lines.append("cameras     \(cameras) × \(geometry.width)x\(geometry.height)x\(geometry.channels)")
+    lines.append(
+      sync == .genlock ? "sync        genlock, a trigger every \(periodMicros) µs" : "sync        free")
     lines.append("grids       \(grids)   frames \(frames)")
     lines.append("seconds     \(fixed(seconds, 3))   set-up \(fixed(setupSeconds, 3))")
     lines.append(

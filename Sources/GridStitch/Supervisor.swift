@@ -2,25 +2,25 @@ import GridCore
 import GridPosix
 import GridTransports
 
-/// The consumer's view of its camera processes: it owns them (each `ChildProcess` kills and reaps
-/// in `deinit`), answers the transports' liveness questions while they wait, and names a dead
+/// The consumer's view of its camera processes: it owns them (its `ProcessTable` kills and reaps
+/// whatever is left in `deinit`), answers the transports' liveness questions while they wait, and names a dead
 /// camera, its pid and how it died.
 final class Supervisor: Watchdog {
-  private(set) var children: [ChildProcess?]
+  let children: ProcessTable
   /// Frames the consumer has taken from each camera, for the loss message.
   var framesTaken: [Int]
   /// Under `--on-camera-loss stop` any camera's death ends the run, even one not waited on.
   private let stopOnLoss: Bool
 
   init(cameras: Int, stopOnLoss: Bool) {
-    children = Array(repeating: nil, count: cameras)
+    children = ProcessTable(count: cameras)
     framesTaken = Array(repeating: 0, count: cameras)
     self.stopOnLoss = stopOnLoss
   }
 
-  func adopt(_ child: ChildProcess, camera: Int) { children[camera] = child }
+  func adopt(_ child: consuming ChildProcess, camera: Int) { children.adopt(child, at: camera) }
 
-  var pids: [Int32] { children.compactMap { $0?.pid } }
+  var pids: [Int32] { children.pids }
 
   /// Throws on a stop signal; false once `camera` has ended (the transport then makes a last
   /// attempt). Asked every tick of a wait, it also sweeps the other cameras: under the stop
@@ -28,41 +28,42 @@ final class Supervisor: Watchdog {
   func isAlive(camera: Int) throws -> Bool {
     if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
     if stopOnLoss, let dead = casualties().first(where: { $0 != camera }) { throw lost(camera: dead) }
-    guard let child = children[camera] else { return true }
-    return child.poll() == nil
+    guard children.pid(camera) != nil else { return true }
+    return children.poll(camera) == nil
   }
 
   /// Cameras that died abnormally (a signal or a non-zero status), reaping them.
   func casualties() -> [Int] {
-    children.indices.filter { camera in
-      guard let status = children[camera]?.poll() else { return false }
+    (0..<children.count).filter { camera in
+      guard let status = children.poll(camera) else { return false }
       return status != .exited(0)
     }
   }
 
   func lost(camera: Int) -> Error {
-    guard let child = children[camera] else { return GridError.runtime("camera \(camera) stopped") }
-    let status = child.wait(timeoutNanos: 1_000_000_000)
+    guard let pid = children.pid(camera) else { return GridError.runtime("camera \(camera) stopped") }
+    let status = children.wait(camera, timeoutNanos: 1_000_000_000)
     return GridError.cameraLost(
-      camera: camera, pid: child.pid, how: status?.description ?? "stopped sending",
+      camera: camera, pid: pid, how: status?.description ?? "stopped sending",
       frames: framesTaken[camera])
   }
 
   /// Stops every camera (SIGTERM, then SIGKILL) and reaps it.
   func stopAll() {
-    for child in children { child?.terminate() }
-    for child in children { child?.stop(graceNanos: 300_000_000) }
+    for camera in 0..<children.count { children.terminate(camera) }
+    for camera in 0..<children.count { children.stop(camera, graceNanos: 300_000_000) }
   }
 
   /// Waits for every camera to leave by itself after its last frame (bounded), then stops the rest.
   func reapAll(timeoutNanos: UInt64) -> [(camera: Int, status: ExitStatus)] {
     let deadline = MonotonicClock.nanos() &+ timeoutNanos
     var result: [(Int, ExitStatus)] = []
-    for (camera, child) in children.enumerated() {
-      guard let child else { continue }
+    for camera in 0..<children.count where children.pid(camera) != nil {
       let now = MonotonicClock.nanos()
-      let status =
-        child.wait(timeoutNanos: deadline > now ? deadline - now : 0) ?? child.stop(graceNanos: 100_000_000)
+      guard
+        let status = children.wait(camera, timeoutNanos: deadline > now ? deadline - now : 0)
+          ?? children.stop(camera, graceNanos: 100_000_000)
+      else { continue }
       result.append((camera, status))
     }
     return result

@@ -11,6 +11,14 @@ public enum CameraLoad: String, CaseIterable, Sendable {
   case none
 }
 
+/// When a camera captures. `free` is the seed's: each frame's load starts when the last frame
+/// was handed over. `genlock` is a shared trigger: frame `n` of every camera is captured at
+/// T0 + n × period, T0 fixed by the consumer at the start line.
+public enum CameraSync: String, CaseIterable, Sendable {
+  case free
+  case genlock
+}
+
 /// A fault a camera injects on purpose, so tests can prove the consumer catches it. Hidden from
 /// the CLI's help; `kind:camera:sequence`.
 public struct Fault: Sendable, Hashable, CustomStringConvertible {
@@ -27,6 +35,12 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
     case exit
     /// Hang before the frame, alive but silent (a stuck sensor).
     case stall
+    /// Send the previous frame again in this frame's place.
+    case duplicate
+    /// Send this frame and the next one in swapped order.
+    case reorder
+    /// Send the frame without a checksum although the run verifies.
+    case noChecksum = "no-checksum"
   }
   public var kind: Kind
   public var camera: Int
@@ -49,30 +63,51 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
   public var description: String { "\(kind.rawValue):\(camera):\(sequence)" }
 }
 
-/// One camera: its load, its renderer and (in tests) its fault. The same code runs in a thread,
-/// a forked child, a spawned process, or inline for `serial`.
+/// One camera: its load, its trigger, its renderer and (in tests) its fault. The same code runs
+/// in a thread, a forked child, a spawned process, or inline for `serial`.
 public struct Camera: Sendable {
   public let index: Int
   public let renderer: CameraRenderer
   public let load: CameraLoad
   public let workMicros: Int
+  public let sync: CameraSync
+  /// Under `genlock`, microseconds between triggers.
+  public let periodMicros: Int
+  /// Whether frames carry a checksum: only when the run verifies, so a camera that is not
+  /// checked costs no more than its rendering.
+  public let checksums: Bool
   public let fault: Fault?
 
-  public init(index: Int, renderer: CameraRenderer, load: CameraLoad, workMicros: Int, fault: Fault? = nil) {
+  public init(
+    index: Int, renderer: CameraRenderer, load: CameraLoad, workMicros: Int, sync: CameraSync = .free,
+    periodMicros: Int? = nil, checksums: Bool = true, fault: Fault? = nil
+  ) {
     self.index = index
     self.renderer = renderer
     self.load = load
     self.workMicros = workMicros
+    self.sync = sync
+    self.periodMicros = periodMicros ?? workMicros
+    self.checksums = checksums
     self.fault = fault.flatMap { $0.camera == index ? $0 : nil }
   }
 
-  /// The work before a frame.
+  /// The work before frame `seq`. `free`: sleep or spin `work-us` from now. `genlock`: sleep to
+  /// the trigger T0 + seq × period (`start` is T0; a late camera does not sleep, so lateness never
+  /// carries into the next frame); under `cpu` the spin of `work-us` then follows the trigger, as
+  /// processing follows a sensor's exposure.
   @inline(__always)
-  public func spendLoad() {
-    switch load {
-    case .io: MonotonicClock.sleep(micros: workMicros)
-    case .cpu: MonotonicClock.spin(micros: workMicros)
-    case .none: break
+  public func spendLoad(seq: UInt64, start: UInt64) {
+    switch sync {
+    case .free:
+      switch load {
+      case .io: MonotonicClock.sleep(micros: workMicros)
+      case .cpu: MonotonicClock.spin(micros: workMicros)
+      case .none: break
+      }
+    case .genlock:
+      MonotonicClock.sleep(until: start &+ seq &* UInt64(periodMicros) &* 1000)
+      if load == .cpu { MonotonicClock.spin(micros: workMicros) }
     }
   }
 
@@ -84,7 +119,7 @@ public struct Camera: Sendable {
     renderer.render(camera: index, seq: seq, into: pixels)
     header = FrameHeader(
       camera: UInt32(index), byteCount: UInt32(bytes), sequence: seq, captureNanos: capture,
-      checksum: Checksum.of(UnsafeRawBufferPointer(rebasing: pixels[0..<bytes])))
+      checksum: checksums ? Checksum.of(UnsafeRawBufferPointer(rebasing: pixels[0..<bytes])) : nil)
     if let fault, fault.sequence == seq { inject(fault, header: &header, pixels: pixels) }
   }
 
@@ -94,19 +129,34 @@ public struct Camera: Sendable {
     case .wrongCamera: header.camera = UInt32((index + 1) % 256)
     case .oversize: header.byteCount = UInt32.max - 1
     case .die: ProcessIdentity.raiseSignal(9)
-    case .exit, .stall: break
+    case .noChecksum: header.checksum = nil
+    case .exit, .stall, .duplicate, .reorder: break
     }
   }
 
   /// Produces `frames` frames through `publisher`: load, then render into the lent buffer.
-  public func run(frames: Int, publisher: FramePublisher) throws {
+  /// `start` is T0, the start line's CLOCK_MONOTONIC time (used under `genlock`).
+  public func run(frames: Int, publisher: FramePublisher, start: UInt64) throws {
+    if sync == .genlock { MonotonicClock.setTimerSlack(nanos: 1) }
     for seq in 0..<UInt64(frames) {
       if let fault, fault.sequence == seq {
         if fault.kind == .exit { ProcessIdentity.exitNow(7) }
         while fault.kind == .stall { MonotonicClock.sleep(micros: 1_000_000) }
       }
-      spendLoad()
-      try publisher.publish { header, pixels in render(seq: seq, header: &header, pixels: pixels) }
+      spendLoad(seq: seq, start: start)
+      let sent = sequenceSent(at: seq)
+      try publisher.publish { header, pixels in render(seq: sent, header: &header, pixels: pixels) }
+    }
+  }
+
+  /// The frame sent in slot `seq`: `seq` itself, unless a duplicate or reorder fault says otherwise.
+  private func sequenceSent(at seq: UInt64) -> UInt64 {
+    guard let fault else { return seq }
+    switch fault.kind {
+    case .duplicate where seq == fault.sequence && seq > 0: return seq - 1
+    case .reorder where seq == fault.sequence: return seq + 1
+    case .reorder where seq == fault.sequence + 1: return seq - 1
+    default: return seq
     }
   }
 }

@@ -2,16 +2,44 @@ import GridCore
 import GridPosix
 import SystemPackage
 
+/// What each process transport does in the consumer, behind `ProcessTransport`.
+protocol ProcessTransportCore: AnyObject {
+  func descriptors(forCamera camera: Int) -> [FileDescriptor]
+  func closeCameraEnds()
+  /// Moves the consumer's ends into the receiver: called once, by `ProcessTransport`.
+  func makeReceiver(watchdog: Watchdog) throws -> FrameReceiver
+}
+
 /// A transport whose cameras are other processes. The consumer creates it (before any camera
 /// starts), hands each camera its descriptors (inherited over fork, or dup'ed to 3, 4, … for a
-/// spawned camera), then drops its copies of the camera-side ends.
-public protocol ProcessTransport: AnyObject {
-  /// What camera `camera` needs, in the order `ProcessTransports.attach` expects.
-  func descriptors(forCamera camera: Int) -> [FileDescriptor]
+/// spawned camera), drops its copies of the camera-side ends, then turns it into its receiver —
+/// once: `makeReceiver` consumes the transport, so a second call does not compile.
+public struct ProcessTransport: ~Copyable {
+  private let core: ProcessTransportCore
+
+  /// Creates the shared resources of `kind` in the consumer.
+  public init(_ kind: TransportKind, shape: TransportShape) throws {
+    switch kind {
+    case .pipe: core = try PipeTransport(shape: shape)
+    case .shmPipe: core = try SharedSlotTransport(shape: shape, channel: .pipe)
+    case .shmMqueue: core = try SharedSlotTransport(shape: shape, channel: .messageQueue)
+    case .shmRing: core = try RingTransport(shape: shape)
+    case .serial, .threads:
+      throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
+    }
+  }
+
+  /// What camera `camera` needs, in the order `ProcessTransports.attach` expects; lent, still
+  /// owned by the transport.
+  public func descriptors(forCamera camera: Int) -> [FileDescriptor] { core.descriptors(forCamera: camera) }
+
   /// After every camera has started: close the consumer's copies of camera-side ends.
-  func closeCameraEnds()
-  /// The consumer's side.
-  func makeReceiver(watchdog: Watchdog) throws -> FrameReceiver
+  public func closeCameraEnds() { core.closeCameraEnds() }
+
+  /// The consumer's side; the transport's own ends move into it.
+  public consuming func makeReceiver(watchdog: Watchdog) throws -> FrameReceiver {
+    try core.makeReceiver(watchdog: watchdog)
+  }
 }
 
 /// How a camera process waits: bounded, re-checking that the consumer is still its parent.
@@ -26,32 +54,55 @@ public struct CameraSideWatch: Sendable {
 }
 
 public enum ProcessTransports {
-  /// Creates the shared resources of `kind` in the consumer.
-  public static func create(_ kind: TransportKind, shape: TransportShape) throws -> ProcessTransport {
+  /// What a camera of `kind` must be handed, in order; `attach` checks each with `fstat` first.
+  public static func cameraDescriptorKinds(_ kind: TransportKind) -> [DescriptorKind] {
     switch kind {
-    case .pipe: try PipeTransport(shape: shape)
-    case .shmPipe: try SharedSlotTransport(shape: shape, channel: .pipe)
-    case .shmMqueue: try SharedSlotTransport(shape: shape, channel: .messageQueue)
-    case .shmRing: try RingTransport(shape: shape)
-    case .serial, .threads:
-      throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
+    case .pipe: [.pipeWriteEnd]
+    case .shmPipe: [.memfd, .pipeWriteEnd]
+    case .shmMqueue: [.memfd, .messageQueue]
+    case .shmRing: [.memfd]
+    case .serial, .threads: []
     }
   }
 
-  /// A camera process's side of `kind`, from the descriptors it was handed.
+  /// Checks that `descriptors` are, in number and kind, what a camera of `kind` is handed.
+  public static func check(_ kind: TransportKind, descriptors: DescriptorSet) throws(GridError) {
+    let kinds = cameraDescriptorKinds(kind)
+    guard !kinds.isEmpty else {
+      throw .usage("transport '\(kind.rawValue)' does not use camera processes")
+    }
+    guard descriptors.count == kinds.count else {
+      throw .usage(
+        "transport '\(kind.rawValue)' hands a camera \(kinds.count) descriptors, not \(descriptors.count)")
+    }
+    for (index, expected) in kinds.enumerated() {
+      guard let fd = descriptors[index] else { throw .usage("descriptor \(index) is missing") }
+      do {
+        try FileDescriptors.expect(expected, fd)
+      } catch {
+        throw .usage("\(kind.rawValue) camera: \(error)")
+      }
+    }
+  }
+
+  /// A camera process's side of `kind`. It takes ownership of every descriptor in `descriptors`
+  /// after checking each is of the kind it must be.
   public static func attach(
-    _ kind: TransportKind, shape: TransportShape, camera: Int, descriptors: [FileDescriptor],
+    _ kind: TransportKind, shape: TransportShape, camera: Int, descriptors: DescriptorSet,
     watch: CameraSideWatch
   ) throws -> FramePublisher {
+    try check(kind, descriptors: descriptors)
+    func take(_ index: Int) -> OwnedDescriptor { descriptors.take(at: index)! }
     switch kind {
-    case .pipe: try PipePublisher(shape: shape, descriptors: descriptors)
+    case .pipe: return PipePublisher(shape: shape, writeEnd: take(0))
     case .shmPipe:
-      try SharedSlotPublisher(
-        shape: shape, camera: camera, channel: .pipe, descriptors: descriptors, watch: watch)
+      return try SharedSlotPublisher(
+        shape: shape, camera: camera, memory: take(0), channel: .pipe(take(1)), watch: watch)
     case .shmMqueue:
-      try SharedSlotPublisher(
-        shape: shape, camera: camera, channel: .messageQueue, descriptors: descriptors, watch: watch)
-    case .shmRing: try RingPublisher(shape: shape, camera: camera, descriptors: descriptors, watch: watch)
+      return try SharedSlotPublisher(
+        shape: shape, camera: camera, memory: take(0), channel: .messageQueue(take(1)), watch: watch)
+    case .shmRing:
+      return try RingPublishers.make(shape: shape, camera: camera, memory: take(0), watch: watch)
     case .serial, .threads:
       throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
     }

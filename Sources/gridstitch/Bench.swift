@@ -20,6 +20,10 @@ struct Bench: ParsableCommand {
   @Option(help: "Grids per run.") var frames = 1000
   @OptionGroup var camera: CameraOptions
   @Option(help: "Folder for the CSV, JSON and SVG files.") var output = "timings"
+  @Option(help: "Sync modes, comma-separated: free (the seed's, the default), genlock; a row for each.")
+  var sync = "free"
+  @Option(help: "Put before every file name, e.g. queue- for the seed's queue benchmark (queue-io.csv).")
+  var prefix = ""
   @Option(help: "Scale one parameter instead: cameras=1,4,16,64 or size=240x320,480x640 (HxW).")
   var sweep: String?
 
@@ -38,6 +42,9 @@ struct Bench: ParsableCommand {
     config.cameras = camera.cameras
     config.geometry = FrameGeometry(width: camera.width, height: camera.height, channels: camera.channels)
     config.workMicros = camera.workMicros
+    config.syncs = try BenchConfiguration.parseSyncs(sync)
+    config.period = camera.periodMicros
+    config.filePrefix = prefix
     config.launch = camera.launch
     config.slots = camera.slots
     config.scenePath = camera.scene

@@ -16,6 +16,7 @@ struct Gridstitch: ParsableCommand {
 
 extension TransportKind: ExpressibleByArgument {}
 extension CameraLoad: ExpressibleByArgument {}
+extension CameraSync: ExpressibleByArgument {}
 extension LaunchMode: ExpressibleByArgument {}
 extension DeliveryPolicy: ExpressibleByArgument {}
 extension CameraLossPolicy: ExpressibleByArgument {}

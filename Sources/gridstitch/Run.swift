@@ -11,7 +11,14 @@ struct CameraOptions: ParsableArguments {
   @Option(help: "1 (grey) or 3 (RGB).") var channels = 1
   @Option(name: .customLong("work-us"), help: "Microseconds of load per frame.") var workMicros = 1000
   @Option(help: "How camera processes start: fork or spawn.") var launch: LaunchMode = .fork
-  @Option(help: "shm-ring: slots per camera ring, a power of two.") var slots = 4
+  @Option(
+    name: .customLong("period-us"), help: "Microseconds between genlock triggers (default: --work-us).")
+  var periodMicros: Int?
+  @Option(
+    help:
+      "shm-ring: slots per camera ring, a power of two (default: 4, or 2 when 4 per camera would not fit in cache)."
+  )
+  var slots: Int?
   @Option(help: "Scene the cameras film (default: assets/scene.png).") var scene: String?
 }
 
@@ -22,6 +29,8 @@ struct Run: ParsableCommand {
   @Option(help: "Transport: \(TransportKind.allCases.map(\.rawValue).joined(separator: ", ")).")
   var transport: TransportKind = .shmRing
   @Option(help: "Camera load before each frame: io (sleep), cpu (spin) or none.") var load: CameraLoad = .io
+  @Option(help: "When cameras capture: genlock (frame n of every camera at T0 + n × period) or free.")
+  var sync: CameraSync = .genlock
   @OptionGroup var camera: CameraOptions
   @Option(help: "Grids to stitch.") var frames = 1000
   @Flag(help: "Recompute every tile's checksum and check camera and sequence.") var verify = false
@@ -52,6 +61,8 @@ struct Run: ParsableCommand {
     config.geometry = .init(width: camera.width, height: camera.height, channels: camera.channels)
     config.load = load
     config.workMicros = camera.workMicros
+    config.sync = sync
+    config.period = camera.periodMicros
     config.verify = verify
     config.snapshotEvery = snapshotEvery
     config.outputDirectory = output
@@ -64,13 +75,15 @@ struct Run: ParsableCommand {
     config.serve = try serve.map { try ServeAddress(parsing: $0) }
     config.viewFPS = viewFPS
     config.linger = linger
-    if let fault {
-      guard let parsed = Fault(parsing: fault) else {
-        throw GridError.usage("--fault \(fault) is not accepted: use KIND:CAMERA:SEQUENCE")
-      }
-      config.fault = parsed
-    }
+    config.fault = try fault.map(Self.parseFault)
     return config
+  }
+
+  static func parseFault(_ text: String) throws(GridError) -> Fault {
+    guard let parsed = Fault(parsing: text) else {
+      throw .usage("--fault \(text) is not accepted: use KIND:CAMERA:SEQUENCE")
+    }
+    return parsed
   }
 
   func run() throws {
@@ -158,7 +171,9 @@ struct Produce: ParsableCommand {
   @Option var frames: Int
   @Option var load: CameraLoad
   @Option(name: .customLong("work-us")) var workMicros: Int
-  @Option var scene: String
+  @Option var sync: CameraSync
+  @Option(name: .customLong("period-us")) var periodMicros: Int
+  @Flag var checksums = false
   @Option var parent: Int32
   @Option var descriptors: Int
   @Option var fault: String?
@@ -169,8 +184,9 @@ struct Produce: ParsableCommand {
       shape: TransportShape(
         cameras: cameras, geometry: .init(width: width, height: height, channels: channels), slots: slots,
         policy: policy),
-      frames: frames, load: load, workMicros: workMicros, scenePath: scene, parent: parent,
-      descriptorCount: descriptors, fault: fault.flatMap(Fault.init(parsing:)))
-    throw ExitCode(CameraProcess.main(spec))
+      frames: frames, load: load, workMicros: workMicros, sync: sync, periodMicros: periodMicros,
+      checksums: checksums, parent: parent,
+      descriptorCount: descriptors, fault: try fault.map(Run.parseFault))
+    throw ExitCode(try CameraProcess.main(spec))
   }
 }

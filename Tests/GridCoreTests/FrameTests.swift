@@ -10,8 +10,10 @@ import Testing
     return try Scene(width: width, height: height, channels: channels, pixels: pixels)
   }
 
-  static func render(_ renderer: CameraRenderer, camera: Int, seq: UInt64) -> [UInt8] {
-    var frame = [UInt8](repeating: 0xAA, count: renderer.geometry.bytesPerFrame)
+  /// Renders into a buffer pre-filled with `fill`: a renderer that left any byte unwritten would
+  /// give different frames for different fills.
+  static func render(_ renderer: CameraRenderer, camera: Int, seq: UInt64, fill: UInt8 = 0xAA) -> [UInt8] {
+    var frame = [UInt8](repeating: fill, count: renderer.geometry.bytesPerFrame)
     frame.withUnsafeMutableBytes { renderer.render(camera: camera, seq: seq, into: $0) }
     return frame
   }
@@ -22,8 +24,8 @@ import Testing
     let renderer = try CameraRenderer(scene: Self.scene(channels: channels), geometry: geometry, cameras: 16)
     for (camera, seq) in [(0, 0), (7, 312), (15, 999)] {
       #expect(
-        Self.render(renderer, camera: camera, seq: UInt64(seq))
-          == Self.render(renderer, camera: camera, seq: UInt64(seq)))
+        Self.render(renderer, camera: camera, seq: UInt64(seq), fill: 0x00)
+          == Self.render(renderer, camera: camera, seq: UInt64(seq), fill: 0xFF))
     }
     // Different cameras, and the same camera one frame later, see different pixels.
     #expect(Self.render(renderer, camera: 0, seq: 5) != Self.render(renderer, camera: 1, seq: 5))

@@ -31,7 +31,7 @@ func benchContext(model: String = "Test CPU @ 3.0GHz") -> BenchContext {
 @Suite struct BenchFilesTests {
   static let header =
     "groupname,time_per_frame,time_for_all_frames,stddev_for_all_frames,fps,"
-    + "transport,load,launch,cameras,grids,repeats,frames_per_s,mb_per_s,"
+    + "transport,load,launch,sync,period_us,cameras,grids,repeats,frames_per_s,mb_per_s,"
     + "latency_p50_us,latency_p99_us,latency_max_us,consumer_cpu_s,cameras_cpu_s,"
     + "setup_seconds,bound_fps,efficiency"
 

@@ -40,12 +40,12 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let file = folder + "/not-a-folder"
     _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
-    let before = Leftovers.sharedObjects()
+    let before = Leftovers.everything()
     let outcome = try CLI.run(["run", "--transport", "shm-ring", "--frames", "5", "--output", file + "/out"])
     #expect(outcome.status == 1, "\(outcome.stderr)")
     #expect(outcome.stderr.split(separator: "\n").count == 1)
     #expect(outcome.stderr.contains(file + "/out"))
-    #expect(Leftovers.sharedObjects() == before)
+    #expect(Leftovers.everything() == before)
   }
 
   @Test(.timeLimit(.minutes(1)), arguments: ["missing", "corrupt"])

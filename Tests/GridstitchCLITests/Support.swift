@@ -9,6 +9,9 @@ enum CLI {
     return bundle.appendingPathComponent("gridstitch").path
   }()
 
+  /// The executable's real path, as /proc/PID/exe shows it.
+  static let resolvedExecutable = URL(fileURLWithPath: executable).resolvingSymlinksInPath().path
+
   /// The package root, so runs find assets/scene.png.
   static let packageRoot: String = {
     var url = URL(fileURLWithPath: #filePath)
@@ -32,8 +35,8 @@ enum CLI {
     private var errData = Data()
     private let group = DispatchGroup()
 
-    init(_ arguments: [String]) throws {
-      process.executableURL = URL(fileURLWithPath: CLI.executable)
+    init(_ arguments: [String], program: String = CLI.executable) throws {
+      process.executableURL = URL(fileURLWithPath: program)
       process.arguments = arguments
       process.currentDirectoryURL = URL(fileURLWithPath: CLI.packageRoot)
       process.standardOutput = out
@@ -73,8 +76,11 @@ enum CLI {
   }
 
   /// Runs to the end (bounded by `timeout`; a hang is a failure, not a stall).
-  static func run(_ arguments: [String], timeout: Double = 120) throws -> Outcome {
-    let running = try Running(arguments)
+  static func run(_ arguments: [String], timeout: Double = 120, program: String = CLI.executable) throws
+    -> Outcome
+  {
+    let running = try Running(
+      program == CLI.executable ? arguments : Array(arguments.dropFirst()), program: program)
     return try #require(running.wait(seconds: timeout), "gridstitch \(arguments.joined(separator: " ")) hung")
   }
 
@@ -91,17 +97,40 @@ enum CLI {
   }
 }
 
-/// What a run might leave behind: processes, shared objects.
+/// What a run might leave behind, looked for where it would be: named objects in /dev/shm and
+/// /dev/mqueue; any process of the binary under test still running; and in each of those, a
+/// descriptor (/proc/PID/fd) or a mapping (/proc/PID/maps) of one of our memfds, which never
+/// show in /dev/shm. (Only this binary's processes: other checkouts may be testing beside us.)
 enum Leftovers {
-  /// Names in /dev/shm and /dev/mqueue.
-  static func sharedObjects() -> Set<String> {
-    var names = Set<String>()
+  static func everything() -> Set<String> {
+    var found = Set<String>()
     for folder in ["/dev/shm", "/dev/mqueue"] {
       for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-        names.insert(folder + "/" + name)
+        found.insert(folder + "/" + name)
       }
     }
-    return names
+    let me = getpid()
+    for process in processes() where process.pid != me && process.state != "Z" {
+      let pid = process.pid
+      guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
+        exe == CLI.resolvedExecutable
+      else { continue }
+      found.insert("process \(pid) runs gridstitch")
+      for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+          target.hasPrefix("/memfd:gridstitch")
+        {
+          found.insert("process \(pid) holds descriptor \(fd) on \(target)")
+        }
+      }
+      if let maps = try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8) {
+        for line in maps.split(separator: "\n") where line.contains("/memfd:gridstitch") {
+          found.insert(
+            "process \(pid) maps \(line.split(separator: " ").dropFirst(5).joined(separator: " "))")
+        }
+      }
+    }
+    return found
   }
 
   /// Live (not zombie) processes whose parent is `parent`.

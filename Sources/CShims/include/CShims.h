@@ -9,8 +9,17 @@
 /// prctl(PR_SET_PDEATHSIG, sig): the kernel sends `sig` to this process when its parent thread dies.
 int gs_set_parent_death_signal(int sig);
 
+/// prctl(PR_SET_TIMERSLACK, ns): how late the kernel may end this thread's timed sleeps.
+int gs_set_timer_slack(unsigned long ns);
+
 /// memfd_create(name, MFD_CLOEXEC): anonymous shared memory, gone with its last descriptor.
-int gs_memfd_create(const char *name);
+int gs_memfd_create(const char *name, int sealable);
+// The seals that make a memfd's contents final (F_SEAL_SEAL|SHRINK|GROW|WRITE), and fcntl for them.
+int gs_seals_final(void);
+int gs_add_seals(int fd, int seals);
+int gs_get_seals(int fd);
+/// 1 if fd is a POSIX message queue (fstatfs: MQUEUE_MAGIC), 0 if not, -1 on error.
+int gs_is_mqueue(int fd);
 
 /// futex(FUTEX_WAIT) on a word that may live in memory shared between processes.
 /// Returns 0 when woken, or -errno (-ETIMEDOUT, -EAGAIN when *addr != expected, -EINTR).

@@ -10,9 +10,10 @@ public enum BenchCharts {
     let config = context.configuration
     let grids = ordered.first?.grids ?? config.frames
     let repeats = ordered.first?.repeats ?? config.repeats
+    let sync = ordered.first.map { $0.sync == .genlock ? ", genlock every \($0.periodMicros) µs" : "" } ?? ""
     let title =
       "gridstitch bench — load \(load.rawValue): \(config.cameras) cameras × \(config.geometry), "
-      + "launch \(config.launch.rawValue)"
+      + "launch \(config.launch.rawValue)\(sync)"
     // Wide enough for the bars and for the title (about 10 px a character at 16 px bold).
     let width = max(760, 260 + 110 * Double(ordered.count), 40 + 10 * Double(title.count))
     let height = 500.0
@@ -91,7 +92,8 @@ public enum BenchCharts {
     let (left, right) = (90.0, width - 170)
 
     var svg = SVGDocument(width: width, height: height)
-    let title = "gridstitch bench — sweep \(sweep.name), load \(load.rawValue)"
+    let sync = rows.first.map { $0.sync == .genlock ? ", genlock every \($0.periodMicros) µs" : "" } ?? ""
+    let title = "gridstitch bench — sweep \(sweep.name), load \(load.rawValue)\(sync)"
     svg.text(title, x: width / 2, y: 26, anchor: .middle, size: 16, bold: true)
     svg.text(context.machineLine, x: width / 2, y: 46, anchor: .middle, size: 12, [("fill", "#555555")])
     let held =

@@ -11,10 +11,17 @@ public struct BenchConfiguration: Sendable {
   public var cameras = 16
   public var geometry = FrameGeometry(width: 320, height: 240, channels: 1)
   public var workMicros = 1000
+  /// Sync modes to run, each a row per transport; `free` alone keeps the bench the seed's.
+  public var syncs: [CameraSync] = [.free]
+  /// Microseconds between `genlock` triggers; nil means `workMicros`.
+  public var period: Int?
   public var launch: LaunchMode = .fork
-  public var slots = 4
+  /// shm-ring slots per camera; nil lets each run size its own (`RunConfiguration.defaultSlots`).
+  public var slots: Int?
   public var scenePath: String?
   public var outputDirectory = "timings"
+  /// Put before every file name: `--prefix queue-` writes queue-io.csv, queue-io.svg, ….
+  public var filePrefix = ""
   public var sweep: Sweep?
   /// The `gridstitch` that runs each repeat; nil means this executable.
   public var executable: String?
@@ -27,6 +34,14 @@ public struct BenchConfiguration: Sendable {
   public static func parseTransports(_ text: String) throws(GridError) -> [TransportKind] {
     try parseList(text, flag: "--transports", all: TransportKind.allCases)
   }
+
+  /// "all", or names separated by commas; the result is in `CameraSync` order, without repeats.
+  public static func parseSyncs(_ text: String) throws(GridError) -> [CameraSync] {
+    try parseList(text, flag: "--sync", all: CameraSync.allCases)
+  }
+
+  /// Microseconds between `genlock` triggers.
+  public var periodMicros: Int { period ?? workMicros }
 
   /// "all", or names separated by commas; the result is in `CameraLoad` order, without repeats.
   public static func parseLoads(_ text: String) throws(GridError) -> [CameraLoad] {
@@ -52,12 +67,14 @@ public struct BenchConfiguration: Sendable {
   }
 
   /// The `gridstitch run` settings of one run of this bench.
-  public func runConfiguration(transport: TransportKind, load: CameraLoad, point: Sweep.Point)
-    -> RunConfiguration
-  {
+  public func runConfiguration(
+    transport: TransportKind, load: CameraLoad, sync: CameraSync = .free, point: Sweep.Point
+  ) -> RunConfiguration {
     var run = RunConfiguration()
     run.transport = transport
     run.load = load
+    run.sync = sync
+    run.period = period
     run.launch = launch
     run.cameras = point.cameras
     run.geometry = point.geometry
@@ -101,7 +118,14 @@ public struct BenchConfiguration: Sendable {
       throw .usage("--repeats \(repeats) is out of range: use 1 to \(Self.maxRepeats)")
     }
     guard !outputDirectory.isEmpty else { throw .usage("--output '' is not accepted: name a folder") }
+    guard !syncs.isEmpty else { throw .usage("--sync names none: name at least one") }
+    guard !filePrefix.contains("/") else {
+      throw .usage("--prefix \(filePrefix) is not accepted: a prefix of file names cannot name a folder")
+    }
     if let sweep {
+      guard syncs.count == 1 else {
+        throw .usage("--sweep \(sweep) runs one sync mode, but --sync names \(syncs.count): name one")
+      }
       guard loads.count == 1 else {
         throw .usage(
           "--sweep \(sweep) runs one load, but --loads names \(loads.count): name one, e.g. --loads io")
@@ -117,7 +141,9 @@ public struct BenchConfiguration: Sendable {
     for point in runnablePoints {
       for transport in transports {
         for load in loads {
-          try runConfiguration(transport: transport, load: load, point: point).validate()
+          for sync in syncs {
+            try runConfiguration(transport: transport, load: load, sync: sync, point: point).validate()
+          }
         }
       }
     }

@@ -34,7 +34,8 @@ public struct BenchContext: Sendable {
 public enum BenchFiles {
   public static let csvColumns = [
     "groupname", "time_per_frame", "time_for_all_frames", "stddev_for_all_frames", "fps",
-    "transport", "load", "launch", "cameras", "grids", "repeats", "frames_per_s", "mb_per_s",
+    "transport", "load", "launch", "sync", "period_us", "cameras", "grids", "repeats", "frames_per_s",
+    "mb_per_s",
     "latency_p50_us", "latency_p99_us", "latency_max_us", "consumer_cpu_s", "cameras_cpu_s", "setup_seconds",
     "bound_fps", "efficiency",
   ]
@@ -53,6 +54,8 @@ public enum BenchFiles {
       ("transport", .string(row.transport.rawValue)),
       ("load", .string(row.load.rawValue)),
       ("launch", .string(row.launch.rawValue)),
+      ("sync", .string(row.sync.rawValue)),
+      ("period_us", .int(row.periodMicros)),
       ("cameras", .int(row.cameras)),
       ("grids", .int(row.grids)),
       ("repeats", .int(row.repeats)),
@@ -103,9 +106,11 @@ public enum BenchFiles {
 
   /// `L.json`: the machine, the version, the settings, the bound, the rows (the CSV's columns as
   /// keys) and every repeat's own numbers.
-  public static func json(_ rows: [BenchRow], load: CameraLoad, bound: Bound, context: BenchContext)
-    -> JSONObject
-  {
+  /// Under several sync modes `bound` is the first's, and `bounds` names each.
+  public static func json(
+    _ rows: [BenchRow], load: CameraLoad, bound: Bound, context: BenchContext,
+    bounds: [(sync: CameraSync, bound: Bound)] = []
+  ) -> JSONObject {
     var object = JSONObject()
     object["gridstitch_version"] = .string(context.version)
     var machine = JSONObject()
@@ -119,6 +124,16 @@ public enum BenchFiles {
     boundObject["fps"] = .double(bound.fps)
     boundObject["basis"] = .string(bound.basis)
     object["bound"] = .object(boundObject)
+    if !bounds.isEmpty {
+      var named = JSONObject()
+      for (sync, bound) in bounds {
+        var entry = JSONObject()
+        entry["fps"] = .double(bound.fps)
+        entry["basis"] = .string(bound.basis)
+        named[sync.rawValue] = .object(entry)
+      }
+      object["bounds"] = .object(named)
+    }
     object["rows"] = .array(
       rows.map { row in
         var entry = JSONObject()
@@ -130,6 +145,7 @@ public enum BenchFiles {
         row.samples.enumerated().map { index, sample in
           var run = JSONObject()
           run["transport"] = .string(row.transport.rawValue)
+          run["sync"] = .string(row.sync.rawValue)
           run["repeat"] = .int(index + 1)
           run["grids"] = .int(sample.grids)
           run["frames"] = .int(sample.frames)
@@ -157,8 +173,11 @@ public enum BenchFiles {
     settings["height"] = .int(config.geometry.height)
     settings["channels"] = .int(config.geometry.channels)
     settings["work_us"] = .int(config.workMicros)
+    settings["syncs"] = .array(config.syncs.map { .string($0.rawValue) })
+    settings["period_us"] = .int(config.periodMicros)
     settings["launch"] = .string(config.launch.rawValue)
-    settings["slots"] = .int(config.slots)
+    // null: each run sized its own rings (`RunConfiguration.defaultSlots`).
+    settings["slots"] = config.slots.map { .int($0) } ?? .null
     return settings
   }
 

@@ -60,10 +60,13 @@ public struct BenchRow: Sendable {
   public var point: Sweep.Point
   public var bound: Bound
   public var samples: [RunSample]
+  public var sync: CameraSync
+  /// Microseconds between `genlock` triggers (0 under `free`).
+  public var periodMicros: Int
 
   public init(
     transport: TransportKind, load: CameraLoad, launch: LaunchMode, point: Sweep.Point, bound: Bound,
-    samples: [RunSample]
+    samples: [RunSample], sync: CameraSync = .free, periodMicros: Int = 0
   ) {
     self.transport = transport
     self.load = load
@@ -71,6 +74,8 @@ public struct BenchRow: Sendable {
     self.point = point
     self.bound = bound
     self.samples = samples
+    self.sync = sync
+    self.periodMicros = periodMicros
   }
 
   public var cameras: Int { point.cameras }

@@ -32,7 +32,8 @@ public enum BenchRunner {
     defer { withExtendedLifetime(scratch) {} }
     StopSignals.install()
     let context = BenchContext.current(config)
-    let meter = BoundMeter(cores: context.cores, workMicros: config.workMicros)
+    let meter = BoundMeter(
+      cores: context.cores, workMicros: config.workMicros, periodMicros: config.periodMicros)
     let outcome = try withoutActuallyEscaping(progress) { (progress) throws(GridError) -> BenchOutcome in
       var session = Session(
         config: config, executable: executable, scratch: scratch.path, progress: progress, meter: meter)
@@ -53,37 +54,58 @@ public enum BenchRunner {
     /// Width of the widest run label, so progress lines line up.
     var labelWidth = 4
 
+    /// "io", or "io genlock": how progress lines and table blocks name a load under a sync mode.
+    func label(_ load: CameraLoad, _ sync: CameraSync) -> String {
+      sync == .free ? load.rawValue : "\(load.rawValue) \(sync.rawValue)"
+    }
+
+    /// A file's name without its extension: the prefix, the name, and "-genlock" under genlock.
+    func fileName(_ name: String, _ sync: CameraSync) -> String {
+      config.filePrefix + name + (sync == .free ? "" : "-\(sync.rawValue)")
+    }
+
     mutating func everyLoad(context: BenchContext) throws(GridError) -> BenchOutcome {
       let point = Sweep.Point(cameras: config.cameras, geometry: config.geometry)
-      total = config.loads.count * config.repeats * config.transports.count
-      labelWidth = config.loads.map(\.rawValue.count).max() ?? 4
+      let syncs = config.syncs
+      total = config.loads.count * syncs.count * config.repeats * config.transports.count
+      labelWidth = config.loads.flatMap { load in syncs.map { label(load, $0).count } }.max() ?? 4
       progress(
         "bench: \(count(config.transports.count, "transport")) × \(count(config.loads.count, "load")) × "
+          + (syncs.count > 1 ? "\(syncs.count) sync modes × " : "")
           + "\(count(config.repeats, "repeat")) = \(count(total, "run")) of \(config.frames) grids, "
           + "\(config.cameras) cameras × \(config.geometry)"
       )
       // Every bound before the first run, while the machine is as quiet as it will be.
-      var bounds: [CameraLoad: Bound] = [:]
+      var bounds: [CameraLoad: [(sync: CameraSync, bound: Bound)]] = [:]
       for load in config.loads {
-        let bound = meter.bound(load: load, cameras: point.cameras, geometry: point.geometry)
-        bounds[load] = bound
-        progress("bound \(load.rawValue): \(Format.rate(bound.fps)) grids/s (\(bound.basis))")
+        for sync in syncs {
+          let bound = meter.bound(load: load, cameras: point.cameras, geometry: point.geometry, sync: sync)
+          bounds[load, default: []].append((sync, bound))
+          progress("bound \(label(load, sync)): \(Format.rate(bound.fps)) grids/s (\(bound.basis))")
+        }
       }
       var blocks: [String] = []
       var files: [String] = []
       var allRows: [BenchRow] = []
+      let folder = config.outputDirectory
       for load in config.loads {
-        let bound = bounds[load]!
-        let rows = try measure(load: load, point: point, bound: bound, label: load.rawValue)
-        let folder = config.outputDirectory
-        let name = load.rawValue
+        var rows: [BenchRow] = []
+        for (sync, bound) in bounds[load]! {
+          let measured = try measure(
+            load: load, sync: sync, point: point, bound: bound, label: label(load, sync))
+          let chart = BenchCharts.bars(measured, load: load, bound: bound, context: context)
+          files.append(
+            try BenchFiles.write(chart, folder: folder, name: fileName(load.rawValue, sync) + ".svg"))
+          blocks.append(BenchTable.block(load: load, bound: bound, rows: measured))
+          rows += measured
+        }
+        let name = config.filePrefix + load.rawValue
         files.append(try BenchFiles.write(BenchFiles.csv(rows), folder: folder, name: name + ".csv"))
-        let json = BenchFiles.json(rows, load: load, bound: bound, context: context)
+        let json = BenchFiles.json(
+          rows, load: load, bound: bounds[load]![0].bound, context: context,
+          bounds: syncs.count > 1 ? bounds[load]! : [])
         files.append(
           try BenchFiles.write(json.rendered(indent: "  ") + "\n", folder: folder, name: name + ".json"))
-        let chart = BenchCharts.bars(rows, load: load, bound: bound, context: context)
-        files.append(try BenchFiles.write(chart, folder: folder, name: name + ".svg"))
-        blocks.append(BenchTable.block(load: load, bound: bound, rows: rows))
         allRows += rows
       }
       return BenchOutcome(table: table(blocks, files: files), files: files, rows: allRows)
@@ -91,6 +113,7 @@ public enum BenchRunner {
 
     mutating func sweep(_ sweep: Sweep, context: BenchContext) throws(GridError) -> BenchOutcome {
       let load = config.loads[0]
+      let sync = config.syncs[0]
       for (point, reason) in config.skippedPoints {
         progress(
           "skipping \(sweep.name) \(sweep.label(of: point)): \(reason); use fewer --cameras to include it")
@@ -101,11 +124,11 @@ public enum BenchRunner {
       progress(
         "bench: sweep \(sweep) × \(count(config.transports.count, "transport")) × "
           + "\(count(config.repeats, "repeat")) = \(count(total, "run")) of \(config.frames) grids, "
-          + "load \(load.rawValue)"
+          + "load \(label(load, sync))"
       )
       var bounds: [Sweep.Point: Bound] = [:]
       for point in points {
-        let bound = meter.bound(load: load, cameras: point.cameras, geometry: point.geometry)
+        let bound = meter.bound(load: load, cameras: point.cameras, geometry: point.geometry, sync: sync)
         bounds[point] = bound
         progress(
           "bound at \(sweep.name) \(sweep.label(of: point)): \(Format.rate(bound.fps)) grids/s "
@@ -115,10 +138,10 @@ public enum BenchRunner {
       var rows: [BenchRow] = []
       for point in points {
         let label = "\(sweep.name) \(sweep.label(of: point))"
-        rows += try measure(load: load, point: point, bound: bounds[point]!, label: label)
+        rows += try measure(load: load, sync: sync, point: point, bound: bounds[point]!, label: label)
       }
       let folder = config.outputDirectory
-      let name = "sweep-\(sweep.name)-\(load.rawValue)"
+      let name = fileName("sweep-\(sweep.name)-\(load.rawValue)", sync)
       var files: [String] = []
       files.append(
         try BenchFiles.write(BenchFiles.sweepCSV(sweep, rows: rows), folder: folder, name: name + ".csv"))
@@ -137,15 +160,15 @@ public enum BenchRunner {
 
     /// Every repeat of every transport at one load and point. Repeats are the outer loop, so slow
     /// drift on a shared machine spreads over all transports instead of landing on one.
-    mutating func measure(load: CameraLoad, point: Sweep.Point, bound: Bound, label: String) throws(GridError)
-      -> [BenchRow]
-    {
+    mutating func measure(
+      load: CameraLoad, sync: CameraSync, point: Sweep.Point, bound: Bound, label: String
+    ) throws(GridError) -> [BenchRow] {
       var samples: [TransportKind: [RunSample]] = [:]
       for index in 1...config.repeats {
         for transport in config.transports {
           if let signal = StopSignals.pending { throw .interrupted(signal: signal) }
           let what = "\(transport.rawValue) (\(label), repeat \(index)/\(config.repeats))"
-          let sample = try runOnce(transport: transport, load: load, point: point, what: what)
+          let sample = try runOnce(transport: transport, load: load, sync: sync, point: point, what: what)
           samples[transport, default: []].append(sample)
           done += 1
           let counter = Format.right(String(done), String(total).count)
@@ -158,12 +181,15 @@ public enum BenchRunner {
       return config.transports.map { transport in
         BenchRow(
           transport: transport, load: load, launch: config.launch, point: point, bound: bound,
-          samples: samples[transport] ?? [])
+          samples: samples[transport] ?? [], sync: sync,
+          periodMicros: sync == .genlock ? config.periodMicros : 0)
       }
     }
 
     /// One repeat: a fresh `gridstitch run … --json --quiet` process, its JSON read back.
-    func runOnce(transport: TransportKind, load: CameraLoad, point: Sweep.Point, what: String)
+    func runOnce(
+      transport: TransportKind, load: CameraLoad, sync: CameraSync, point: Sweep.Point, what: String
+    )
       throws(GridError)
       -> RunSample
     {
@@ -171,10 +197,12 @@ public enum BenchRunner {
         "run", "--transport", transport.rawValue, "--load", load.rawValue, "--frames", String(config.frames),
         "--cameras", String(point.cameras), "--width", String(point.geometry.width), "--height",
         String(point.geometry.height), "--channels", String(point.geometry.channels), "--work-us",
-        String(config.workMicros), "--launch", config.launch.rawValue, "--slots", String(config.slots),
+        String(config.workMicros), "--launch", config.launch.rawValue, "--sync", sync.rawValue,
         "--json",
         "--quiet", "--output", scratch, "--parent", String(ProcessIdentity.pid),
       ]
+      if let slots = config.slots { arguments += ["--slots", String(slots)] }
+      if let period = config.period { arguments += ["--period-us", String(period)] }
       if let scene = config.scenePath { arguments += ["--scene", scene] }
       let outcome: CapturedProcess.Outcome
       do {

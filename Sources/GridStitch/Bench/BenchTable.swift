@@ -19,7 +19,9 @@ public enum BenchTable {
 
   /// One load's block: a heading with the bound, then a line per transport.
   public static func block(load: CameraLoad, bound: Bound, rows: [BenchRow]) -> String {
-    let heading = "load \(load.rawValue) · bound \(Format.rate(bound.fps)) grids/s (\(bound.basis))"
+    let sync =
+      rows.first.map { $0.sync == .free ? "" : " · \($0.sync.rawValue) every \($0.periodMicros) µs" } ?? ""
+    let heading = "load \(load.rawValue)\(sync) · bound \(Format.rate(bound.fps)) grids/s (\(bound.basis))"
     return heading + "\n" + aligned([headers] + rows.map(cells), leftColumns: 1)
   }
 

@@ -29,6 +29,11 @@ public struct Bound: Sendable, Equatable {
     return Double(min(max(cores, 1), cameras)) * 1e6 / (Double(cameras) * Double(workMicros))
   }
 
+  /// `genlock`: one grid per trigger.
+  public static func genlock(periodMicros: Int) -> Double {
+    periodMicros > 0 ? 1e6 / Double(periodMicros) : .infinity
+  }
+
   /// `none`: the one copy every transport must make (each frame into its tile), at single-thread
   /// copy bandwidth.
   public static func none(bytesPerSecond: Double, bytesPerGrid: Int) -> Double {
@@ -41,6 +46,8 @@ public struct Bound: Sendable, Equatable {
 public struct BoundMeter {
   public let cores: Int
   public let workMicros: Int
+  /// Microseconds between `genlock` triggers.
+  public let periodMicros: Int
   private var sleepSeconds: Double?
   private var copyBandwidth: [CopyShape: Double] = [:]
 
@@ -49,9 +56,25 @@ public struct BoundMeter {
     var cameras: Int
   }
 
-  public init(cores: Int = ResourceUsage.onlineCores, workMicros: Int) {
+  public init(cores: Int = ResourceUsage.onlineCores, workMicros: Int, periodMicros: Int? = nil) {
     self.cores = cores
     self.workMicros = workMicros
+    self.periodMicros = periodMicros ?? workMicros
+  }
+
+  /// Under `genlock` the trigger rate, unless the load's own `free` bound is lower where the
+  /// trigger does not replace the load: `cpu` (the spin follows each trigger) and `none` (the
+  /// copy). At `io` the trigger is the sleep, so 10⁶ / period is the bound.
+  public mutating func bound(load: CameraLoad, cameras: Int, geometry: FrameGeometry, sync: CameraSync)
+    -> Bound
+  {
+    let free = bound(load: load, cameras: cameras, geometry: geometry)
+    guard sync == .genlock else { return free }
+    let trigger = Bound(
+      load: load, fps: Bound.genlock(periodMicros: periodMicros),
+      basis: "genlock: one trigger every \(periodMicros) µs")
+    if load == .io || trigger.fps <= free.fps { return trigger }
+    return free
   }
 
   public mutating func bound(load: CameraLoad, cameras: Int, geometry: FrameGeometry) -> Bound {

@@ -137,10 +137,12 @@ extension RunReport {
       captureSpreadP50Micros: 0, captureSpreadP99Micros: 0, verifiedFrames: 0, snapshotsWritten: 0,
       wakeups: 0,
       droppedFrames: 0, lostCameras: [], consumerCPUSeconds: 0, camerasCPUSeconds: 0, latestSnapshot: nil,
-      interruptedBy: nil)
+      interruptedBy: nil, sync: config.sync,
+      periodMicros: config.sync == .genlock ? config.periodMicros : 0,
+      slots: config.transport == .shmRing ? config.ringSlots : 0)
   }
 }
 
 extension Supervisor {
-  func pid(camera: Int) -> Int32? { children[camera]?.pid }
+  func pid(camera: Int) -> Int32? { children.pid(camera) }
 }

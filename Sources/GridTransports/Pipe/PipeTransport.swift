@@ -5,49 +5,42 @@ import SystemPackage
 /// `pipe`: one pipe per camera; each frame is header + pixels in one `writev`. The consumer reads
 /// them into its own buffer — a copy, as the seed's pickling queue makes — after checking the
 /// header, so a peer's claimed length never sizes anything.
-final class PipeTransport: ProcessTransport {
+final class PipeTransport: ProcessTransportCore {
   private let shape: TransportShape
-  private var readEnds: [FileDescriptor] = []
-  private var writeEnds: [FileDescriptor] = []
+  private let readEnds: DescriptorSet
+  private let writeEnds: DescriptorSet
 
   init(shape: TransportShape) throws {
     self.shape = shape
-    for _ in 0..<shape.cameras {
-      let (readEnd, writeEnd) = try FileDescriptors.pipe()
-      readEnds.append(readEnd)
-      writeEnds.append(writeEnd)
-      FileDescriptors.growPipe(writeEnd, to: FrameHeader.wireSize + shape.geometry.bytesPerFrame)
-      try FileDescriptors.setNonBlocking(readEnd)
+    readEnds = DescriptorSet(count: shape.cameras)
+    writeEnds = DescriptorSet(count: shape.cameras)
+    for camera in 0..<shape.cameras {
+      let ends = try PipeEnds()
+      FileDescriptors.growPipe(
+        ends.writeEnd.descriptor, to: FrameHeader.wireSize + shape.geometry.bytesPerFrame)
+      try FileDescriptors.setNonBlocking(ends.readEnd.descriptor)
+      readEnds.adopt(ends.readEnd, at: camera)
+      writeEnds.adopt(ends.writeEnd, at: camera)
     }
   }
 
-  deinit {
-    closeCameraEnds()
-    readEnds.forEach(FileDescriptors.close)
-  }
+  func descriptors(forCamera camera: Int) -> [FileDescriptor] { writeEnds[camera].map { [$0] } ?? [] }
 
-  func descriptors(forCamera camera: Int) -> [FileDescriptor] { [writeEnds[camera]] }
-
-  func closeCameraEnds() {
-    writeEnds.forEach(FileDescriptors.close)
-    writeEnds = []
-  }
+  func closeCameraEnds() { writeEnds.closeAll() }
 
   func makeReceiver(watchdog: Watchdog) throws -> FrameReceiver {
-    let receiver = PipeReceiver(shape: shape, readEnds: readEnds, watchdog: watchdog)
-    readEnds = []
-    return receiver
+    PipeReceiver(shape: shape, readEnds: readEnds, watchdog: watchdog)
   }
 }
 
 final class PipeReceiver: FrameReceiver {
   private let geometry: FrameGeometry
-  private let readEnds: [FileDescriptor]
+  private let readEnds: DescriptorSet
   private let watchdog: Watchdog
   private let header = UnsafeMutableRawBufferPointer.allocate(byteCount: FrameHeader.wireSize, alignment: 8)
   private let pixels: UnsafeMutableRawBufferPointer
 
-  init(shape: TransportShape, readEnds: [FileDescriptor], watchdog: Watchdog) {
+  init(shape: TransportShape, readEnds: DescriptorSet, watchdog: Watchdog) {
     self.geometry = shape.geometry
     self.readEnds = readEnds
     self.watchdog = watchdog
@@ -55,7 +48,6 @@ final class PipeReceiver: FrameReceiver {
   }
 
   deinit {
-    readEnds.forEach(FileDescriptors.close)
     header.deallocate()
     pixels.deallocate()
   }
@@ -63,27 +55,26 @@ final class PipeReceiver: FrameReceiver {
   func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
     -> R
   {
-    try readExactly(readEnds[camera], into: header, camera: camera, watchdog: watchdog)
+    guard let readEnd = readEnds[camera] else { throw watchdog.lost(camera: camera) }
+    try readExactly(readEnd, into: header, camera: camera, watchdog: watchdog)
     let decoded = FrameHeader(decoding: header.baseAddress!)
     try HeaderCheck.validate(decoded, camera: camera, geometry: geometry)
-    try readExactly(readEnds[camera], into: pixels, camera: camera, watchdog: watchdog)
+    try readExactly(readEnd, into: pixels, camera: camera, watchdog: watchdog)
     return try body(decoded, UnsafeRawBufferPointer(pixels))
   }
 }
 
 final class PipePublisher: FramePublisher {
-  private let writeEnd: FileDescriptor
+  private let writeEnd: OwnedDescriptor
   private let header = UnsafeMutableRawBufferPointer.allocate(byteCount: FrameHeader.wireSize, alignment: 8)
   private let pixels: UnsafeMutableRawBufferPointer
 
-  init(shape: TransportShape, descriptors: [FileDescriptor]) throws {
-    guard descriptors.count == 1 else { throw GridError.runtime("pipe camera needs 1 descriptor") }
-    self.writeEnd = descriptors[0]
+  init(shape: TransportShape, writeEnd: consuming OwnedDescriptor) {
+    self.writeEnd = writeEnd
     self.pixels = .allocate(byteCount: shape.geometry.bytesPerFrame, alignment: 64)
   }
 
   deinit {
-    FileDescriptors.close(writeEnd)
     header.deallocate()
     pixels.deallocate()
   }
@@ -92,6 +83,7 @@ final class PipePublisher: FramePublisher {
     var frame = FrameHeader.zero
     try fill(&frame, pixels)
     frame.encode(into: header.baseAddress!)
-    try FileDescriptors.writeAll(writeEnd, UnsafeRawBufferPointer(header), UnsafeRawBufferPointer(pixels))
+    try FileDescriptors.writeAll(
+      writeEnd.descriptor, UnsafeRawBufferPointer(header), UnsafeRawBufferPointer(pixels))
   }
 }

@@ -40,26 +40,35 @@ struct RingLayout {
     return all + headerBytes
   }
 
-  // Header words (all UInt64): magic, cameras, slots, frameBytes, stop flag. Written once, read often.
-  func headerWord(_ base: UnsafeMutableRawPointer, _ index: Int) -> UnsafeAtomic<UInt64> {
-    UnsafeAtomic(at: (base + index * 8).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+  /// The mapping's header: UInt64 words, written once by the consumer, read by every camera.
+  enum HeaderWord: Int {
+    case magic = 0
+    case cameras = 1
+    case slots = 2
+    case frameBytes = 3
+    /// Set by the consumer when the last grid is stitched: `latest` cameras stop.
+    case stop = 4
   }
-  func magicWord(_ base: UnsafeMutableRawPointer) -> UnsafeAtomic<UInt64> { headerWord(base, 0) }
-  func stopFlag(_ base: UnsafeMutableRawPointer) -> UnsafeAtomic<UInt64> { headerWord(base, 4) }
+
+  func word(_ base: UnsafeMutableRawPointer, _ word: HeaderWord) -> UnsafeAtomic<UInt64> {
+    UnsafeAtomic(at: (base + word.rawValue * 8).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+  }
+
+  func stopFlag(_ base: UnsafeMutableRawPointer) -> UnsafeAtomic<UInt64> { word(base, .stop) }
 
   func writeHeader(_ base: UnsafeMutableRawPointer) {
-    headerWord(base, 1).store(UInt64(cameras), ordering: .relaxed)
-    headerWord(base, 2).store(UInt64(slots), ordering: .relaxed)
-    headerWord(base, 3).store(UInt64(frameBytes), ordering: .relaxed)
-    magicWord(base).store(Self.magic, ordering: .releasing)
+    word(base, .cameras).store(UInt64(cameras), ordering: .relaxed)
+    word(base, .slots).store(UInt64(slots), ordering: .relaxed)
+    word(base, .frameBytes).store(UInt64(frameBytes), ordering: .relaxed)
+    word(base, .magic).store(Self.magic, ordering: .releasing)
   }
 
   /// A camera checks the mapping it was handed is the one it expects before touching a slot.
   func validateHeader(_ base: UnsafeMutableRawPointer) -> Bool {
-    magicWord(base).load(ordering: .acquiring) == Self.magic
-      && headerWord(base, 1).load(ordering: .relaxed) == UInt64(cameras)
-      && headerWord(base, 2).load(ordering: .relaxed) == UInt64(slots)
-      && headerWord(base, 3).load(ordering: .relaxed) == UInt64(frameBytes)
+    word(base, .magic).load(ordering: .acquiring) == Self.magic
+      && word(base, .cameras).load(ordering: .relaxed) == UInt64(cameras)
+      && word(base, .slots).load(ordering: .relaxed) == UInt64(slots)
+      && word(base, .frameBytes).load(ordering: .relaxed) == UInt64(frameBytes)
   }
 
   func ring(_ base: UnsafeMutableRawPointer, camera: Int) -> RingControl {
@@ -74,6 +83,22 @@ struct RingLayout {
 /// newest slot, and the count of wake-up calls the camera made.
 /// Counters are 32-bit so they can be futex words; differences use wrapping arithmetic.
 struct RingControl {
+  /// Byte offsets in the control block.
+  enum Offset {
+    static let head = 0
+    static let tail = 64
+    static let consumerWaiting = 128
+    static let producerWaiting = 132
+    static let newest = 192
+    static let wakeups = 200
+  }
+  /// Byte offsets in a slot: its 64-byte header line, then the pixels.
+  enum SlotOffset {
+    static let frameHeader = 0
+    static let state = 32
+    static let pixels = 64
+  }
+
   let base: UnsafeMutableRawPointer
   let slots: Int
   let slotStride: Int
@@ -83,42 +108,91 @@ struct RingControl {
   private func atomic(_ offset: Int) -> UnsafeAtomic<UInt32> {
     UnsafeAtomic(at: word(offset).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
   }
+  private func atomic64(_ offset: Int) -> UnsafeAtomic<UInt64> {
+    UnsafeAtomic(at: word(offset).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
+  }
 
-  var head: UnsafeAtomic<UInt32> { atomic(0) }
-  var headWord: UnsafeMutablePointer<UInt32> { word(0).assumingMemoryBound(to: UInt32.self) }
-  var tail: UnsafeAtomic<UInt32> { atomic(64) }
-  var tailWord: UnsafeMutablePointer<UInt32> { word(64).assumingMemoryBound(to: UInt32.self) }
-  var consumerWaiting: UnsafeAtomic<UInt32> { atomic(128) }
-  var producerWaiting: UnsafeAtomic<UInt32> { atomic(132) }
+  var head: UnsafeAtomic<UInt32> { atomic(Offset.head) }
+  var headWord: UnsafeMutablePointer<UInt32> { word(Offset.head).assumingMemoryBound(to: UInt32.self) }
+  var tail: UnsafeAtomic<UInt32> { atomic(Offset.tail) }
+  var tailWord: UnsafeMutablePointer<UInt32> { word(Offset.tail).assumingMemoryBound(to: UInt32.self) }
+  var consumerWaiting: UnsafeAtomic<UInt32> { atomic(Offset.consumerWaiting) }
+  var producerWaiting: UnsafeAtomic<UInt32> { atomic(Offset.producerWaiting) }
   /// `latest` policy: (sequence << 8 | slot) + 1 of the newest complete frame; 0 before the first.
-  var newest: UnsafeAtomic<UInt64> {
-    UnsafeAtomic(at: word(192).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
-  }
-
+  var newest: UnsafeAtomic<UInt64> { atomic64(Offset.newest) }
   /// Wake-up calls this ring's camera made (its own line's neighbour: only the camera writes it).
-  var wakeups: UnsafeAtomic<UInt64> {
-    UnsafeAtomic(at: word(200).assumingMemoryBound(to: UInt64.AtomicRepresentation.self))
-  }
+  var wakeups: UnsafeAtomic<UInt64> { atomic64(Offset.wakeups) }
 
   func slotBase(_ slot: Int) -> UnsafeMutableRawPointer { base + RingLayout.controlBytes + slot * slotStride }
-  func slotHeader(_ slot: Int) -> UnsafeMutableRawPointer { slotBase(slot) }
-  /// `latest` policy: 0 free, 1 writing, 2 ready, 3 reading.
-  func slotState(_ slot: Int) -> UnsafeAtomic<UInt32> {
-    UnsafeAtomic(at: (slotBase(slot) + 32).assumingMemoryBound(to: UInt32.AtomicRepresentation.self))
+  func slotHeader(_ slot: Int) -> UnsafeMutableRawPointer { slotBase(slot) + SlotOffset.frameHeader }
+  /// `latest` policy: who has the slot.
+  func slotState(_ slot: Int) -> SlotStateWord {
+    SlotStateWord(
+      atomic: UnsafeAtomic(
+        at: (slotBase(slot) + SlotOffset.state).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)))
   }
   func pixels(_ slot: Int) -> UnsafeMutableRawBufferPointer {
-    UnsafeMutableRawBufferPointer(start: slotBase(slot) + 64, count: frameBytes)
+    UnsafeMutableRawBufferPointer(start: slotBase(slot) + SlotOffset.pixels, count: frameBytes)
   }
 }
 
-enum SlotState {
-  static let free: UInt32 = 0
-  static let writing: UInt32 = 1
-  static let ready: UInt32 = 2
-  static let reading: UInt32 = 3
+/// Who has a `latest` slot.
+enum SlotState: UInt32 {
+  case free = 0
+  case writing = 1
+  case ready = 2
+  case reading = 3
 }
 
-/// Spin, then sleep: `spins` polls with the pause hint before the futex.
+/// A slot's state word in the shared mapping, typed.
+struct SlotStateWord {
+  let atomic: UnsafeAtomic<UInt32>
+
+  /// Hands the slot on; everything written to it before is visible to whoever claims it next.
+  func release(as state: SlotState) {
+    atomic.store(state.rawValue, ordering: .releasing)
+  }
+
+  /// Moves the slot from `expected` to `desired`; false if another side has it.
+  func claim(from expected: SlotState, to desired: SlotState) -> Bool {
+    atomic.compareExchange(
+      expected: expected.rawValue, desired: desired.rawValue, ordering: .acquiringAndReleasing
+    ).exchanged
+  }
+}
+
+/// The one wait both sides of a ring use: spin briefly with the pause hint, then sleep on a futex
+/// word with a waiter flag raised, so the other side makes a wake-up call only when we sleep.
 enum RingWait {
   static let spins = 256
+
+  /// Returns once `ready()` holds (while spinning) or `readyToWake()` holds (once asleep: a
+  /// camera sleeps until half its ring is free, not one slot). `onTimeout` runs after every
+  /// sleep that ran out its tick, to ask whether the other side is still there; it may throw.
+  static func wait(
+    until ready: () -> Bool, orOnceAsleep readyToWake: () -> Bool,
+    sleepingOn word: UnsafeMutablePointer<UInt32>,
+    flag: UnsafeAtomic<UInt32>, onTimeout: () throws -> Void
+  ) rethrows {
+    var spun = 0
+    while !ready() {
+      if spun < spins {
+        spun += 1
+        Futex.relax()
+        continue
+      }
+      flag.store(1, ordering: .sequentiallyConsistent)
+      let observed = UnsafeAtomic<UInt32>(
+        at: UnsafeMutableRawPointer(word).assumingMemoryBound(to: UInt32.AtomicRepresentation.self)
+      ).load(ordering: .sequentiallyConsistent)
+      if readyToWake() {
+        flag.store(0, ordering: .relaxed)
+        return
+      }
+      let result = Futex.wait(word, expected: observed, timeoutNanos: WatchdogTick.nanos)
+      flag.store(0, ordering: .relaxed)
+      if readyToWake() { return }
+      if result == .timedOut || result == .interrupted { try onTimeout() }
+    }
+  }
 }

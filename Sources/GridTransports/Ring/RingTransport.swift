@@ -6,11 +6,12 @@ import SystemPackage
 /// `shm-ring`: per camera a lock-free ring of slots in one shared memfd mapping. The camera renders
 /// straight into a loaned slot, the consumer stitches straight from it: the only copy of a frame's
 /// pixels is slot → grid. Waiting spins briefly, then sleeps on a futex with a waiter flag, so a
-/// wake-up syscall is made only when the other side is actually asleep.
-final class RingTransport: ProcessTransport {
+/// wake-up syscall is made only when the other side is actually asleep (`RingWait`).
+/// Each policy has its own pair of types: `lockstep` (a FIFO of every frame) and `latest` (the
+/// newest frame, cameras never block).
+final class RingTransport: ProcessTransportCore {
   private let shape: TransportShape
-  private let layout: RingLayout
-  private let memory: SharedMemory
+  private let mapping: RingMapping
 
   init(shape: TransportShape) throws {
     guard shape.slots >= 2, shape.slots <= 256, shape.slots & (shape.slots - 1) == 0 else {
@@ -23,88 +24,96 @@ final class RingTransport: ProcessTransport {
       throw GridError.runtime("shm-ring: the mapping for this geometry does not fit in memory")
     }
     self.shape = shape
-    self.layout = RingLayout(shape: shape)
+    let layout = RingLayout(shape: shape)
+    let memory: SharedMemory
     do {
-      self.memory = try SharedMemory(name: "gridstitch-ring", size: bytes)
+      memory = try SharedMemory(name: "gridstitch-ring", size: bytes)
     } catch {
       throw GridError.runtime(
         "shm-ring: cannot map \(bytes) bytes (\(shape.cameras) cameras × \(shape.slots) slots × "
           + "\(shape.geometry.bytesPerFrame) bytes): \(error)")
     }
     layout.writeHeader(memory.base)
+    mapping = RingMapping(layout: layout, memory: memory)
   }
 
-  func descriptors(forCamera camera: Int) -> [FileDescriptor] { [memory.descriptor] }
+  func descriptors(forCamera camera: Int) -> [FileDescriptor] { [mapping.memory.descriptor] }
 
   func closeCameraEnds() {}
 
   func makeReceiver(watchdog: Watchdog) throws -> FrameReceiver {
-    RingReceiver(shape: shape, layout: layout, memory: memory, watchdog: watchdog)
+    switch shape.policy {
+    case .lockstep: RingLockstepReceiver(shape: shape, mapping: mapping, watchdog: watchdog)
+    case .latest: RingLatestReceiver(shape: shape, mapping: mapping, watchdog: watchdog)
+    }
   }
 }
 
-final class RingReceiver: FrameReceiver {
-  private let geometry: FrameGeometry
-  private let policy: DeliveryPolicy
-  private let layout: RingLayout
-  private let memory: SharedMemory
-  private let rings: [RingControl]
-  private let watchdog: Watchdog
-  private let mask: UInt32
-  private var tails: [UInt32]
-  private var lastSequence: [Int64]
-  private var ownWakeups = 0
-  private(set) var droppedFrames = 0
+/// The mapping and its layout, shared by the transport, its receiver and (in a camera) its
+/// publisher.
+struct RingMapping {
+  let layout: RingLayout
+  let memory: SharedMemory
 
-  init(shape: TransportShape, layout: RingLayout, memory: SharedMemory, watchdog: Watchdog) {
+  func ring(_ camera: Int) -> RingControl { layout.ring(memory.base, camera: camera) }
+  var stopFlag: UnsafeAtomic<UInt64> { layout.stopFlag(memory.base) }
+}
+
+/// What both consumer sides share: the rings, the watchdog, and the waits on a camera's head.
+class RingReceiverBase {
+  let geometry: FrameGeometry
+  let mapping: RingMapping
+  let rings: [RingControl]
+  let watchdog: Watchdog
+  let mask: UInt32
+  var ownWakeups = 0
+
+  init(shape: TransportShape, mapping: RingMapping, watchdog: Watchdog) {
     self.geometry = shape.geometry
-    self.policy = shape.policy
-    self.layout = layout
-    self.memory = memory
-    self.rings = (0..<shape.cameras).map { layout.ring(memory.base, camera: $0) }
+    self.mapping = mapping
+    self.rings = (0..<shape.cameras).map { mapping.ring($0) }
     self.watchdog = watchdog
     self.mask = UInt32(shape.slots - 1)
-    self.tails = Array(repeating: 0, count: shape.cameras)
-    self.lastSequence = Array(repeating: -1, count: shape.cameras)
   }
 
   deinit { finish() }
 
-  /// Cameras under `latest` run until told to stop.
-  func finish() {
-    layout.stopFlag(memory.base).store(1, ordering: .sequentiallyConsistent)
-  }
+  /// Cameras under `latest` run until told to stop; under `lockstep` the flag is harmless.
+  func finish() { mapping.stopFlag.store(1, ordering: .sequentiallyConsistent) }
 
-  var wakeups: Int {
-    rings.reduce(ownWakeups) { $0 + Int($1.wakeups.load(ordering: .relaxed)) }
-  }
+  var wakeups: Int { rings.reduce(ownWakeups) { $0 + Int($1.wakeups.load(ordering: .relaxed)) } }
 
-  func hasFrame(from camera: Int) -> Bool {
+  /// Returns once the camera's head differs from `value`, asking the watchdog each tick.
+  func waitForHead(of camera: Int, toDifferFrom value: UInt32) throws {
     let ring = rings[camera]
-    switch policy {
-    case .lockstep:
-      return ring.head.load(ordering: .acquiring) != tails[camera]
-    case .latest:
-      let packed = ring.newest.load(ordering: .acquiring)
-      return packed != 0 && Int64((packed - 1) >> 8) > lastSequence[camera]
+    let moved = { ring.head.load(ordering: .acquiring) != value }
+    try RingWait.wait(
+      until: moved, orOnceAsleep: moved, sleepingOn: ring.headWord, flag: ring.consumerWaiting
+    ) {
+      if try !watchdog.isAlive(camera: camera), !moved() { throw watchdog.lost(camera: camera) }
     }
   }
+}
+
+/// `lockstep`: every frame of every camera, in order.
+final class RingLockstepReceiver: RingReceiverBase, FrameReceiver {
+  private var tails: [UInt32]
+
+  override init(shape: TransportShape, mapping: RingMapping, watchdog: Watchdog) {
+    tails = Array(repeating: 0, count: shape.cameras)
+    super.init(shape: shape, mapping: mapping, watchdog: watchdog)
+  }
+
+  var droppedFrames: Int { 0 }
+
+  func hasFrame(from camera: Int) -> Bool { rings[camera].head.load(ordering: .acquiring) != tails[camera] }
 
   func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
     -> R
   {
-    switch policy {
-    case .lockstep: try nextInOrder(camera: camera, body)
-    case .latest: try newest(camera: camera, body)
-    }
-  }
-
-  private func nextInOrder<R>(camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
-    -> R
-  {
     let ring = rings[camera]
     let tail = tails[camera]
-    try waitForHead(ring, toDifferFrom: tail, camera: camera)
+    try waitForHead(of: camera, toDifferFrom: tail)
     let slot = Int(tail & mask)
     let header = FrameHeader(decoding: ring.slotHeader(slot))
     try HeaderCheck.validate(header, camera: camera, geometry: geometry)
@@ -119,7 +128,7 @@ final class RingReceiver: FrameReceiver {
     // takes the flag down makes the one wake-up call.
     if ring.producerWaiting.load(ordering: .sequentiallyConsistent) != 0 {
       let head = ring.head.load(ordering: .acquiring)
-      if head &- newTail <= UInt32(layout.slots / 2)
+      if head &- newTail <= (mask &+ 1) / 2
         && ring.producerWaiting.exchange(0, ordering: .sequentiallyConsistent) != 0
       {
         Futex.wakeAll(ring.tailWord)
@@ -127,36 +136,28 @@ final class RingReceiver: FrameReceiver {
       }
     }
   }
+}
 
-  /// Spins, then sleeps on the head futex until `head != value`, asking the watchdog each tick.
-  private func waitForHead(_ ring: RingControl, toDifferFrom value: UInt32, camera: Int) throws {
-    var spins = 0
-    while true {
-      if ring.head.load(ordering: .acquiring) != value { return }
-      if spins < RingWait.spins {
-        spins += 1
-        Futex.relax()
-        continue
-      }
-      ring.consumerWaiting.store(1, ordering: .sequentiallyConsistent)
-      if ring.head.load(ordering: .sequentiallyConsistent) != value {
-        ring.consumerWaiting.store(0, ordering: .relaxed)
-        return
-      }
-      let result = Futex.wait(ring.headWord, expected: value, timeoutNanos: WatchdogTick.nanos)
-      ring.consumerWaiting.store(0, ordering: .relaxed)
-      if result == .timedOut || result == .interrupted {
-        if ring.head.load(ordering: .acquiring) != value { return }
-        if try !watchdog.isAlive(camera: camera), ring.head.load(ordering: .acquiring) == value {
-          throw watchdog.lost(camera: camera)
-        }
-      }
-    }
+/// `latest`: each camera's newest complete frame newer than the last one taken.
+final class RingLatestReceiver: RingReceiverBase, FrameReceiver {
+  private var lastSequence: [Int64]
+  private(set) var droppedFrames = 0
+
+  override init(shape: TransportShape, mapping: RingMapping, watchdog: Watchdog) {
+    lastSequence = Array(repeating: -1, count: shape.cameras)
+    super.init(shape: shape, mapping: mapping, watchdog: watchdog)
   }
 
-  /// `latest`: claims the camera's newest complete frame newer than the last one taken, so the
-  /// camera cannot write into it while it is read (it writes another slot instead).
-  private func newest<R>(camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws -> R {
+  func hasFrame(from camera: Int) -> Bool {
+    let packed = rings[camera].newest.load(ordering: .acquiring)
+    return packed != 0 && Int64((packed - 1) >> 8) > lastSequence[camera]
+  }
+
+  /// Claims the newest frame so the camera cannot write into it while it is read (it writes
+  /// another slot instead).
+  func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
+    -> R
+  {
     let ring = rings[camera]
     while true {
       let head = ring.head.load(ordering: .sequentiallyConsistent)
@@ -166,23 +167,21 @@ final class RingReceiver: FrameReceiver {
         let slot = Int((packed - 1) & 0xFF)
         if sequence > lastSequence[camera] {
           let state = ring.slotState(slot)
-          if state.compareExchange(
-            expected: SlotState.ready, desired: SlotState.reading, ordering: .acquiringAndReleasing
-          ).exchanged {
-            defer { state.store(SlotState.ready, ordering: .releasing) }
+          if state.claim(from: .ready, to: .reading) {
+            defer { state.release(as: .ready) }
             let header = FrameHeader(decoding: ring.slotHeader(slot))
             try HeaderCheck.validate(header, camera: camera, geometry: geometry)
             guard Int64(header.sequence) == sequence else { continue }
             droppedFrames += Int(sequence - lastSequence[camera] - 1)
             lastSequence[camera] = sequence
-            // Tells the camera how far behind we are (see `publishNewest`).
+            // Tells the camera how far behind we are (see `RingLatestPublisher`).
             ring.tail.store(UInt32(truncatingIfNeeded: sequence + 1), ordering: .relaxed)
             return try body(header, UnsafeRawBufferPointer(ring.pixels(slot)))
           }
           continue
         }
       }
-      try waitForHead(ring, toDifferFrom: head, camera: camera)
+      try waitForHead(of: camera, toDifferFrom: head)
     }
   }
 }
@@ -190,49 +189,40 @@ final class RingReceiver: FrameReceiver {
 /// Thrown in a `latest` camera once the consumer has asked every camera to stop.
 public struct RingStopped: Error {}
 
-final class RingPublisher: FramePublisher {
-  private let layout: RingLayout
-  private let memory: SharedMemory
-  private let ring: RingControl
-  private let policy: DeliveryPolicy
-  private let watch: CameraSideWatch
-  private let mask: UInt32
-  private var head: UInt32 = 0
-  private var lastSlot = -1
-
-  init(shape: TransportShape, camera: Int, descriptors: [FileDescriptor], watch: CameraSideWatch) throws {
-    guard descriptors.count == 1 else { throw GridError.runtime("ring camera needs 1 descriptor") }
-    self.layout = RingLayout(shape: shape)
-    self.memory = try SharedMemory(attaching: descriptors[0], size: layout.totalBytes)
+enum RingPublishers {
+  /// A camera's side of the ring it was handed, after checking the mapping's layout.
+  static func make(
+    shape: TransportShape, camera: Int, memory descriptor: consuming OwnedDescriptor, watch: CameraSideWatch
+  ) throws -> FramePublisher {
+    let layout = RingLayout(shape: shape)
+    let memory = try SharedMemory(attaching: descriptor, size: layout.totalBytes)
     guard layout.validateHeader(memory.base) else {
       throw GridError.runtime(
         "shm-ring: the mapping handed to camera \(camera) has another layout or version")
     }
-    self.ring = layout.ring(memory.base, camera: camera)
-    self.policy = shape.policy
-    self.watch = watch
-    self.mask = UInt32(shape.slots - 1)
-  }
-
-  func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
-    switch policy {
-    case .lockstep: try publishInOrder(fill)
-    case .latest: try publishNewest(fill)
+    let mapping = RingMapping(layout: layout, memory: memory)
+    switch shape.policy {
+    case .lockstep: return RingLockstepPublisher(mapping: mapping, camera: camera, watch: watch)
+    case .latest: return RingLatestPublisher(mapping: mapping, camera: camera)
     }
   }
+}
 
-  private func publishInOrder(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void)
-    throws
-  {
-    try waitForRoom()
-    let slot = Int(head & mask)
-    var header = FrameHeader.zero
-    try fill(&header, ring.pixels(slot))
-    header.encode(into: ring.slotHeader(slot))
-    advanceHead()
+/// What both camera sides share: the ring, and publishing a new head (waking the consumer only
+/// if it sleeps).
+class RingPublisherBase {
+  let mapping: RingMapping
+  let ring: RingControl
+  let mask: UInt32
+  var head: UInt32 = 0
+
+  init(mapping: RingMapping, camera: Int) {
+    self.mapping = mapping
+    self.ring = mapping.ring(camera)
+    self.mask = UInt32(mapping.layout.slots - 1)
   }
 
-  private func advanceHead() {
+  func advanceHead() {
     head &+= 1
     ring.head.store(head, ordering: .sequentiallyConsistent)
     // Only the side that takes the flag down wakes: one call per sleep, however many frames
@@ -244,38 +234,53 @@ final class RingPublisher: FramePublisher {
       ring.wakeups.wrappingIncrement(ordering: .relaxed)
     }
   }
+}
+
+/// `lockstep`: the next slot in order, waiting while the ring is full.
+final class RingLockstepPublisher: RingPublisherBase, FramePublisher {
+  private let watch: CameraSideWatch
+
+  init(mapping: RingMapping, camera: Int, watch: CameraSideWatch) {
+    self.watch = watch
+    super.init(mapping: mapping, camera: camera)
+  }
+
+  func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+    try waitForRoom()
+    let slot = Int(head & mask)
+    var header = FrameHeader.zero
+    try fill(&header, ring.pixels(slot))
+    header.encode(into: ring.slotHeader(slot))
+    advanceHead()
+  }
 
   /// Waits while the ring is full: spins, then sleeps until half of it is free (the consumer
   /// wakes us only then, so a slow consumer costs one wake-up per half ring, not per frame).
   private func waitForRoom() throws {
     let slots = mask &+ 1
-    var spins = 0
-    while head &- ring.tail.load(ordering: .acquiring) >= slots {
-      if spins < RingWait.spins {
-        spins += 1
-        Futex.relax()
-        continue
-      }
-      defer { ring.producerWaiting.store(0, ordering: .relaxed) }
-      while true {
-        // Raised again on every pass: the consumer lowers it when it wakes us.
-        ring.producerWaiting.store(1, ordering: .sequentiallyConsistent)
-        let tail = ring.tail.load(ordering: .sequentiallyConsistent)
-        if head &- tail <= slots / 2 { return }
-        let result = Futex.wait(ring.tailWord, expected: tail, timeoutNanos: WatchdogTick.nanos)
-        if result == .timedOut && !watch.consumerIsAlive() { throw watch.consumerGone() }
-      }
+    let ring = ring
+    let head = head
+    try RingWait.wait(
+      until: { head &- ring.tail.load(ordering: .acquiring) < slots },
+      orOnceAsleep: { head &- ring.tail.load(ordering: .sequentiallyConsistent) <= slots / 2 },
+      sleepingOn: ring.tailWord, flag: ring.producerWaiting
+    ) {
+      if !watch.consumerIsAlive() { throw watch.consumerGone() }
     }
   }
+}
 
-  private func publishNewest(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws
-  {
-    if layout.stopFlag(memory.base).load(ordering: .relaxed) != 0 { throw RingStopped() }
+/// `latest`: never blocks; a slot that is neither the newest frame nor being read is overwritten.
+final class RingLatestPublisher: RingPublisherBase, FramePublisher {
+  private var lastSlot = -1
+
+  func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+    if mapping.stopFlag.load(ordering: .relaxed) != 0 { throw RingStopped() }
     let slot = claimSlot()
     var header = FrameHeader.zero
     try fill(&header, ring.pixels(slot))
     header.encode(into: ring.slotHeader(slot))
-    ring.slotState(slot).store(SlotState.ready, ordering: .releasing)
+    ring.slotState(slot).release(as: .ready)
     ring.newest.store((header.sequence << 8 | UInt64(slot)) + 1, ordering: .releasing)
     lastSlot = slot
     advanceHead()
@@ -293,16 +298,7 @@ final class RingPublisher: FramePublisher {
         let slot = (lastSlot + step) & Int(mask)
         if slot == lastSlot { continue }
         let state = ring.slotState(slot)
-        if state.compareExchange(
-          expected: SlotState.free, desired: SlotState.writing, ordering: .acquiringAndReleasing
-        )
-        .exchanged
-          || state.compareExchange(
-            expected: SlotState.ready, desired: SlotState.writing, ordering: .acquiringAndReleasing
-          ).exchanged
-        {
-          return slot
-        }
+        if state.claim(from: .free, to: .writing) || state.claim(from: .ready, to: .writing) { return slot }
       }
       Futex.relax()
     }

@@ -6,14 +6,14 @@ import SystemPackage
 /// handed between camera and consumer by two process-shared semaphores, `empty` and `full`; the
 /// header travels beside it through a pipe or a POSIX message queue. One frame in flight per
 /// camera, as in the seed (mp.Array + lock, metadata through mp.Pipe or mp.Queue).
-final class SharedSlotTransport: ProcessTransport {
+final class SharedSlotTransport: ProcessTransportCore {
   enum Channel { case pipe, messageQueue }
 
   private let shape: TransportShape
   private let channel: Channel
   private let memory: SharedMemory
-  private var headerReadEnds: [FileDescriptor] = []
-  private var headerWriteEnds: [FileDescriptor] = []
+  private let headerReadEnds: DescriptorSet
+  private let headerWriteEnds: DescriptorSet
   private var queues: [MessageQueue] = []
 
   init(shape: TransportShape, channel: Channel) throws {
@@ -21,43 +21,35 @@ final class SharedSlotTransport: ProcessTransport {
     self.channel = channel
     let layout = SlotLayout(shape: shape)
     self.memory = try SharedMemory(name: "gridstitch-slots", size: layout.totalBytes)
+    headerReadEnds = DescriptorSet(count: shape.cameras)
+    headerWriteEnds = DescriptorSet(count: shape.cameras)
     for camera in 0..<shape.cameras {
       _ = try ProcessSharedSemaphore.initialize(at: layout.emptySemaphore(memory.base, camera), value: 1)
       _ = try ProcessSharedSemaphore.initialize(at: layout.fullSemaphore(memory.base, camera), value: 0)
       switch channel {
       case .pipe:
-        let (readEnd, writeEnd) = try FileDescriptors.pipe()
-        try FileDescriptors.setNonBlocking(readEnd)
-        headerReadEnds.append(readEnd)
-        headerWriteEnds.append(writeEnd)
+        let ends = try PipeEnds()
+        try FileDescriptors.setNonBlocking(ends.readEnd.descriptor)
+        headerReadEnds.adopt(ends.readEnd, at: camera)
+        headerWriteEnds.adopt(ends.writeEnd, at: camera)
       case .messageQueue:
         queues.append(try MessageQueue(capacity: 2, messageSize: FrameHeader.wireSize))
       }
     }
   }
 
-  deinit {
-    closeCameraEnds()
-    headerReadEnds.forEach(FileDescriptors.close)
-  }
-
   func descriptors(forCamera camera: Int) -> [FileDescriptor] {
     switch channel {
-    case .pipe: [memory.descriptor, headerWriteEnds[camera]]
-    case .messageQueue: [memory.descriptor, FileDescriptor(rawValue: queues[camera].descriptor)]
+    case .pipe: [memory.descriptor] + (headerWriteEnds[camera].map { [$0] } ?? [])
+    case .messageQueue: [memory.descriptor, queues[camera].descriptor]
     }
   }
 
-  func closeCameraEnds() {
-    headerWriteEnds.forEach(FileDescriptors.close)
-    headerWriteEnds = []
-  }
+  func closeCameraEnds() { headerWriteEnds.closeAll() }
 
   func makeReceiver(watchdog: Watchdog) throws -> FrameReceiver {
-    let receiver = SharedSlotReceiver(
+    SharedSlotReceiver(
       shape: shape, memory: memory, headerReadEnds: headerReadEnds, queues: queues, watchdog: watchdog)
-    headerReadEnds = []
-    return receiver
   }
 }
 
@@ -91,13 +83,13 @@ final class SharedSlotReceiver: FrameReceiver {
   private let geometry: FrameGeometry
   private let memory: SharedMemory
   private let layout: SlotLayout
-  private let headerReadEnds: [FileDescriptor]
+  private let headerReadEnds: DescriptorSet
   private let queues: [MessageQueue]
   private let watchdog: Watchdog
   private let header = UnsafeMutableRawBufferPointer.allocate(byteCount: FrameHeader.wireSize, alignment: 8)
 
   init(
-    shape: TransportShape, memory: SharedMemory, headerReadEnds: [FileDescriptor], queues: [MessageQueue],
+    shape: TransportShape, memory: SharedMemory, headerReadEnds: DescriptorSet, queues: [MessageQueue],
     watchdog: Watchdog
   ) {
     self.geometry = shape.geometry
@@ -108,10 +100,7 @@ final class SharedSlotReceiver: FrameReceiver {
     self.watchdog = watchdog
   }
 
-  deinit {
-    headerReadEnds.forEach(FileDescriptors.close)
-    header.deallocate()
-  }
+  deinit { header.deallocate() }
 
   func hasFrame(from camera: Int) -> Bool {
     ProcessSharedSemaphore.attach(at: layout.fullSemaphore(memory.base, camera)).isPositive
@@ -135,7 +124,8 @@ final class SharedSlotReceiver: FrameReceiver {
 
   private func receiveHeader(camera: Int) throws {
     if queues.isEmpty {
-      try readExactly(headerReadEnds[camera], into: header, camera: camera, watchdog: watchdog)
+      guard let readEnd = headerReadEnds[camera] else { throw watchdog.lost(camera: camera) }
+      try readExactly(readEnd, into: header, camera: camera, watchdog: watchdog)
       return
     }
     while true {
@@ -151,37 +141,39 @@ final class SharedSlotReceiver: FrameReceiver {
 }
 
 final class SharedSlotPublisher: FramePublisher {
+  /// How the header travels beside the slot, with the one descriptor that carries it.
+  enum HeaderChannel: ~Copyable {
+    case pipe(OwnedDescriptor)
+    case messageQueue(OwnedDescriptor)
+  }
+
   private let memory: SharedMemory
   private let layout: SlotLayout
   private let camera: Int
-  private let headerWriteEnd: FileDescriptor?
+  /// The header pipe's write end (shm-pipe), owned; empty for shm-mqueue.
+  private let headerWriteEnd = DescriptorSet(count: 1)
   private let queue: MessageQueue?
   private let watch: CameraSideWatch
   private let header = UnsafeMutableRawBufferPointer.allocate(byteCount: FrameHeader.wireSize, alignment: 8)
 
   init(
-    shape: TransportShape, camera: Int, channel: SharedSlotTransport.Channel, descriptors: [FileDescriptor],
+    shape: TransportShape, camera: Int, memory: consuming OwnedDescriptor, channel: consuming HeaderChannel,
     watch: CameraSideWatch
   ) throws {
-    guard descriptors.count == 2 else { throw GridError.runtime("slot camera needs 2 descriptors") }
     self.layout = SlotLayout(shape: shape)
-    self.memory = try SharedMemory(attaching: descriptors[0], size: layout.totalBytes)
     self.camera = camera
     self.watch = watch
-    switch channel {
-    case .pipe:
-      headerWriteEnd = descriptors[1]
+    switch consume channel {
+    case .pipe(let writeEnd):
+      headerWriteEnd.adopt(writeEnd, at: 0)
       queue = nil
-    case .messageQueue:
-      headerWriteEnd = nil
-      queue = MessageQueue(inherited: descriptors[1].rawValue, messageSize: FrameHeader.wireSize)
+    case .messageQueue(let descriptor):
+      queue = try MessageQueue(inherited: descriptor, messageSize: FrameHeader.wireSize)
     }
+    self.memory = try SharedMemory(attaching: memory, size: layout.totalBytes)
   }
 
-  deinit {
-    if let headerWriteEnd { FileDescriptors.close(headerWriteEnd) }
-    header.deallocate()
-  }
+  deinit { header.deallocate() }
 
   func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
     let empty = ProcessSharedSemaphore.attach(at: layout.emptySemaphore(memory.base, camera))
@@ -191,7 +183,7 @@ final class SharedSlotPublisher: FramePublisher {
     var frame = FrameHeader.zero
     try fill(&frame, layout.pixels(memory.base, camera))
     frame.encode(into: header.baseAddress!)
-    if let headerWriteEnd {
+    if let headerWriteEnd = headerWriteEnd[0] {
       try FileDescriptors.writeAll(headerWriteEnd, UnsafeRawBufferPointer(header))
     } else if let queue {
       while try !queue.send(UnsafeRawBufferPointer(header), timeoutNanos: WatchdogTick.nanos) {

@@ -7,20 +7,26 @@ public final class ThreadsTransport: FrameReceiver {
   private let queues: [FrameQueue]
   private var threads: [Thread] = []
   private let watchdog: Watchdog
+  private let startLine: StartLine
 
-  public init(cameras: [Camera], frames: Int, depth: Int = 4, watchdog: Watchdog) throws {
+  /// Camera threads start at once and wait at `startLine` for the consumer's T0.
+  public init(cameras: [Camera], frames: Int, depth: Int = 4, watchdog: Watchdog, startLine: StartLine) throws
+  {
     let bytes = cameras[0].renderer.geometry.bytesPerFrame
     self.queues = cameras.map { _ in FrameQueue(depth: depth, bytes: bytes) }
     self.watchdog = watchdog
+    self.startLine = startLine
     for (camera, queue) in zip(cameras, queues) {
       threads.append(
         try Thread {
-          do { try camera.run(frames: frames, publisher: queue) } catch { queue.stop() }
+          guard let start = startLine.wait() else { return queue.stop() }
+          do { try camera.run(frames: frames, publisher: queue, start: start) } catch { queue.stop() }
         })
     }
   }
 
   deinit {
+    startLine.cancel()
     for queue in queues { queue.stop() }
     for thread in threads { thread.join() }
   }

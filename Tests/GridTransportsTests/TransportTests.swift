@@ -20,11 +20,14 @@ import Testing
   }
 
   /// Attaches camera `camera` to `transport` in this process, on duplicates of its descriptors.
-  static func attach(_ kind: TransportKind, _ transport: ProcessTransport, shape: TransportShape, camera: Int)
-    throws -> FramePublisher
-  {
-    let copies = transport.descriptors(forCamera: camera).map {
-      FileDescriptor(rawValue: fcntl($0.rawValue, F_DUPFD_CLOEXEC, 32))
+  static func attach(
+    _ kind: TransportKind, _ transport: borrowing ProcessTransport, shape: TransportShape, camera: Int
+  ) throws -> FramePublisher {
+    let lent = transport.descriptors(forCamera: camera)
+    let copies = DescriptorSet(count: lent.count)
+    for (index, fd) in lent.enumerated() {
+      copies.adopt(
+        OwnedDescriptor(taking: FileDescriptor(rawValue: fcntl(fd.rawValue, F_DUPFD_CLOEXEC, 32))), at: index)
     }
     return try ProcessTransports.attach(
       kind, shape: shape, camera: camera, descriptors: copies, watch: CameraSideWatch(parent: getppid()))
@@ -40,13 +43,15 @@ import Testing
     let fdsBefore = FileDescriptors.openDescriptors()
     do {
       let shape = TransportShape(cameras: 3, geometry: Self.geometry, slots: 4)
-      let transport = try ProcessTransports.create(kind, shape: shape)
+      let transport = try ProcessTransport(kind, shape: shape)
       let cameras = try Self.cameras(3)
       let publishers = try (0..<3).map { Box(try Self.attach(kind, transport, shape: shape, camera: $0)) }
       let receiver = try transport.makeReceiver(watchdog: StopSignalWatchdog())
       let frames = 300
       let threads = try (0..<3).map { index in
-        try GridPosix.Thread { try? cameras[index].run(frames: frames, publisher: publishers[index].value) }
+        try GridPosix.Thread {
+          try? cameras[index].run(frames: frames, publisher: publishers[index].value, start: 0)
+        }
       }
       for sequence in 0..<frames {
         for camera in 0..<3 {
@@ -67,12 +72,14 @@ import Testing
   @Test(.timeLimit(.minutes(1)))
   func latestNeverTears() throws {
     let shape = TransportShape(cameras: 2, geometry: Self.geometry, slots: 4, policy: .latest)
-    let transport = try ProcessTransports.create(.shmRing, shape: shape)
+    let transport = try ProcessTransport(.shmRing, shape: shape)
     let cameras = try Self.cameras(2)
     let publishers = try (0..<2).map { Box(try Self.attach(.shmRing, transport, shape: shape, camera: $0)) }
     let receiver = try transport.makeReceiver(watchdog: StopSignalWatchdog())
     let threads = try (0..<2).map { index in
-      try GridPosix.Thread { try? cameras[index].run(frames: Int.max, publisher: publishers[index].value) }
+      try GridPosix.Thread {
+        try? cameras[index].run(frames: Int.max, publisher: publishers[index].value, start: 0)
+      }
     }
     var last = [Int64](repeating: -1, count: 2)
     for _ in 0..<200 {
@@ -90,6 +97,39 @@ import Testing
     receiver.finish()
     threads.forEach { $0.join() }
     #expect(receiver.droppedFrames > 0)
+  }
+
+  /// A camera checks every descriptor it is handed before it uses one: /dev/null is no pipe, a
+  /// pipe is no memfd, and a memfd of the wrong size is refused before it is mapped.
+  @Test(arguments: [TransportKind.pipe, .shmPipe, .shmMqueue, .shmRing])
+  func attachRefusesDescriptorsOfTheWrongKind(kind: TransportKind) throws {
+    let fdsBefore = FileDescriptors.openDescriptors()
+    do {
+      let shape = TransportShape(cameras: 1, geometry: Self.geometry, slots: 4)
+      let count = ProcessTransports.cameraDescriptorKinds(kind).count
+      let handed = DescriptorSet(count: count)
+      for index in 0..<count {
+        handed.adopt(
+          OwnedDescriptor(taking: FileDescriptor(rawValue: open("/dev/null", O_RDWR | O_CLOEXEC))), at: index)
+      }
+      #expect(throws: GridError.self) {
+        _ = try ProcessTransports.attach(
+          kind, shape: shape, camera: 0, descriptors: handed, watch: CameraSideWatch(parent: getppid()))
+      }
+      // The right kinds, but a memfd that is smaller than the geometry needs.
+      if kind == .shmRing {
+        let small = try SharedMemory(name: "gridstitch-test", size: 4096)
+        let wrong = DescriptorSet(count: 1)
+        wrong.adopt(
+          OwnedDescriptor(
+            taking: FileDescriptor(rawValue: fcntl(small.descriptor.rawValue, F_DUPFD_CLOEXEC, 32))), at: 0)
+        #expect(throws: SyscallError.self) {
+          _ = try ProcessTransports.attach(
+            kind, shape: shape, camera: 0, descriptors: wrong, watch: CameraSideWatch(parent: getppid()))
+        }
+      }
+    }
+    #expect(FileDescriptors.openDescriptors() == fdsBefore, "a descriptor leaked")
   }
 
   @Test func transportKindNamesAreTheContract() {

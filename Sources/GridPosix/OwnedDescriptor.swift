@@ -1,0 +1,90 @@
+import CShims
+import Glibc
+import SystemPackage
+
+/// The one owner of an open descriptor. It closes it exactly once: in `close()`, or in `deinit`
+/// when nobody did. `take()` hands the number over (to a child process, or to another owner) and
+/// this owner forgets it; a second hand-over is a compile error, not a double close.
+public struct OwnedDescriptor: ~Copyable {
+  /// The descriptor, lent for calls; it stays owned here.
+  public let descriptor: FileDescriptor
+
+  public init(taking descriptor: FileDescriptor) { self.descriptor = descriptor }
+
+  public var rawValue: CInt { descriptor.rawValue }
+
+  /// Hands the descriptor over without closing it.
+  public consuming func take() -> FileDescriptor {
+    let descriptor = self.descriptor
+    discard self
+    return descriptor
+  }
+
+  /// The corresponding C function is `close` (on Linux the number is gone even if it fails).
+  public consuming func close() {
+    try? descriptor.close()
+    discard self
+  }
+
+  deinit { try? descriptor.close() }
+}
+
+/// Both ends of a pipe, each with its one owner: a failure half-way closes what was made.
+@frozen public struct PipeEnds: ~Copyable {
+  public var readEnd: OwnedDescriptor
+  public var writeEnd: OwnedDescriptor
+
+  /// A close-on-exec pipe with both ends above `FileDescriptors.floor`.
+  /// The corresponding C functions are `pipe2(O_CLOEXEC)` and `fcntl(F_DUPFD_CLOEXEC)`.
+  public init() throws(SyscallError) {
+    var fds: (CInt, CInt) = (-1, -1)
+    let result = withUnsafeMutableBytes(of: &fds) {
+      gs_pipe_cloexec($0.baseAddress!.assumingMemoryBound(to: CInt.self))
+    }
+    _ = try check("pipe2", result)
+    let readEnd = OwnedDescriptor(taking: FileDescriptor(rawValue: fds.0))
+    let writeEnd = OwnedDescriptor(taking: FileDescriptor(rawValue: fds.1))
+    let high = try FileDescriptors.moveHigh(readEnd)
+    self.writeEnd = try FileDescriptors.moveHigh(writeEnd)
+    self.readEnd = high
+  }
+}
+
+/// A numbered set of descriptors with one owner (a transport's per-camera ends): each is closed
+/// once, by `close(at:)`, by handing it on with `take(at:)`, or in `deinit`.
+public final class DescriptorSet {
+  private var entries: [FileDescriptor?]
+
+  public init(count: Int) { entries = Array(repeating: nil, count: count) }
+
+  public var count: Int { entries.count }
+
+  /// Takes ownership of `owned` as entry `index` (closing any it replaces).
+  public func adopt(_ owned: consuming OwnedDescriptor, at index: Int) {
+    close(at: index)
+    entries[index] = owned.take()
+  }
+
+  /// Entry `index`, lent; nil once closed or taken.
+  public subscript(index: Int) -> FileDescriptor? { entries[index] }
+
+  /// Entry `index` with its ownership, if it is still here.
+  public func take(at index: Int) -> OwnedDescriptor? {
+    guard let descriptor = entries[index] else { return nil }
+    entries[index] = nil
+    return OwnedDescriptor(taking: descriptor)
+  }
+
+  public func close(at index: Int) {
+    if let descriptor = entries[index] {
+      entries[index] = nil
+      try? descriptor.close()
+    }
+  }
+
+  public func closeAll() {
+    for index in entries.indices { close(at: index) }
+  }
+
+  deinit { closeAll() }
+}

@@ -1,0 +1,209 @@
+import GridCore
+import GridImage
+import GridPosix
+import GridTransports
+
+/// One run: it owns every resource the run holds (cameras, the start line, the receiver and the
+/// transport's ends behind it, the snapshot writer) and its phase, and tears them down in one
+/// place, in one order: cameras stop first (so none sees a broken pipe before it is told to
+/// stop), then the receiver and the transport's ends go, then snapshots in flight land or are
+/// cleaned up.
+final class RunSession {
+  enum Phase: Equatable {
+    case starting
+    case streaming
+    case stopping(StopReason)
+    case finished(StopReason)
+  }
+
+  enum StopReason: Equatable {
+    /// Every grid was stitched.
+    case completed
+    /// SIGINT or SIGTERM, during set-up or while streaming.
+    case interrupted(signal: Int32)
+    /// An error ended the run; it is on its way to the caller.
+    case failed
+  }
+
+  let config: RunConfiguration
+  let supervisor: Supervisor
+  let canvas: GridCanvas
+  private(set) var phase = Phase.starting
+  private var consumer: GridConsumer
+  private var receiver: FrameReceiver?
+  private var barrier: StartBarrier?
+  /// The start line of in-process cameras (serial, threads); processes get theirs from `barrier`.
+  private let startLine = StartLine()
+  private var snapshots: SnapshotWriter?
+  /// live view (issue 10): nil without --serve.
+  private var live: LiveSession?
+  private let started: UInt64
+  private var go: UInt64 = 0
+  private var stopped: UInt64 = 0
+
+  /// Loads the scene and starts the cameras; returns with every camera at the start line (or
+  /// with the phase at `stopping(.interrupted)` if a stop signal came first).
+  init(_ config: RunConfiguration) throws {
+    self.config = config
+    started = MonotonicClock.nanos()
+    try Pipeline.prepareOutput(config.outputDirectory)
+    let scene = try Self.loadScene(config)
+    let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
+    let cameras = (0..<config.cameras).map {
+      Camera(
+        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, sync: config.sync,
+        periodMicros: config.periodMicros, checksums: config.verify, fault: config.fault)
+    }
+    StopSignals.install()
+    supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
+    canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
+    consumer = GridConsumer(config: config, canvas: canvas, supervisor: supervisor)
+    do {
+      // Cameras are forked here, before any thread of ours exists.
+      switch config.transport {
+      case .serial:
+        receiver = SerialReceiver(cameras: cameras, startLine: startLine)
+      case .threads:
+        receiver = try ThreadsTransport(
+          cameras: cameras, frames: config.frames, watchdog: supervisor, startLine: startLine)
+      case .pipe, .shmPipe, .shmMqueue, .shmRing:
+        let transport = try ProcessTransport(config.transport, shape: config.shape)
+        guard let storage = scene.storage as? SharedScene else {
+          throw GridError.runtime("the scene is not shared with the cameras")
+        }
+        barrier = try CameraLaunch.start(
+          config, transport: transport, cameras: cameras, scene: storage, supervisor: supervisor)
+        receiver = try transport.makeReceiver(watchdog: supervisor)
+      }
+      if config.snapshotEvery > 0 {
+        snapshots = try SnapshotWriter(folder: config.outputDirectory, canvas: canvas)
+      }
+    } catch GridError.interrupted(let signal) {
+      phase = .stopping(.interrupted(signal: signal))
+    } catch {
+      tearDown()
+      throw error
+    }
+  }
+
+  /// The scene in its sealed memfd. A function of its own so that the decoded image is freed when
+  /// it returns, before any camera forks: cameras inherit only the sealed copy.
+  private static func loadScene(_ config: RunConfiguration) throws -> Scene {
+    let decoded = try SceneFile.load(
+      path: SceneFile.locate(config.scenePath), channels: config.geometry.channels)
+    return try SharedScene.share(decoded)
+  }
+
+  /// Releases the cameras and stitches every grid; returns at the end, or at a stop signal.
+  func stream() throws {
+    // live view (issue 10): started after the cameras are forked, within set-up time.
+    if phase == .starting {
+      live = try LiveSession.start(config, canvas: canvas, supervisor: supervisor, startedAt: started)
+    }
+    go = MonotonicClock.nanos()
+    defer { stopped = MonotonicClock.nanos() }
+    guard phase == .starting, let receiver else { return }
+    phase = .streaming
+    let start = go &+ Pipeline.startLeadNanos
+    barrier?.release(start: start, cameras: config.cameras)
+    startLine.release(start: start)
+    var progress = ProgressBar(total: config.frames, enabled: config.progress)
+    defer { progress.finish() }
+    do {
+      for grid in 0..<config.frames {
+        try consumer.stitch(grid: grid, from: receiver)
+        if let snapshots, (grid + 1) % config.snapshotEvery == 0 {
+          snapshots.enqueue(canvas, grid: grid + 1)
+        }
+        progress.update(done: grid + 1)
+        live?.gridStitched(consumer, receiver: receiver, go: go)  // live view (issue 10)
+        if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+      }
+      phase = .stopping(.completed)
+    } catch GridError.interrupted(let signal) {
+      phase = .stopping(.interrupted(signal: signal))
+    } catch {
+      phase = .stopping(.failed)
+      throw error
+    }
+  }
+
+  /// After `stream`: lets cameras leave by themselves (a completed run) or stops them, writes
+  /// `grid-latest.png`, and reports.
+  func finish() throws -> RunReport {
+    receiver?.finish()
+    if phase == .stopping(.completed) {
+      _ = supervisor.reapAll(timeoutNanos: 5_000_000_000)
+    }
+    tearDown()
+    if let failure = snapshots?.failure { throw GridError.runtime("snapshot: \(failure)") }
+    var latest: String?
+    if consumer.grids > 0 {
+      let path = config.outputDirectory + "/grid-latest.png"
+      do {
+        try PNG.write(
+          path: path, width: canvas.width, height: canvas.height, channels: config.geometry.channels,
+          pixels: UnsafeRawBufferPointer(canvas.bytes))
+      } catch {
+        throw GridError.runtime("cannot write \(error.description)")
+      }
+      latest = path
+    }
+    let report = report(latest: latest)
+    live?.finish(report)  // live view (issue 10): final figures; --linger waits for Ctrl-C here
+    return report
+  }
+
+  /// The one teardown, in the documented order; safe to call more than once.
+  func tearDown() {
+    let reason: StopReason
+    switch phase {
+    case .finished: return
+    case .starting, .streaming: reason = .failed
+    case .stopping(let why): reason = why
+    }
+    supervisor.stopAll()
+    if let receiver {
+      receiver.finish()
+      wakeups = receiver.wakeups
+      droppedFrames = receiver.droppedFrames
+    }
+    receiver = nil
+    barrier = nil
+    snapshots?.finish()
+    phase = .finished(reason)
+  }
+
+  /// The stop signal that ended the run, if one did.
+  var interruptedBy: Int32? {
+    switch phase {
+    case .stopping(.interrupted(let signal)), .finished(.interrupted(let signal)): signal
+    default: nil
+    }
+  }
+
+  private func report(latest: String?) -> RunReport {
+    RunReport(
+      transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
+      cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
+      seconds: Double(stopped &- go) / 1e9, setupSeconds: Double(go &- started) / 1e9,
+      latencyP50Micros: consumer.latency.percentileMicros(50),
+      latencyP99Micros: consumer.latency.percentileMicros(99),
+      latencyMaxMicros: consumer.latency.maxMicros,
+      captureSpreadP50Micros: consumer.captureSpread.percentileMicros(50),
+      captureSpreadP99Micros: consumer.captureSpread.percentileMicros(99),
+      verifiedFrames: consumer.verifiedFrames,
+      snapshotsWritten: snapshots?.written ?? 0, wakeups: wakeups,
+      droppedFrames: droppedFrames,
+      lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
+      camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
+      interruptedBy: interruptedBy, sync: config.sync,
+      periodMicros: config.sync == .genlock ? config.periodMicros : 0,
+      slots: config.transport == .shmRing ? config.ringSlots : 0)
+  }
+
+  private var wakeups = 0
+  private var droppedFrames = 0
+
+  deinit { tearDown() }
+}

@@ -1,0 +1,159 @@
+import Glibc
+import GridPosix
+import SystemPackage
+import Testing
+
+/// Every owner in GridPosix releases what it owns exactly once, on every path: checked where the
+/// resource would be left — this process's /proc/self/fd and /proc/self/maps, and /proc/PID for
+/// a child.
+@Suite(.serialized) struct OwnershipTests {
+  static func mappings(named name: String) -> Int {
+    guard let file = fopen("/proc/self/maps", "r") else { return -1 }
+    defer { fclose(file) }
+    var maps = ""
+    var line = [CChar](repeating: 0, count: 4096)
+    while fgets(&line, Int32(line.count), file) != nil {
+      maps += String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    return maps.split(separator: "\n").filter { $0.contains("/memfd:\(name)") }.count
+  }
+
+  static func isOpen(_ fd: CInt) -> Bool { fcntl(fd, F_GETFD) != -1 }
+
+  @Test func ownedDescriptorClosesOnceWhenDropped() throws {
+    let raw = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    try #require(raw >= 0)
+    do { _ = OwnedDescriptor(taking: FileDescriptor(rawValue: raw)) }
+    #expect(!Self.isOpen(raw))
+  }
+
+  @Test func takeHandsOverWithoutClosing() throws {
+    let raw = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    let owner = OwnedDescriptor(taking: FileDescriptor(rawValue: raw))
+    let handed = owner.take()
+    #expect(Self.isOpen(raw))
+    try handed.close()
+    #expect(!Self.isOpen(raw))
+  }
+
+  @Test func pipeEndsAreHighAndCloseOnExec() throws {
+    let before = FileDescriptors.openDescriptors()
+    do {
+      let ends = try PipeEnds()
+      for fd in [ends.readEnd.rawValue, ends.writeEnd.rawValue] {
+        #expect(fd >= FileDescriptors.floor)
+        #expect(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)
+      }
+      try FileDescriptors.expect(.pipeReadEnd, ends.readEnd.descriptor)
+      try FileDescriptors.expect(.pipeWriteEnd, ends.writeEnd.descriptor)
+      #expect(throws: SyscallError.self) {
+        try FileDescriptors.expect(.pipeWriteEnd, ends.readEnd.descriptor)
+      }
+      #expect(throws: SyscallError.self) { try FileDescriptors.expect(.memfd, ends.readEnd.descriptor) }
+    }
+    #expect(FileDescriptors.openDescriptors() == before)
+  }
+
+  @Test func descriptorSetClosesWhatIsLeft() throws {
+    let before = FileDescriptors.openDescriptors()
+    do {
+      let set = DescriptorSet(count: 3)
+      for index in 0..<3 {
+        let ends = try PipeEnds()
+        set.adopt(ends.readEnd, at: index)
+      }
+      set.close(at: 0)
+      #expect(set[0] == nil)
+      let second = try #require(set[1]).rawValue
+      do {
+        let moved = set.take(at: 1)
+        #expect(set[1] == nil)
+        #expect(Self.isOpen(second), "taking hands over, it does not close")
+        _ = consume moved
+      }
+      #expect(!Self.isOpen(second), "the new owner closed it")
+    }
+    #expect(FileDescriptors.openDescriptors() == before)
+  }
+
+  @Test func sharedMemoryUnmapsAndClosesAndChecksWhatItAttaches() throws {
+    let before = FileDescriptors.openDescriptors()
+    do {
+      let memory = try SharedMemory(name: "gridstitch-owner-test", size: 8192)
+      #expect(Self.mappings(named: "gridstitch-owner-test") == 1)
+      try FileDescriptors.expect(.memfd, memory.descriptor)
+      let copy = fcntl(memory.descriptor.rawValue, F_DUPFD_CLOEXEC, 32)
+      // Exact size or nothing: a camera never maps more than the object holds.
+      #expect(throws: SyscallError.self) {
+        _ = try SharedMemory(attaching: OwnedDescriptor(taking: FileDescriptor(rawValue: copy)), size: 8193)
+      }
+      #expect(!Self.isOpen(copy), "a refused descriptor is still closed")
+    }
+    #expect(Self.mappings(named: "gridstitch-owner-test") == 0)
+    #expect(FileDescriptors.openDescriptors() == before)
+  }
+
+  @Test func sealedMemoryCannotBeChangedOrResized() throws {
+    let before = FileDescriptors.openDescriptors()
+    do {
+      let sealed = try SealedMemory(name: "gridstitch-sealed-test", size: 4096) { buffer in
+        buffer.initializeMemory(as: UInt8.self, repeating: 7)
+      }
+      #expect(sealed.bytes[4095] == 7)
+      let fd = sealed.descriptor.rawValue
+      #expect(ftruncate(fd, 8192) == -1 && errno == EPERM)
+      #expect(mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED)
+      var byte: UInt8 = 1
+      #expect(pwrite(fd, &byte, 1, 0) == -1)
+      let copy = fcntl(fd, F_DUPFD_CLOEXEC, 32)
+      let attached = try SealedMemory(
+        attaching: OwnedDescriptor(taking: FileDescriptor(rawValue: copy)), size: 4096)
+      #expect(attached.bytes[0] == 7)
+      // An unsealed memfd is refused: a camera must not map a scene someone can still change.
+      let open = try SharedMemory(name: "gridstitch-unsealed-test", size: 4096)
+      let unsealed = fcntl(open.descriptor.rawValue, F_DUPFD_CLOEXEC, 32)
+      #expect(throws: SyscallError.self) {
+        _ = try SealedMemory(
+          attaching: OwnedDescriptor(taking: FileDescriptor(rawValue: unsealed)), size: 4096)
+      }
+    }
+    #expect(Self.mappings(named: "gridstitch-sealed-test") == 0)
+    #expect(FileDescriptors.openDescriptors() == before)
+  }
+
+  @Test func messageQueueCheckRefusesOtherDescriptors() throws {
+    let queue = try MessageQueue(capacity: 2, messageSize: 32)
+    try FileDescriptors.expect(.messageQueue, queue.descriptor)
+    #expect(throws: SyscallError.self) {
+      let null = OwnedDescriptor(taking: FileDescriptor(rawValue: open("/dev/null", O_RDWR | O_CLOEXEC)))
+      _ = try MessageQueue(inherited: null, messageSize: 32)
+    }
+  }
+
+  /// A dropped `ChildProcess` that still runs is killed and reaped: no process, no zombie.
+  @Test(.timeLimit(.minutes(1))) func droppedChildIsKilledAndReaped() throws {
+    var pid: pid_t = 0
+    do {
+      let child = try ChildProcess.spawn(executable: "/bin/sleep", arguments: ["30"], descriptors: [])
+      pid = child.pid
+      #expect(kill(pid, 0) == 0)
+    }
+    #expect(kill(pid, 0) == -1 && errno == ESRCH, "the child (or its zombie) is still there")
+  }
+
+  @Test(.timeLimit(.minutes(1))) func processTableStopsEveryChildItHolds() throws {
+    var pids: [pid_t] = []
+    do {
+      let table = ProcessTable(count: 3)
+      for index in 0..<3 {
+        table.adopt(
+          try ChildProcess.spawn(executable: "/bin/sleep", arguments: ["30"], descriptors: []), at: index)
+      }
+      pids = table.pids
+      #expect(table.poll(1) == nil)
+      #expect(table.stop(1, graceNanos: 100_000_000) == .killed(signal: SIGTERM))
+    }
+    #expect(pids.count == 3)
+    for pid in pids { #expect(kill(pid, 0) == -1 && errno == ESRCH) }
+  }
+}
