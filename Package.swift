@@ -37,8 +37,8 @@ let package = Package(
     ),
     // Value types only: geometry, header, checksum, camera renderer, grid layout, stitcher.
     .target(name: "GridCore"),
-    // PNG read/write over libpng's simplified API.
-    .target(name: "GridImage", dependencies: ["CLibPNG", "GridCore"]),
+    // PNG encode/decode over libpng's simplified API; files through GridPosix.
+    .target(name: "GridImage", dependencies: ["CLibPNG", "GridCore", "GridPosix"]),
     // One folder per transport, all behind the loan protocols.
     .target(
       name: "GridTransports",
