@@ -12,6 +12,7 @@ public enum Pipeline {
       throw GridError.runtime("the process that started this run (pid \(parent)) is gone")
     }
     let started = MonotonicClock.nanos()
+    try DescriptorBudget.ensure(for: config)
     try prepareOutput(config.outputDirectory)
     let scenePath = SceneFile.locate(config.scenePath)
     let scene = try SceneFile.load(path: scenePath, channels: config.geometry.channels)
@@ -52,11 +53,13 @@ public enum Pipeline {
     }
 
     let canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
-    let snapshots =
-      config.snapshotEvery > 0 && interruptedBy == nil
-      ? try SnapshotWriter(folder: config.outputDirectory, canvas: canvas) : nil
-    // In-flight snapshots land (or are cleaned up) before we return, whatever the ending.
-    defer { snapshots?.finish() }
+    let snapshots = try SnapshotWriter(
+      folder: config.outputDirectory, canvas: canvas, every: config.snapshotEvery,
+      slowDiskMicros: config.slowDiskMillis * 1000)
+    // An ending by error abandons what is in flight, in bounded time whatever the disk does.
+    defer { snapshots.abandon(latest: nil) }
+    // A failed snapshot ends the run within a tick, even while the consumer waits on a camera.
+    supervisor.stopCheck = { try snapshots.check() }
     var consumer = GridConsumer(config: config, canvas: canvas, supervisor: supervisor)
     var progress = ProgressBar(total: config.frames, enabled: config.progress)
 
@@ -66,9 +69,8 @@ public enum Pipeline {
       do {
         for grid in 0..<config.frames {
           try consumer.stitch(grid: grid, from: receiver)
-          if let snapshots, (grid + 1) % config.snapshotEvery == 0 {
-            snapshots.enqueue(canvas, grid: grid + 1)
-          }
+          snapshots.gridDone(canvas, grid: grid + 1)
+          try snapshots.check()
           progress.update(done: grid + 1)
           if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
         }
@@ -84,21 +86,11 @@ public enum Pipeline {
     } else {
       supervisor.stopAll()
     }
-    snapshots?.finish()
-    if let failure = snapshots?.failure { throw GridError.runtime("snapshot: \(failure)") }
-
-    var latest: String?
-    if consumer.grids > 0 {
-      let path = config.outputDirectory + "/grid-latest.png"
-      do {
-        try PNG.write(
-          path: path, width: canvas.width, height: canvas.height, channels: config.geometry.channels,
-          pixels: UnsafeRawBufferPointer(canvas.bytes))
-      } catch {
-        throw GridError.runtime("cannot write \(error.description)")
-      }
-      latest = path
-    }
+    // The last grid lands as grid-latest.png; after a stop signal only if the disk allows it at once.
+    let last = consumer.grids > 0 ? canvas : nil
+    let tally = interruptedBy == nil ? snapshots.finish(latest: last) : snapshots.abandon(latest: last)
+    try snapshots.check()
+    interruptedBy = interruptedBy ?? tally.interruptedBy
     return RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
       cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
@@ -109,10 +101,10 @@ public enum Pipeline {
       captureSpreadP50Micros: consumer.captureSpread.percentileMicros(50),
       captureSpreadP99Micros: consumer.captureSpread.percentileMicros(99),
       verifiedFrames: consumer.verifiedFrames,
-      snapshotsWritten: snapshots?.written ?? 0, wakeups: receiver?.wakeups ?? 0,
+      snapshotsWritten: tally.written, snapshotsLost: tally.lost, wakeups: receiver?.wakeups ?? 0,
       droppedFrames: receiver?.droppedFrames ?? 0,
       lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
-      camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
+      camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: tally.latest,
       interruptedBy: interruptedBy)
   }
 
