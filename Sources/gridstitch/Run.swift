@@ -4,14 +4,19 @@ import GridStitch
 import GridTransports
 
 /// Flags shared by `run` and `bench`: the cameras and how they start.
+///
+/// Numbers are parsed `.unconditional`ly: the word after the flag is its value even when it
+/// starts with "-", so `--cameras -1` reaches validation and gets the range message instead of
+/// ArgumentParser's "Missing value" (it would take `-1` for a flag).
 struct CameraOptions: ParsableArguments {
-  @Option(help: "Cameras, 1 to 64.") var cameras = 16
-  @Option(help: "Frame width in pixels.") var width = 320
-  @Option(help: "Frame height in pixels.") var height = 240
-  @Option(help: "1 (grey) or 3 (RGB).") var channels = 1
-  @Option(name: .customLong("work-us"), help: "Microseconds of load per frame.") var workMicros = 1000
+  @Option(parsing: .unconditional, help: "Cameras, 1 to 64.") var cameras = 16
+  @Option(parsing: .unconditional, help: "Frame width in pixels.") var width = 320
+  @Option(parsing: .unconditional, help: "Frame height in pixels.") var height = 240
+  @Option(parsing: .unconditional, help: "1 (grey) or 3 (RGB).") var channels = 1
+  @Option(name: .customLong("work-us"), parsing: .unconditional, help: "Microseconds of load per frame.")
+  var workMicros = 1000
   @Option(help: "How camera processes start: fork or spawn.") var launch: LaunchMode = .fork
-  @Option(help: "shm-ring: slots per camera ring, a power of two.") var slots = 4
+  @Option(parsing: .unconditional, help: "shm-ring: slots per camera ring, a power of two.") var slots = 4
   @Option(help: "Scene the cameras film (default: assets/scene.png).") var scene: String?
 }
 
@@ -23,9 +28,12 @@ struct Run: ParsableCommand {
   var transport: TransportKind = .shmRing
   @Option(help: "Camera load before each frame: io (sleep), cpu (spin) or none.") var load: CameraLoad = .io
   @OptionGroup var camera: CameraOptions
-  @Option(help: "Grids to stitch.") var frames = 1000
+  @Option(parsing: .unconditional, help: "Grids to stitch, 1 to \(RunConfiguration.maxFrames).")
+  var frames = 1000
   @Flag(help: "Recompute every tile's checksum and check camera and sequence.") var verify = false
-  @Option(name: .customLong("snapshot-every"), help: "Write every Nth grid as a PNG (0 = none).")
+  @Option(
+    name: .customLong("snapshot-every"), parsing: .unconditional,
+    help: "Write every Nth grid as a PNG (0 = none); skipped (and counted lost) while the disk is behind.")
   var snapshotEvery = 0
   @Option(help: "Folder for snapshots and grid-latest.png.") var output = "output"
   @Option(help: "shm-ring delivery: lockstep (every frame) or latest (newest frame, cameras never block).")
@@ -37,6 +45,8 @@ struct Run: ParsableCommand {
   @Flag(help: "No progress bar and no summary.") var quiet = false
   @Option(help: .hidden) var fault: String?
   @Option(help: .hidden) var parent: Int32?
+  /// Test only: a slow disk, made by the snapshot writer sleeping before each fsync.
+  @Option(name: .customLong("slow-disk-ms"), parsing: .unconditional, help: .hidden) var slowDiskMillis = 0
 
   func configuration() throws -> RunConfiguration {
     var config = RunConfiguration()
@@ -56,6 +66,7 @@ struct Run: ParsableCommand {
     config.onCameraLoss = onCameraLoss
     config.progress = !quiet && !json
     config.parent = parent
+    config.slowDiskMillis = slowDiskMillis
     if let fault {
       guard let parsed = Fault(parsing: fault) else {
         throw GridError.usage("--fault \(fault) is not accepted: use KIND:CAMERA:SEQUENCE")
@@ -70,9 +81,9 @@ struct Run: ParsableCommand {
     try config.validate()
     let report = try Pipeline.run(config)
     if json {
-      Console.out(report.json.rendered())
+      try Console.out(report.json.rendered())
     } else if !quiet {
-      Console.out(report.summary)
+      try Console.out(report.summary)
     }
     if let signal = report.interruptedBy { throw ExitCode(128 + signal) }
   }
@@ -82,10 +93,10 @@ struct Transports: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "List every transport with a one-line description.")
 
-  func run() {
+  func run() throws {
     let width = TransportKind.allCases.map(\.rawValue.count).max() ?? 0
     for kind in TransportKind.allCases {
-      Console.out(
+      try Console.out(
         kind.rawValue + String(repeating: " ", count: width - kind.rawValue.count + 2) + kind.summary)
     }
   }
@@ -96,12 +107,12 @@ struct MakeScene: ParsableCommand {
     commandName: "make-scene", abstract: "Generate the test card the cameras film (assets/scene.png).")
 
   @Option(help: "Where to write it.") var output = "assets/scene.png"
-  @Option(help: "Width in pixels.") var width = 2048
-  @Option(help: "Height in pixels.") var height = 1536
+  @Option(parsing: .unconditional, help: "Width in pixels.") var width = 2048
+  @Option(parsing: .unconditional, help: "Height in pixels.") var height = 1536
 
   func run() throws {
     try SceneMaker.write(path: output, width: width, height: height)
-    Console.out("wrote \(output) (\(width)x\(height) RGB)")
+    try Console.out("wrote \(output) (\(width)x\(height) RGB)")
   }
 }
 

@@ -9,7 +9,7 @@ import Testing
     arguments: [
       (["--cameras", "0"], "--cameras 0", "1 to 64"),
       (["--cameras", "65"], "--cameras 65", "1 to 64"),
-      (["--frames", "0"], "--frames 0", "1 or more"),
+      (["--frames", "0"], "--frames 0", "1 to 1000000"),
       (["--width", "0"], "--width 0", "1 to"),
       (["--height=-3"], "--height -3", "1 to"),
       (["--channels", "2"], "--channels 2", "1 (grey) or 3 (RGB)"),
