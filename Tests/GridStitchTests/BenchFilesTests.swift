@@ -121,7 +121,8 @@ func benchContext(model: String = "Test CPU @ 3.0GHz") -> BenchContext {
       try RunSample(json: Array(#"{"seconds": 1, "grids": 2, "frames": 3}"#.utf8))
     }
     #expect(throws: GridError.runtime("the run's JSON has no number 'grids'")) {
-      try RunSample(json: Array(line.replacingOccurrences(of: "\"grids\": 200", with: "\"grids\": \"x\"").utf8))
+      let text = line.replacingOccurrences(of: "\"grids\": 200", with: "\"grids\": \"x\"")
+      return try RunSample(json: Array(text.utf8))
     }
   }
 }
