@@ -21,9 +21,12 @@ final class SnapshotWriter: @unchecked Sendable {
     var interruptedBy: Int32? = nil
   }
 
-  /// How long an interrupted run waits for `grid-latest.png` (and whatever is in flight) before
-  /// abandoning it: well inside the 100 ms in which a stop signal is answered.
-  static let interruptedGraceNanos: UInt64 = 50_000_000
+  /// A write that has spent longer than a tick (100 ms) on the disk (create, write, fsync,
+  /// rename) means a slow disk: a run stopped early then waits for nothing.
+  static let slowDiskNanos: UInt64 = 100_000_000
+  /// The most a run stopped early waits for `grid-latest.png` while the disk keeps up (encoding
+  /// is CPU work, and a loaded machine can make it slow).
+  static let latestGraceNanos: UInt64 = 1_000_000_000
 
   private let folder: String
   private let width: Int
@@ -58,6 +61,8 @@ final class SnapshotWriter: @unchecked Sendable {
 
   private struct InFlight {
     var grid: Int?
+    /// When the job's file was created (monotonic ns): from then on its time is the disk's.
+    var onDiskSince: UInt64?
     var temporaryPath: String?
     /// Past the point of no return: the rename is being made.
     var committing = false
@@ -151,8 +156,9 @@ final class SnapshotWriter: @unchecked Sendable {
 
   /// Ends a run stopped early, in bounded time whatever the disk does: queued snapshots are
   /// dropped (lost); `grid-latest.png` (if `latest` is given) is written by a thread of its own,
-  /// beside any write in flight; after `interruptedGraceNanos` whatever has not landed is
-  /// abandoned and its temporary file removed. Safe to call more than once.
+  /// beside any write in flight, and waited for only while no write has spent `slowDiskNanos` on
+  /// the disk (and `latestGraceNanos` at most). Then whatever has not landed is abandoned and its
+  /// temporary file removed. Safe to call more than once.
   @discardableResult
   func abandon(latest: GridCanvas?) -> Tally {
     let lastJob: Job? = lock.withLock {
@@ -162,7 +168,9 @@ final class SnapshotWriter: @unchecked Sendable {
       free += pending.map(\.buffer)
       pending.removeAll()
       lock.broadcast()
-      guard latest != nil, failure == nil, let buffer = takeFreeBuffer(beyondDepth: true) else { return nil }
+      guard latest != nil, failure == nil, !diskIsSlow, let buffer = takeFreeBuffer(beyondDepth: true) else {
+        return nil
+      }
       let job = Job(number: nextJobNumber(), buffer: buffer, grid: nil)
       inFlight[job.number] = InFlight(grid: nil)
       return job
@@ -175,13 +183,14 @@ final class SnapshotWriter: @unchecked Sendable {
         lock.withLock { _ = inFlight.removeValue(forKey: lastJob.number) }
       }
     }
-    let deadline = MonotonicClock.nanos() &+ Self.interruptedGraceNanos
+    // Only the last grid is worth waiting for, and only while the disk keeps up.
+    let deadline = MonotonicClock.nanos() &+ Self.latestGraceNanos
     var temporaries: [String] = []
     let tally: Tally = lock.withLock {
       if case .abandoned = state {
       } else {
-        while !inFlight.isEmpty, MonotonicClock.nanos() < deadline {
-          lock.wait(timeoutNanos: Int64(deadline &- MonotonicClock.nanos()))
+        while let lastJob, inFlight[lastJob.number] != nil, !diskIsSlow, MonotonicClock.nanos() < deadline {
+          lock.wait(timeoutNanos: 5_000_000)
         }
         state = .abandoned
         lost += pending.count(where: { $0.grid != nil })
@@ -207,6 +216,12 @@ final class SnapshotWriter: @unchecked Sendable {
   }
 
   private var latestPath: String? { latestWritten ? folder + "/grid-latest.png" : nil }
+
+  /// Inside the lock: some write has spent longer than `slowDiskNanos` on the disk.
+  private var diskIsSlow: Bool {
+    let now = MonotonicClock.nanos()
+    return inFlight.values.contains { job in job.onDiskSince.map { now &- $0 > Self.slowDiskNanos } ?? false }
+  }
 
   /// Inside the lock.
   private func nextJobNumber() -> Int {
@@ -297,6 +312,7 @@ final class SnapshotWriter: @unchecked Sendable {
       let go = lock.withLock {
         if case .abandoned = state { return false }
         inFlight[job.number]?.temporaryPath = temporary
+        inFlight[job.number]?.onDiskSince = MonotonicClock.nanos()
         return true
       }
       guard go else { return .abandoned }  // dropping `file` removes it

@@ -49,7 +49,7 @@ import Testing
     let started = Date()
     let tally = writer.abandon(latest: Self.canvas)
     let took = Date().timeIntervalSince(started)
-    #expect(took < 0.3, "abandon took \(took) s")
+    #expect(took < 0.5, "abandon took \(took) s: it waited for the slow write")
     #expect(tally.written == 0 && tally.lost == 3, "\(tally)")
     #expect(tally.latest == nil)
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
