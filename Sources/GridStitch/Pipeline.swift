@@ -1,5 +1,4 @@
 import GridCore
-import GridImage
 import GridPosix
 import GridTransports
 
@@ -86,7 +85,7 @@ public enum Pipeline {
     } else {
       supervisor.stopAll()
     }
-    // The last grid lands as grid-latest.png; after a stop signal only if the disk allows it at once.
+    // The last grid lands as grid-latest.png; after a stop signal only while the disk keeps up.
     let last = consumer.grids > 0 ? canvas : nil
     let tally = interruptedBy == nil ? snapshots.finish(latest: last) : snapshots.abandon(latest: last)
     try snapshots.check()

@@ -86,6 +86,7 @@ import Testing
     usleep(300_000)
     let victim = cameras[1]
     kill(victim, signal)
+    // Detection is promised within 1 s; the rest of the 2 s is stopping the other cameras.
     let outcome = try #require(running.wait(seconds: 2), "camera \(victim) survived signal \(signal)")
     #expect(outcome.status == 1, "\(outcome.stderr)")
     #expect(outcome.stderr.contains("(pid \(victim)) died: killed by signal \(signal)"), "\(outcome.stderr)")
