@@ -203,9 +203,6 @@ public struct AtomicFile: ~Copyable {
     }
   }
 
-  /// Closes and removes the temporary file. The corresponding C functions are `close` and `unlink`.
-  public consuming func discard() {}
-
   deinit {
     if !done {
       Glibc.close(fd)
