@@ -44,8 +44,8 @@ let package = Package(
     // C: the checksum's AVX2 loop (Swift cannot target one function at AVX2 and dispatch at run
     // time). No libc call; optimized in debug builds too, for the same reason as GridCore.
     .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
-    // PNG read/write over libpng's simplified API.
-    .target(name: "GridImage", dependencies: ["CLibPNG", "GridCore"]),
+    // PNG encode/decode over libpng's simplified API; files through GridPosix.
+    .target(name: "GridImage", dependencies: ["CLibPNG", "GridCore", "GridPosix"]),
     // One folder per transport, all behind the loan protocols.
     .target(
       name: "GridTransports",
