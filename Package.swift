@@ -53,8 +53,9 @@ let package = Package(
     // C: the checksum's AVX2 loop (Swift cannot target one function at AVX2 and dispatch at run
     // time). No libc call; optimized in debug builds too, for the same reason as GridCore.
     .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
-    // PNG read/write over libpng's simplified API; JPEG encode over libturbojpeg.
-    .target(name: "GridImage", dependencies: ["CLibPNG", "CTurboJPEG", "GridCore"]),
+    // PNG encode/decode over libpng's simplified API, files through GridPosix; JPEG encode over
+    // libturbojpeg.
+    .target(name: "GridImage", dependencies: ["CLibPNG", "CTurboJPEG", "GridCore", "GridPosix"]),
     // The live view and the gallery: HTTP routes, MJPEG, stats, the page; on Hummingbird.
     .target(
       name: "GridView",

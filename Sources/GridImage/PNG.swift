@@ -1,10 +1,5 @@
 import CLibPNG
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import GridPosix
 
 /// An 8-bit image held in memory, greyscale or RGB, rows tightly packed.
 public struct Image: Sendable, Equatable {
@@ -35,33 +30,36 @@ public struct ImageError: Error, CustomStringConvertible, Equatable {
   }
 }
 
-/// PNG files through libpng's simplified API: it reports errors in `png_image`, so no
-/// `setjmp`/`longjmp` ever crosses a Swift frame.
+/// PNG through libpng's simplified API, in memory: it reports errors in `png_image`, so no
+/// `setjmp`/`longjmp` ever crosses a Swift frame. Files are read and written by GridPosix (a
+/// regular file read whole; an atomic write), so this module makes no system call of its own.
 public enum PNG {
   /// The largest decoded image accepted (1 GiB): a file's header is untrusted input and is
-  /// checked before the pixel buffer is allocated.
+  /// checked before the pixel buffer is allocated. The file itself may be no larger.
   public static let maximumDecodedBytes = 1 << 30
 
   /// Reads a PNG as greyscale (channels 1) or RGB (channels 3), converting as libpng's
   /// simplified API does (colour to grey by luminance; alpha composited onto the zeroed
-  /// buffer, that is onto black).
+  /// buffer, that is onto black). Only a regular file is read: a FIFO is refused, not waited on.
   public static func read(path: String, channels: Int) throws(ImageError) -> Image {
-    let format = try pngFormat(channels: channels, path: path)
-    // Opened here rather than by libpng so a missing file reads "cannot open: <errno text>".
-    guard let file = fopen(path, "rb") else {
-      throw ImageError(path: path, reason: "cannot open: \(errnoText())")
+    _ = try pngFormat(channels: channels, path: path)
+    let bytes: [UInt8]
+    do {
+      bytes = try FileSystem.readRegularFile(path, limit: maximumDecodedBytes)
+    } catch {
+      throw ImageError(path: path, reason: error.reason)
     }
-    defer { fclose(file) }
-    // fopen(3) opens folders for reading; say so instead of libpng's "Read Error".
-    var status = stat()
-    if fstat(fileno(file), &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
-      throw ImageError(path: path, reason: "cannot open: \(String(cString: strerror(EISDIR)))")
-    }
+    return try decode(bytes, channels: channels, path: path)
+  }
 
+  /// Decodes PNG bytes; `path` only names them in errors.
+  public static func decode(_ bytes: [UInt8], channels: Int, path: String) throws(ImageError) -> Image {
+    let format = try pngFormat(channels: channels, path: path)
     var image = png_image()
     image.version = CLibPNG_IMAGE_VERSION
     defer { png_image_free(&image) }
-    guard png_image_begin_read_from_stdio(&image, file) != 0 else {
+    let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
+    guard begun != 0 else {
       throw failure(of: &image, path: path, doing: "cannot read PNG")
     }
     image.format = format
@@ -72,8 +70,11 @@ public enum PNG {
       throw ImageError(path: path, reason: "image too large: \(width)x\(height)")
     }
     var pixels = [UInt8](repeating: 0, count: byteCount)
-    let finished = pixels.withUnsafeMutableBytes { buffer in
-      png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil)
+    // libpng reads from `bytes` until the decode finishes: keep them alive across both calls.
+    let finished = withExtendedLifetime(bytes) {
+      pixels.withUnsafeMutableBytes { buffer in
+        png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil)
+      }
     }
     guard finished != 0 else {
       throw failure(of: &image, path: path, doing: "cannot decode PNG")
@@ -81,12 +82,11 @@ public enum PNG {
     return Image(width: width, height: height, channels: channels, pixels: pixels)
   }
 
-  /// Writes pixels (`width * height * channels` bytes) atomically: to a temporary name in
-  /// the same folder, then `rename(2)`, so readers never see a half-written file. On any
-  /// failure the temporary file is removed and nothing is left behind.
-  public static func write(
-    path: String, width: Int, height: Int, channels: Int, pixels: UnsafeRawBufferPointer
-  ) throws(ImageError) {
+  /// Encodes pixels (`width * height * channels` bytes) as a PNG in memory; `path` only names
+  /// them in errors.
+  public static func encode(
+    width: Int, height: Int, channels: Int, pixels: UnsafeRawBufferPointer, path: String
+  ) throws(ImageError) -> [UInt8] {
     let format = try pngFormat(channels: channels, path: path)
     guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
       throw ImageError(
@@ -99,49 +99,36 @@ public enum PNG {
         reason: "pixel buffer has \(pixels.count) bytes, expected \(width)x\(height)x\(channels)"
           + (overflow ? "" : " = \(byteCount)"))
     }
-
-    let temporary = temporaryName(for: path)
-    // Exclusive create: an unguessable name that nobody else (or a planted symlink) owns.
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-    guard descriptor >= 0 else {
-      throw ImageError(path: path, reason: "cannot create: \(errnoText())")
-    }
-    guard let file = fdopen(descriptor, "wb") else {
-      let reason = "cannot create: \(errnoText())"
-      close(descriptor)
-      unlink(temporary)
-      throw ImageError(path: path, reason: reason)
-    }
-
     var image = png_image()
     image.version = CLibPNG_IMAGE_VERSION
     image.width = UInt32(width)
     image.height = UInt32(height)
     image.format = format
     defer { png_image_free(&image) }
-    if png_image_write_to_stdio(&image, file, 0, base, 0, nil) == 0 {
-      let error = failure(of: &image, path: path, doing: "cannot write PNG")
-      fclose(file)
-      unlink(temporary)
-      throw error
+    // Sized by libpng's own upper bound, so one encode always fits.
+    var size = Int(CLibPNG_image_png_size_max(&image))
+    var encoded = [UInt8](repeating: 0, count: size)
+    let written = encoded.withUnsafeMutableBytes { buffer in
+      png_image_write_to_memory(&image, buffer.baseAddress, &size, 0, base, 0, nil)
     }
-    // Flushed and synced before the rename so a crash cannot publish an empty file.
-    if fflush(file) != 0 || fsync(fileno(file)) != 0 {
-      let reason = "cannot write: \(errnoText())"
-      fclose(file)
-      unlink(temporary)
-      throw ImageError(path: path, reason: reason)
+    guard written != 0 else {
+      throw failure(of: &image, path: path, doing: "cannot write PNG")
     }
-    if fclose(file) != 0 {
-      let reason = "cannot write: \(errnoText())"
-      unlink(temporary)
-      throw ImageError(path: path, reason: reason)
+    encoded.removeLast(encoded.count - size)
+    return encoded
+  }
+
+  /// Writes pixels (`width * height * channels` bytes) atomically (GridPosix's `AtomicFile`: a
+  /// temporary name in the same folder, synced, renamed), so readers never see a half-written
+  /// file. On any failure nothing is left behind.
+  public static func write(
+    path: String, width: Int, height: Int, channels: Int, pixels: UnsafeRawBufferPointer
+  ) throws(ImageError) {
+    let encoded = try encode(width: width, height: height, channels: channels, pixels: pixels, path: path)
+    let written = encoded.withUnsafeBytes { bytes in
+      Result { () throws(FileError) in try FileSystem.writeAtomically(path, bytes: bytes) }
     }
-    if rename(temporary, path) != 0 {
-      let reason = "cannot rename into place: \(errnoText())"
-      unlink(temporary)
-      throw ImageError(path: path, reason: reason)
-    }
+    if case .failure(let error) = written { throw ImageError(path: path, reason: error.reason) }
   }
 
   /// Writes `image` atomically, as ``write(path:width:height:channels:pixels:)`` does.
@@ -165,15 +152,6 @@ public enum PNG {
     }
   }
 
-  /// ".name.tmp-<pid>-<random>" beside `path`, so the final rename stays on one file system.
-  private static func temporaryName(for path: String) -> String {
-    let slash = path.lastIndex(of: "/")
-    let folder = slash.map { String(path[...$0]) } ?? ""
-    let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-    let random = String(UInt64.random(in: .min ... .max), radix: 16)
-    return "\(folder).\(name).tmp-\(getpid())-\(random)"
-  }
-
   private static func failure(
     of image: inout png_image, path: String, doing action: String
   ) -> ImageError {
@@ -181,9 +159,5 @@ public enum PNG {
       String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
     return ImageError(path: path, reason: message.isEmpty ? action : "\(action): \(message)")
-  }
-
-  private static func errnoText() -> String {
-    String(cString: strerror(errno))
   }
 }

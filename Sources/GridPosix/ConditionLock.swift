@@ -65,4 +65,8 @@ public final class Thread: @unchecked Sendable {
 
   /// The corresponding C function is `pthread_join`.
   public func join() { pthread_join(handle, nil) }
+
+  /// Lets the thread end on its own, unjoined (one stuck in a slow syscall the caller will not
+  /// wait for). The corresponding C function is `pthread_detach`.
+  public func detach() { pthread_detach(handle) }
 }

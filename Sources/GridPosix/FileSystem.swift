@@ -1,8 +1,30 @@
 import CShims
 import Glibc
+import SystemPackage
 
-/// The few file operations the pipeline needs; text files are written to a temporary name in
-/// the same folder and renamed, so nothing is ever half-written.
+/// A file that could not be read or written: its path, the step that failed (`reason`, e.g.
+/// "cannot write: No space left on device") and the errno, if a call left one.
+public struct FileError: Error, CustomStringConvertible, Equatable, Sendable {
+  public let path: String
+  public let reason: String
+  public let errno: Errno?
+
+  public init(path: String, reason: String, errno: Errno? = nil) {
+    self.path = path
+    self.reason = reason
+    self.errno = errno
+  }
+
+  /// `step: <strerror>` from the errno `call` left.
+  init(path: String, step: String, errno: Errno = Errno(rawValue: Glibc.errno)) {
+    self.init(path: path, reason: "\(step): \(String(cString: strerror(errno.rawValue)))", errno: errno)
+  }
+
+  public var description: String { "\(path): \(reason)" }
+}
+
+/// The few file operations the pipeline needs. Every file we write goes through `AtomicFile`:
+/// a temporary name in the same folder, synced, renamed, so nothing is ever half-written.
 public enum FileSystem {
   /// The corresponding C function is `access(F_OK)`.
   public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
@@ -29,38 +51,24 @@ public enum FileSystem {
     unlink(probe)
   }
 
-  /// Writes `text` to `path` through a temporary name and `rename`.
-  public static func writeAtomically(_ path: String, _ text: String) throws(SyscallError) {
-    var bytes = Array(text.utf8)
-    try writeAtomically(path, bytes: &bytes)
+  /// Writes `text` to `path` atomically (see `AtomicFile`).
+  public static func writeAtomically(_ path: String, _ text: String) throws(FileError) {
+    let result = Array(text.utf8).withUnsafeBytes { bytes in
+      Result { () throws(FileError) in try writeAtomically(path, bytes: bytes) }
+    }
+    try result.get()
   }
 
-  public static func writeAtomically(_ path: String, bytes: inout [UInt8]) throws(SyscallError) {
-    let temporary = temporaryName(for: path)
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    if fd == -1 { throw SyscallError("open \(temporary)") }
-    var failure: SyscallError?
-    bytes.withUnsafeBytes { raw in
-      var done = 0
-      while done < raw.count {
-        let written = write(fd, raw.baseAddress! + done, raw.count - done)
-        if written == -1 {
-          if Glibc.errno == EINTR { continue }
-          failure = SyscallError("write \(temporary)")
-          return
-        }
-        done += written
-      }
-    }
-    if failure == nil && close(fd) != 0 { failure = SyscallError("close \(temporary)") }
-    if failure == nil && rename(temporary, path) != 0 { failure = SyscallError("rename \(path)") }
-    if let failure {
-      unlink(temporary)
-      throw failure
-    }
+  /// Writes `bytes` to `path` atomically: a temporary file created exclusive beside it, written,
+  /// synced, renamed over `path`, then the folder synced. On any failure nothing is left behind.
+  public static func writeAtomically(_ path: String, bytes: UnsafeRawBufferPointer) throws(FileError) {
+    let file = try AtomicFile(creating: path)
+    try file.write(bytes)
+    try file.sync()
+    try file.commit()
   }
 
-  /// ".name.tmp-PID-RANDOM" beside `path`.
+  /// ".name.tmp-PID-RANDOM" beside `path`: the one temporary-name scheme for every file we write.
   public static func temporaryName(for path: String) -> String {
     var random: UInt64 = 0
     withUnsafeMutableBytes(of: &random) { _ = gs_random_bytes($0.baseAddress, $0.count) }
@@ -68,6 +76,47 @@ public enum FileSystem {
     let folder = slash.map { String(path[...$0]) } ?? ""
     let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
     return "\(folder).\(name).tmp-\(getpid())-\(String(random, radix: 36))"
+  }
+
+  /// The whole of a regular file, at most `limit` bytes. Opened non-blocking, so a FIFO or a
+  /// device given as a path is refused at once instead of waiting for a writer.
+  /// The corresponding C functions are `open(O_NONBLOCK)`, `fstat` and `read`.
+  public static func readRegularFile(_ path: String, limit: Int) throws(FileError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+    if fd == -1 { throw FileError(path: path, step: "cannot open") }
+    defer { close(fd) }
+    var info = stat()
+    if fstat(fd, &info) != 0 { throw FileError(path: path, step: "cannot open") }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR: throw FileError(path: path, step: "cannot open", errno: .isDirectory)
+    default:
+      throw FileError(path: path, reason: "cannot open: not a regular file (\(kindName(info.st_mode)))")
+    }
+    let size = Int(info.st_size)
+    guard size <= limit else {
+      throw FileError(path: path, reason: "too large: \(size) bytes, the limit is \(limit)")
+    }
+    var bytes = [UInt8](repeating: 0, count: size)
+    var done = 0
+    while done < size {
+      let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
+      if count == -1 && Glibc.errno == EINTR { continue }
+      if count == -1 { throw FileError(path: path, step: "cannot read") }
+      if count == 0 { break }  // shrank while we read: what is there is what we decode
+      done += count
+    }
+    return Array(bytes.prefix(done))
+  }
+
+  private static func kindName(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFIFO: "a FIFO"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    case S_IFSOCK: "a socket"
+    default: "not a plain file"
+    }
   }
 
   /// Names in a folder (no "." or ".."), or [] if it cannot be read.
@@ -85,4 +134,79 @@ public enum FileSystem {
   }
 
   public static func remove(_ path: String) { unlink(path) }
+}
+
+/// A file being written under a temporary name beside `path` (created exclusive, mode 0644 less
+/// the umask), the only owner of that name until `commit()` renames it into place. Dropped
+/// without a commit, or on any failure, it closes the descriptor and removes the temporary file.
+public struct AtomicFile: ~Copyable {
+  public let path: String
+  /// The name it is written under; another thread may `unlink` it to abandon the write.
+  public let temporaryPath: String
+  private let fd: CInt
+  private var done = false
+
+  /// The corresponding C function is `open(O_CREAT | O_EXCL)`.
+  public init(creating path: String, mode: mode_t = 0o644) throws(FileError) {
+    let temporary = FileSystem.temporaryName(for: path)
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+    if fd == -1 { throw FileError(path: path, step: "cannot create") }
+    self.path = path
+    self.temporaryPath = temporary
+    self.fd = fd
+  }
+
+  /// Writes every byte; retries EINTR. The corresponding C function is `write`.
+  public func write(_ bytes: UnsafeRawBufferPointer) throws(FileError) {
+    var offset = 0
+    while offset < bytes.count {
+      let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+      if written == -1 && Glibc.errno == EINTR { continue }
+      if written == -1 { throw FileError(path: path, step: "cannot write") }
+      offset += written
+    }
+  }
+
+  /// Writes every byte of `bytes`.
+  public func write(_ bytes: [UInt8]) throws(FileError) {
+    let written = bytes.withUnsafeBytes { raw in Result { () throws(FileError) in try write(raw) } }
+    try written.get()
+  }
+
+  /// Makes the bytes durable before the rename, so a crash cannot publish an empty file.
+  /// The corresponding C function is `fsync`.
+  public func sync() throws(FileError) {
+    if fsync(fd) != 0 { throw FileError(path: path, step: "cannot write") }
+  }
+
+  /// Closes, renames over `path` and syncs the folder (best effort: the rename is done).
+  /// The corresponding C functions are `close`, `rename` and `fsync` on the folder.
+  public consuming func commit() throws(FileError) {
+    done = true
+    let closed = Glibc.close(fd)
+    if closed != 0 && Glibc.errno != EINTR {
+      let error = FileError(path: path, step: "cannot write")
+      unlink(temporaryPath)
+      throw error
+    }
+    if rename(temporaryPath, path) != 0 {
+      let error = FileError(path: path, step: "cannot rename into place")
+      unlink(temporaryPath)
+      throw error
+    }
+    let slash = path.lastIndex(of: "/")
+    let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    let dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dir != -1 {
+      _ = fsync(dir)
+      Glibc.close(dir)
+    }
+  }
+
+  deinit {
+    if !done {
+      Glibc.close(fd)
+      unlink(temporaryPath)
+    }
+  }
 }

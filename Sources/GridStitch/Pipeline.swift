@@ -1,5 +1,4 @@
 import GridCore
-import GridImage
 import GridPosix
 import GridTransports
 

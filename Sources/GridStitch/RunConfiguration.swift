@@ -44,6 +44,9 @@ public struct RunConfiguration: Sendable {
   public var progress = true
   /// Set by `bench` for the runs it starts: die with that process, as cameras die with us.
   public var parent: Int32?
+  /// Test only (`--slow-disk-ms`, hidden): the snapshot writer sleeps this long before each
+  /// `fsync`, as a slow disk would make it wait.
+  public var slowDiskMillis = 0
   /// `--serve`: the live view's address; nil = no live view.
   public var serve: ServeAddress?
   /// `--view-fps`: the most grids per second the live view copies and encodes.
@@ -56,6 +59,11 @@ public struct RunConfiguration: Sendable {
   public static let maxCameras = 64
   public static let maxGridBytes = 1 << 30
   public static let maxSide = 16384
+  /// Grids in one run. Each camera stamps its frame number in six digits ("F000123") and
+  /// snapshots are named `grid-NNNNNN.png`, so past a million grids stamps repeat and names stop
+  /// sorting. A million is also long enough for a soak: 16 M frames, about 18 minutes at the
+  /// default `io` load.
+  public static let maxFrames = 1_000_000
 
   public var shape: TransportShape {
     TransportShape(cameras: cameras, geometry: geometry, slots: ringSlots, policy: policy)
@@ -89,7 +97,9 @@ public struct RunConfiguration: Sendable {
     guard (1...Self.maxCameras).contains(cameras) else {
       throw .usage("--cameras \(cameras) is out of range: use 1 to \(Self.maxCameras)")
     }
-    guard frames >= 1 else { throw .usage("--frames \(frames) is out of range: use 1 or more") }
+    guard (1...Self.maxFrames).contains(frames) else {
+      throw .usage("--frames \(frames) is out of range: use 1 to \(Self.maxFrames)")
+    }
     guard (1...Self.maxSide).contains(geometry.width) else {
       throw .usage("--width \(geometry.width) is out of range: use 1 to \(Self.maxSide)")
     }
@@ -134,6 +144,9 @@ public struct RunConfiguration: Sendable {
           "--period-us \(periodMicros) is out of range for --sync genlock: use 1 to 10000000 "
             + "(it defaults to --work-us)")
       }
+    }
+    guard (0...60_000).contains(slowDiskMillis) else {
+      throw .usage("--slow-disk-ms \(slowDiskMillis) is out of range: use 0 to 60000")
     }
     if let fault, !(0..<cameras).contains(fault.camera) {
       throw .usage("--fault \(fault) names camera \(fault.camera): use 0 to \(cameras - 1)")

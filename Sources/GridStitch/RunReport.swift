@@ -23,6 +23,9 @@ public struct RunReport: Sendable {
   public var captureSpreadP99Micros: Double
   public var verifiedFrames: Int
   public var snapshotsWritten: Int
+  /// Snapshots due but not written: skipped while the writer was behind, or abandoned in flight
+  /// when the run stopped early. Written + lost = grids ÷ `--snapshot-every`.
+  public var snapshotsLost: Int
   public var wakeups: Int
   public var droppedFrames: Int
   public var lostCameras: [Int]
@@ -47,6 +50,7 @@ public struct RunReport: Sendable {
   public static let contractKeys = [
     "transport", "load", "cameras", "grids", "frames", "seconds", "setup_seconds", "fps", "frames_per_s",
     "mb_per_s", "latency_p50_us", "latency_p99_us", "latency_max_us", "verified_frames", "snapshots_written",
+    "snapshots_lost",
   ]
 
   public var json: JSONObject {
@@ -66,6 +70,7 @@ public struct RunReport: Sendable {
     object["latency_max_us"] = .double(latencyMaxMicros)
     object["verified_frames"] = .int(verifiedFrames)
     object["snapshots_written"] = .int(snapshotsWritten)
+    object["snapshots_lost"] = .int(snapshotsLost)
     object["launch"] = .string(launch.rawValue)
     object["policy"] = .string(policy.rawValue)
     object["width"] = .int(geometry.width)
@@ -120,7 +125,9 @@ public struct RunReport: Sendable {
       "spread      p50 \(fixed(captureSpreadP50Micros, 0)) µs   p99 \(fixed(captureSpreadP99Micros, 0)) µs (newest − oldest capture in a grid)"
     )
     lines.append("verified    \(verifiedFrames) frames")
-    lines.append("snapshots   \(snapshotsWritten) written")
+    lines.append(
+      "snapshots   \(snapshotsWritten) written"
+        + (snapshotsLost > 0 ? ", \(snapshotsLost) lost (the disk was behind, or the run stopped)" : ""))
     lines.append(
       "cpu         consumer \(fixed(consumerCPUSeconds, 2)) s   cameras \(fixed(camerasCPUSeconds, 2)) s")
     if transport == .shmRing { lines.append("wake-ups    \(wakeups)   dropped \(droppedFrames)") }

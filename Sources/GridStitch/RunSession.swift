@@ -1,5 +1,4 @@
 import GridCore
-import GridImage
 import GridPosix
 import GridTransports
 
@@ -35,6 +34,8 @@ final class RunSession {
   /// The start line of in-process cameras (serial, threads); processes get theirs from `barrier`.
   private let startLine = StartLine()
   private var snapshots: SnapshotWriter?
+  /// A stop signal that came while the last snapshots were being written.
+  private var lateSignal: Int32?
   /// live view (issue 10): nil without --serve.
   private var live: LiveSession?
   private let started: UInt64
@@ -46,6 +47,7 @@ final class RunSession {
   init(_ config: RunConfiguration) throws {
     self.config = config
     started = MonotonicClock.nanos()
+    try DescriptorBudget.ensure(for: config)
     try Pipeline.prepareOutput(config.outputDirectory)
     let scene = try Self.loadScene(config)
     let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
@@ -75,11 +77,20 @@ final class RunSession {
           config, transport: transport, cameras: cameras, scene: storage, supervisor: supervisor)
         receiver = try transport.makeReceiver(watchdog: supervisor)
       }
-      if config.snapshotEvery > 0 {
-        snapshots = try SnapshotWriter(folder: config.outputDirectory, canvas: canvas)
-      }
     } catch GridError.interrupted(let signal) {
       phase = .stopping(.interrupted(signal: signal))
+    } catch {
+      tearDown()
+      throw error
+    }
+    // The writer's thread starts only now, after every camera has forked.
+    do {
+      let writer = try SnapshotWriter(
+        folder: config.outputDirectory, canvas: canvas, every: config.snapshotEvery,
+        slowDiskMicros: config.slowDiskMillis * 1000)
+      snapshots = writer
+      // A failed snapshot ends the run within a tick, even while the consumer waits on a camera.
+      supervisor.stopCheck = { try writer.check() }
     } catch {
       tearDown()
       throw error
@@ -112,9 +123,8 @@ final class RunSession {
     do {
       for grid in 0..<config.frames {
         try consumer.stitch(grid: grid, from: receiver)
-        if let snapshots, (grid + 1) % config.snapshotEvery == 0 {
-          snapshots.enqueue(canvas, grid: grid + 1)
-        }
+        snapshots?.gridDone(canvas, grid: grid + 1)
+        try snapshots?.check()
         progress.update(done: grid + 1)
         live?.gridStitched(consumer, receiver: receiver, go: go)  // live view (issue 10)
         if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
@@ -128,28 +138,22 @@ final class RunSession {
     }
   }
 
-  /// After `stream`: lets cameras leave by themselves (a completed run) or stops them, writes
-  /// `grid-latest.png`, and reports.
+  /// After `stream`: lets cameras leave by themselves (a completed run) or stops them, lands the
+  /// last grid as `grid-latest.png` (after a stop signal only while the disk keeps up), and
+  /// reports.
   func finish() throws -> RunReport {
     receiver?.finish()
-    if phase == .stopping(.completed) {
+    let completed = phase == .stopping(.completed)
+    if completed {
       _ = supervisor.reapAll(timeoutNanos: 5_000_000_000)
     }
+    supervisor.stopAll()
+    let last = consumer.grids > 0 ? canvas : nil
+    let tally = snapshots.map { completed ? $0.finish(latest: last) : $0.abandon(latest: last) }
+    try snapshots?.check()
+    lateSignal = tally?.interruptedBy
     tearDown()
-    if let failure = snapshots?.failure { throw GridError.runtime("snapshot: \(failure)") }
-    var latest: String?
-    if consumer.grids > 0 {
-      let path = config.outputDirectory + "/grid-latest.png"
-      do {
-        try PNG.write(
-          path: path, width: canvas.width, height: canvas.height, channels: config.geometry.channels,
-          pixels: UnsafeRawBufferPointer(canvas.bytes))
-      } catch {
-        throw GridError.runtime("cannot write \(error.description)")
-      }
-      latest = path
-    }
-    let report = report(latest: latest)
+    let report = report(tally: tally)
     live?.finish(report)  // live view (issue 10): final figures; --linger waits for Ctrl-C here
     return report
   }
@@ -170,7 +174,7 @@ final class RunSession {
     }
     receiver = nil
     barrier = nil
-    snapshots?.finish()
+    _ = snapshots?.abandon(latest: nil)
     phase = .finished(reason)
   }
 
@@ -178,11 +182,11 @@ final class RunSession {
   var interruptedBy: Int32? {
     switch phase {
     case .stopping(.interrupted(let signal)), .finished(.interrupted(let signal)): signal
-    default: nil
+    default: lateSignal
     }
   }
 
-  private func report(latest: String?) -> RunReport {
+  private func report(tally: SnapshotWriter.Tally?) -> RunReport {
     RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
       cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
@@ -193,10 +197,10 @@ final class RunSession {
       captureSpreadP50Micros: consumer.captureSpread.percentileMicros(50),
       captureSpreadP99Micros: consumer.captureSpread.percentileMicros(99),
       verifiedFrames: consumer.verifiedFrames,
-      snapshotsWritten: snapshots?.written ?? 0, wakeups: wakeups,
+      snapshotsWritten: tally?.written ?? 0, snapshotsLost: tally?.lost ?? 0, wakeups: wakeups,
       droppedFrames: droppedFrames,
       lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
-      camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: latest,
+      camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: tally?.latest,
       interruptedBy: interruptedBy, sync: config.sync,
       periodMicros: config.sync == .genlock ? config.periodMicros : 0,
       slots: config.transport == .shmRing ? config.ringSlots : 0)

@@ -1,84 +1,338 @@
 import GridCore
 import GridImage
 import GridPosix
+import GridTransports
 
-/// Encodes snapshots off the timed path: the consumer copies a grid into a free buffer and queues
-/// it; a background thread writes `grid-NNNNNN.png`. The queue is bounded: when both buffers are
-/// busy the consumer waits, so no snapshot is ever silently lost.
+/// Writes snapshots off the stitching thread, which it never makes wait on the disk: the
+/// consumer copies a due grid into a free buffer and queues it, and a background thread encodes
+/// it and writes `grid-NNNNNN.png` atomically. When every buffer is busy (the disk is slower
+/// than `--snapshot-every` asks), the new snapshot is skipped and counted lost; the ones already
+/// queued keep their order. A run that stops early (a signal, an error) abandons what is still
+/// queued or in flight: the temporary file is removed at once, and again by the writer thread
+/// whenever it returns from the slow call, which then publishes nothing.
 final class SnapshotWriter: @unchecked Sendable {
+  /// What became of a run's snapshots: written + lost = due (every Nth grid).
+  struct Tally: Sendable {
+    var written = 0
+    var lost = 0
+    /// `grid-latest.png`, if it landed.
+    var latest: String?
+    /// A stop signal that arrived while `finish` waited for the disk.
+    var interruptedBy: Int32? = nil
+  }
+
+  /// A write that has spent longer than a tick (100 ms) on the disk (create, write, fsync,
+  /// rename) means a slow disk: a run stopped early then waits for nothing.
+  static let slowDiskNanos: UInt64 = 100_000_000
+  /// The most a run stopped early waits for `grid-latest.png` while the disk keeps up (encoding
+  /// is CPU work, and a loaded machine can make it slow).
+  static let latestGraceNanos: UInt64 = 1_000_000_000
+
   private let folder: String
   private let width: Int
   private let height: Int
   private let channels: Int
+  private let gridBytes: Int
+  private let every: Int
+  /// Test only (a slow disk): sleep this long before each `fsync`.
+  private let slowDiskMicros: Int
+  private let depth: Int
   private let lock = ConditionLock()
-  private var free: [UnsafeMutableRawBufferPointer]
-  private var pending: [(buffer: UnsafeMutableRawBufferPointer, grid: Int)] = []
-  private var closed = false
+  private var buffers: [UnsafeMutableRawBufferPointer] = []
+  private var free: [UnsafeMutableRawBufferPointer] = []
+  private var pending: [Job] = []
+  /// Jobs being encoded or written, by job number.
+  private var inFlight: [Int: InFlight] = [:]
+  private var jobs = 0
+  private var state = State.open
   private var thread: Thread?
-  private(set) var written = 0
-  private(set) var failure: String?
-  private let all: [UnsafeMutableRawBufferPointer]
+  private var written = 0
+  private var lost = 0
+  private var latestWritten = false
+  private var failure: String?
 
-  init(folder: String, canvas: GridCanvas, depth: Int = 2) throws {
+  /// A buffer belongs to one job at a time, handed over under the lock.
+  private struct Job: @unchecked Sendable {
+    var number: Int
+    var buffer: UnsafeMutableRawBufferPointer
+    /// The grid count for `grid-NNNNNN.png`, or nil for `grid-latest.png`.
+    var grid: Int?
+  }
+
+  private struct InFlight {
+    var grid: Int?
+    /// When the job's file was created (monotonic ns): from then on its time is the disk's.
+    var onDiskSince: UInt64?
+    var temporaryPath: String?
+    /// Past the point of no return: the rename is being made.
+    var committing = false
+  }
+
+  private enum State {
+    /// Taking snapshots.
+    case open
+    /// No more snapshots: the thread drains the queue and leaves.
+    case closing
+    /// Stopped early: nothing more is written or published.
+    case abandoned
+  }
+
+  /// - Parameters:
+  ///   - every: write every Nth grid (0 = only `grid-latest.png` at the end).
+  ///   - slowDiskMicros: test only; the writer sleeps this long before each `fsync`.
+  init(folder: String, canvas: GridCanvas, every: Int, slowDiskMicros: Int = 0) throws {
     self.folder = folder
     self.width = canvas.width
     self.height = canvas.height
     self.channels = canvas.frame.channels
-    all = (0..<depth).map { _ in .allocate(byteCount: canvas.bytes.count, alignment: 64) }
-    free = all
-    // The thread holds the writer until `finish()` joins it (the pipeline always calls it).
+    self.gridBytes = canvas.bytes.count
+    self.every = every
+    self.slowDiskMicros = slowDiskMicros
+    // Enough buffers to ride out a slow write, at most 256 MiB of them; allocated as needed.
+    depth = every > 0 ? min(8, max(2, (256 << 20) / max(1, canvas.bytes.count))) : 1
+    // The thread holds the writer until it leaves: an abandoned writer stuck in a slow call keeps
+    // its buffers until it returns, whatever the run does meanwhile.
     thread = try Thread { [self] in self.drain() }
   }
 
-  deinit { all.forEach { $0.deallocate() } }
+  deinit { buffers.forEach { $0.deallocate() } }
 
   static func name(grid: Int) -> String {
     let digits = String(grid)
     return "grid-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".png"
   }
 
-  /// Copies the grid and queues it (waits if both buffers are being written).
-  func enqueue(_ canvas: GridCanvas, grid: Int) {
-    let buffer: UnsafeMutableRawBufferPointer = lock.withLock {
-      while free.isEmpty { lock.wait(timeoutNanos: 100_000_000) }
-      return free.removeLast()
+  /// After grid number `grid` (counting from 1) is stitched: if it is due, copies it and queues it,
+  /// or counts it lost when every buffer is busy. Never waits.
+  func gridDone(_ canvas: GridCanvas, grid: Int) {
+    guard every > 0, grid % every == 0 else { return }
+    let buffer: UnsafeMutableRawBufferPointer? = lock.withLock {
+      guard case .open = state, failure == nil else { return nil }
+      if let buffer = takeFreeBuffer() { return buffer }
+      lost += 1
+      return nil
     }
+    guard let buffer else { return }
     buffer.copyMemory(from: UnsafeRawBufferPointer(canvas.bytes))
     lock.withLock {
-      pending.append((buffer, grid))
+      pending.append(Job(number: nextJobNumber(), buffer: buffer, grid: grid))
       lock.broadcast()
     }
   }
 
-  /// Waits until every queued snapshot is on disk, then stops the thread.
-  func finish() {
+  /// The first failed write, as the one line that ends the run (path and errno).
+  func check() throws(GridError) {
+    if let failure = lock.withLock({ failure }) { throw .runtime("snapshot \(failure)") }
+  }
+
+  /// Ends a run that was not stopped early: queues `grid-latest.png` (if `latest` is given) and
+  /// waits for everything queued to land. A stop signal while it waits turns this into
+  /// `abandon(latest:)`, bounded as that is, and is returned in the tally.
+  func finish(latest: GridCanvas?) -> Tally {
+    if let latest {
+      guard let buffer = awaitFreeBuffer() else { return abandon(latest: latest) }
+      buffer.copyMemory(from: UnsafeRawBufferPointer(latest.bytes))
+      lock.withLock { pending.append(Job(number: nextJobNumber(), buffer: buffer, grid: nil)) }
+    }
     lock.withLock {
-      closed = true
+      if case .open = state { state = .closing }
       lock.broadcast()
+    }
+    while true {
+      let drained = lock.withLock {
+        if pending.isEmpty && inFlight.isEmpty || failure != nil { return true }
+        lock.wait(timeoutNanos: WatchdogTick.nanos)
+        return false
+      }
+      if drained { break }
+      if StopSignals.pending != nil { return abandon(latest: nil) }
     }
     thread?.join()
     thread = nil
+    return lock.withLock {
+      Tally(written: written, lost: lost + pending.count(where: { $0.grid != nil }), latest: latestPath)
+    }
   }
 
-  private func drain() {
-    while true {
-      let next: (UnsafeMutableRawBufferPointer, Int)? = lock.withLock {
-        while pending.isEmpty && !closed { lock.wait(timeoutNanos: 100_000_000) }
-        return pending.isEmpty ? nil : pending.removeFirst()
+  /// Ends a run stopped early, in bounded time whatever the disk does: queued snapshots are
+  /// dropped (lost); `grid-latest.png` (if `latest` is given) is written by a thread of its own,
+  /// beside any write in flight, and waited for only while no write has spent `slowDiskNanos` on
+  /// the disk (and `latestGraceNanos` at most). Then whatever has not landed is abandoned and its
+  /// temporary file removed. Safe to call more than once.
+  @discardableResult
+  func abandon(latest: GridCanvas?) -> Tally {
+    let lastJob: Job? = lock.withLock {
+      guard case .open = state else { return nil }
+      state = .closing
+      lost += pending.count(where: { $0.grid != nil })
+      free += pending.map(\.buffer)
+      pending.removeAll()
+      lock.broadcast()
+      guard latest != nil, failure == nil, !diskIsSlow, let buffer = takeFreeBuffer(beyondDepth: true) else {
+        return nil
       }
-      guard let (buffer, grid) = next else { return }
+      let job = Job(number: nextJobNumber(), buffer: buffer, grid: nil)
+      inFlight[job.number] = InFlight(grid: nil)
+      return job
+    }
+    if let latest, let lastJob {
+      lastJob.buffer.copyMemory(from: UnsafeRawBufferPointer(latest.bytes))
       do {
-        try PNG.write(
-          path: folder + "/" + Self.name(grid: grid), width: width, height: height, channels: channels,
-          pixels: UnsafeRawBufferPointer(buffer))
-        lock.withLock { written += 1 }
+        try Thread { [self] in self.perform(lastJob) }.detach()
       } catch {
-        lock.withLock { if failure == nil { failure = error.description } }
+        lock.withLock { _ = inFlight.removeValue(forKey: lastJob.number) }
       }
-      lock.withLock {
-        free.append(buffer)
+    }
+    // Only the last grid is worth waiting for, and only while the disk keeps up.
+    let deadline = MonotonicClock.nanos() &+ Self.latestGraceNanos
+    var temporaries: [String] = []
+    let tally: Tally = lock.withLock {
+      if case .abandoned = state {
+      } else {
+        while let lastJob, inFlight[lastJob.number] != nil, !diskIsSlow, MonotonicClock.nanos() < deadline {
+          lock.wait(timeoutNanos: 5_000_000)
+        }
+        state = .abandoned
+        lost += pending.count(where: { $0.grid != nil })
+        pending.removeAll()
+        for job in inFlight.values {
+          if job.committing {
+            // The rename is being made: it lands (or fails) whatever we do now.
+            if job.grid != nil { written += 1 } else { latestWritten = true }
+          } else {
+            if job.grid != nil { lost += 1 }
+            if let path = job.temporaryPath { temporaries.append(path) }
+          }
+        }
         lock.broadcast()
       }
+      return Tally(written: written, lost: lost, latest: latestPath, interruptedBy: StopSignals.pending)
+    }
+    // A writer may sit in fsync for seconds more; its file must not outlive us.
+    for path in temporaries { FileSystem.remove(path) }
+    thread?.detach()
+    thread = nil
+    return tally
+  }
+
+  private var latestPath: String? { latestWritten ? folder + "/grid-latest.png" : nil }
+
+  /// Inside the lock: some write has spent longer than `slowDiskNanos` on the disk.
+  private var diskIsSlow: Bool {
+    let now = MonotonicClock.nanos()
+    return inFlight.values.contains { job in job.onDiskSince.map { now &- $0 > Self.slowDiskNanos } ?? false }
+  }
+
+  /// Inside the lock.
+  private func nextJobNumber() -> Int {
+    jobs += 1
+    return jobs
+  }
+
+  /// Inside the lock: a free buffer, allocating up to `depth` (one more for the last grid).
+  private func takeFreeBuffer(beyondDepth: Bool = false) -> UnsafeMutableRawBufferPointer? {
+    if let buffer = free.popLast() { return buffer }
+    guard buffers.count < depth || beyondDepth && buffers.count == depth else { return nil }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: gridBytes, alignment: 64)
+    buffers.append(buffer)
+    return buffer
+  }
+
+  /// A free buffer for the last grid, waiting for the writer in ticks; nil on a stop signal.
+  private func awaitFreeBuffer() -> UnsafeMutableRawBufferPointer? {
+    while true {
+      let buffer: UnsafeMutableRawBufferPointer? = lock.withLock {
+        if let buffer = takeFreeBuffer() { return buffer }
+        lock.wait(timeoutNanos: WatchdogTick.nanos)
+        return nil
+      }
+      if let buffer { return buffer }
+      if StopSignals.pending != nil || lock.withLock({ failure != nil }) { return nil }
+    }
+  }
+
+  /// The writer thread: queued jobs in order, until closed, abandoned or failed.
+  private func drain() {
+    while true {
+      let next = lock.withLock { () -> Job? in
+        while true {
+          if case .abandoned = state { return nil }
+          if failure != nil { return nil }
+          if !pending.isEmpty {
+            let job = pending.removeFirst()
+            inFlight[job.number] = InFlight(grid: job.grid)
+            return job
+          }
+          if case .closing = state { return nil }
+          lock.wait(timeoutNanos: WatchdogTick.nanos)
+        }
+      }
+      guard let job = next else { return }
+      perform(job)
+    }
+  }
+
+  /// Writes one job (already in `inFlight`) and records what became of it.
+  private func perform(_ job: Job) {
+    let name = job.grid.map(Self.name(grid:)) ?? "grid-latest.png"
+    let outcome = write(job, to: folder + "/" + name)
+    lock.withLock {
+      if case .abandoned = state {
+      } else {
+        switch outcome {
+        case .written:
+          if job.grid != nil { written += 1 } else { latestWritten = true }
+        case .failed(let reason):
+          if failure == nil { failure = reason }
+        case .abandoned:
+          break
+        }
+        free.append(job.buffer)
+      }
+      inFlight[job.number] = nil
+      lock.broadcast()
+    }
+  }
+
+  private enum Outcome {
+    case written
+    case failed(String)
+    case abandoned
+  }
+
+  /// Encodes and writes one snapshot. Publishes its temporary name first, so `abandon` can remove
+  /// it while this thread is stuck in a slow call; checks for abandonment before the rename.
+  private func write(_ job: Job, to path: String) -> Outcome {
+    do {
+      let encoded = try PNG.encode(
+        width: width, height: height, channels: channels, pixels: UnsafeRawBufferPointer(job.buffer),
+        path: path)
+      let file = try AtomicFile(creating: path)
+      let temporary = file.temporaryPath
+      let go = lock.withLock {
+        if case .abandoned = state { return false }
+        inFlight[job.number]?.temporaryPath = temporary
+        inFlight[job.number]?.onDiskSince = MonotonicClock.nanos()
+        return true
+      }
+      guard go else { return .abandoned }  // dropping `file` removes it
+      try file.write(encoded)
+      if slowDiskMicros > 0 { MonotonicClock.sleep(micros: slowDiskMicros) }
+      try file.sync()
+      let commit = lock.withLock {
+        if case .abandoned = state { return false }
+        inFlight[job.number]?.committing = true
+        return true
+      }
+      guard commit else { return .abandoned }  // dropping `file` removes it
+      try file.commit()
+      return .written
+    } catch let error as ImageError {
+      return .failed(error.description)
+    } catch let error as FileError {
+      return .failed(error.description)
+    } catch {
+      return .failed("\(path): \(error)")
     }
   }
 }

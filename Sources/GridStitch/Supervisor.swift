@@ -11,6 +11,9 @@ final class Supervisor: Watchdog {
   var framesTaken: [Int]
   /// Under `--on-camera-loss stop` any camera's death ends the run, even one not waited on.
   private let stopOnLoss: Bool
+  /// Asked every tick of a wait, like the stop signals: throws what must end the run now
+  /// (a failed snapshot write).
+  var stopCheck: () throws -> Void = {}
 
   init(cameras: Int, stopOnLoss: Bool) {
     children = ProcessTable(count: cameras)
@@ -27,6 +30,7 @@ final class Supervisor: Watchdog {
   /// policy a camera that died while we waited on another ends the run within that tick.
   func isAlive(camera: Int) throws -> Bool {
     if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+    try stopCheck()
     if stopOnLoss, let dead = casualties().first(where: { $0 != camera }) { throw lost(camera: dead) }
     guard children.pid(camera) != nil else { return true }
     return children.poll(camera) == nil

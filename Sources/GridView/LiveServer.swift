@@ -66,7 +66,9 @@ public final class LiveServer: Sendable {
     router.get("/snapshot.png") { _, _ in
       guard let grid = await freshGrid(source) else { return unavailable() }
       let png = try grid.pixels.withUnsafeBytes { pixels in
-        try PNG.encode(width: grid.width, height: grid.height, channels: grid.channels, pixels: pixels)
+        try PNG.encode(
+          width: grid.width, height: grid.height, channels: grid.channels, pixels: pixels,
+          path: "snapshot.png")
       }
       return Response(
         status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-cache"],

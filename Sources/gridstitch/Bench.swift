@@ -16,8 +16,9 @@ struct Bench: ParsableCommand {
   var transports = "all"
   @Option(help: "Loads, comma-separated: io, cpu, none (default: all three; io with --sweep).")
   var loads: String?
-  @Option(help: "Runs of each transport × load, each in fresh processes.") var repeats = 3
-  @Option(help: "Grids per run.") var frames = 1000
+  @Option(parsing: .unconditional, help: "Runs of each transport × load, each in fresh processes.")
+  var repeats = 3
+  @Option(parsing: .unconditional, help: "Grids per run.") var frames = 1000
   @OptionGroup var camera: CameraOptions
   @Option(help: "Folder for the CSV, JSON and SVG files.") var output = "timings"
   @Option(help: "Sync modes, comma-separated: free (the seed's, the default), genlock; a row for each.")
@@ -56,6 +57,6 @@ struct Bench: ParsableCommand {
     let config = try benchConfiguration()
     try config.validate()
     let outcome = try BenchRunner.run(config) { Console.error($0) }
-    Console.out(outcome.table)
+    try Console.out(outcome.table)
   }
 }

@@ -4,17 +4,24 @@ import GridStitch
 import GridTransports
 
 /// Flags shared by `run` and `bench`: the cameras and how they start.
+///
+/// Numbers are parsed `.unconditional`ly: the word after the flag is its value even when it
+/// starts with "-", so `--cameras -1` reaches validation and gets the range message instead of
+/// ArgumentParser's "Missing value" (it would take `-1` for a flag).
 struct CameraOptions: ParsableArguments {
-  @Option(help: "Cameras, 1 to 64.") var cameras = 16
-  @Option(help: "Frame width in pixels.") var width = 320
-  @Option(help: "Frame height in pixels.") var height = 240
-  @Option(help: "1 (grey) or 3 (RGB).") var channels = 1
-  @Option(name: .customLong("work-us"), help: "Microseconds of load per frame.") var workMicros = 1000
+  @Option(parsing: .unconditional, help: "Cameras, 1 to 64.") var cameras = 16
+  @Option(parsing: .unconditional, help: "Frame width in pixels.") var width = 320
+  @Option(parsing: .unconditional, help: "Frame height in pixels.") var height = 240
+  @Option(parsing: .unconditional, help: "1 (grey) or 3 (RGB).") var channels = 1
+  @Option(name: .customLong("work-us"), parsing: .unconditional, help: "Microseconds of load per frame.")
+  var workMicros = 1000
   @Option(help: "How camera processes start: fork or spawn.") var launch: LaunchMode = .fork
   @Option(
-    name: .customLong("period-us"), help: "Microseconds between genlock triggers (default: --work-us).")
+    name: .customLong("period-us"), parsing: .unconditional,
+    help: "Microseconds between genlock triggers (default: --work-us).")
   var periodMicros: Int?
   @Option(
+    parsing: .unconditional,
     help:
       "shm-ring: slots per camera ring, a power of two (default: 4, or 2 when 4 per camera would not fit in cache)."
   )
@@ -32,9 +39,12 @@ struct Run: ParsableCommand {
   @Option(help: "When cameras capture: genlock (frame n of every camera at T0 + n × period) or free.")
   var sync: CameraSync = .genlock
   @OptionGroup var camera: CameraOptions
-  @Option(help: "Grids to stitch.") var frames = 1000
+  @Option(parsing: .unconditional, help: "Grids to stitch, 1 to \(RunConfiguration.maxFrames).")
+  var frames = 1000
   @Flag(help: "Recompute every tile's checksum and check camera and sequence.") var verify = false
-  @Option(name: .customLong("snapshot-every"), help: "Write every Nth grid as a PNG (0 = none).")
+  @Option(
+    name: .customLong("snapshot-every"), parsing: .unconditional,
+    help: "Write every Nth grid as a PNG (0 = none); skipped (and counted lost) while the disk is behind.")
   var snapshotEvery = 0
   @Option(help: "Folder for snapshots and grid-latest.png.") var output = "output"
   @Option(help: "shm-ring delivery: lockstep (every frame) or latest (newest frame, cameras never block).")
@@ -51,6 +61,8 @@ struct Run: ParsableCommand {
   @Flag(help: "With --serve: keep the live view up after the run until Ctrl-C.") var linger = false
   @Option(help: .hidden) var fault: String?
   @Option(help: .hidden) var parent: Int32?
+  /// Test only: a slow disk, made by the snapshot writer sleeping before each fsync.
+  @Option(name: .customLong("slow-disk-ms"), parsing: .unconditional, help: .hidden) var slowDiskMillis = 0
 
   func configuration() throws -> RunConfiguration {
     var config = RunConfiguration()
@@ -72,6 +84,7 @@ struct Run: ParsableCommand {
     config.onCameraLoss = onCameraLoss
     config.progress = !quiet && !json
     config.parent = parent
+    config.slowDiskMillis = slowDiskMillis
     config.serve = try serve.map { try ServeAddress(parsing: $0) }
     config.viewFPS = viewFPS
     config.linger = linger
@@ -91,9 +104,9 @@ struct Run: ParsableCommand {
     try config.validate()
     let report = try Pipeline.run(config)
     if json {
-      Console.out(report.json.rendered())
+      try Console.out(report.json.rendered())
     } else if !quiet {
-      Console.out(report.summary)
+      try Console.out(report.summary)
     }
     if let signal = report.interruptedBy { throw ExitCode(128 + signal) }
   }
@@ -133,10 +146,10 @@ struct Transports: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "List every transport with a one-line description.")
 
-  func run() {
+  func run() throws {
     let width = TransportKind.allCases.map(\.rawValue.count).max() ?? 0
     for kind in TransportKind.allCases {
-      Console.out(
+      try Console.out(
         kind.rawValue + String(repeating: " ", count: width - kind.rawValue.count + 2) + kind.summary)
     }
   }
@@ -147,12 +160,12 @@ struct MakeScene: ParsableCommand {
     commandName: "make-scene", abstract: "Generate the test card the cameras film (assets/scene.png).")
 
   @Option(help: "Where to write it.") var output = "assets/scene.png"
-  @Option(help: "Width in pixels.") var width = 2048
-  @Option(help: "Height in pixels.") var height = 1536
+  @Option(parsing: .unconditional, help: "Width in pixels.") var width = 2048
+  @Option(parsing: .unconditional, help: "Height in pixels.") var height = 1536
 
   func run() throws {
     try SceneMaker.write(path: output, width: width, height: height)
-    Console.out("wrote \(output) (\(width)x\(height) RGB)")
+    try Console.out("wrote \(output) (\(width)x\(height) RGB)")
   }
 }
 
@@ -161,21 +174,21 @@ struct Produce: ParsableCommand {
   static let configuration = CommandConfiguration(shouldDisplay: false)
 
   @Option var transport: TransportKind
-  @Option var camera: Int
-  @Option var cameras: Int
-  @Option var width: Int
-  @Option var height: Int
-  @Option var channels: Int
-  @Option var slots: Int
+  @Option(parsing: .unconditional) var camera: Int
+  @Option(parsing: .unconditional) var cameras: Int
+  @Option(parsing: .unconditional) var width: Int
+  @Option(parsing: .unconditional) var height: Int
+  @Option(parsing: .unconditional) var channels: Int
+  @Option(parsing: .unconditional) var slots: Int
   @Option var policy: DeliveryPolicy
-  @Option var frames: Int
+  @Option(parsing: .unconditional) var frames: Int
   @Option var load: CameraLoad
-  @Option(name: .customLong("work-us")) var workMicros: Int
+  @Option(name: .customLong("work-us"), parsing: .unconditional) var workMicros: Int
   @Option var sync: CameraSync
-  @Option(name: .customLong("period-us")) var periodMicros: Int
+  @Option(name: .customLong("period-us"), parsing: .unconditional) var periodMicros: Int
   @Flag var checksums = false
-  @Option var parent: Int32
-  @Option var descriptors: Int
+  @Option(parsing: .unconditional) var parent: Int32
+  @Option(parsing: .unconditional) var descriptors: Int
   @Option var fault: String?
 
   func run() throws {

@@ -6,6 +6,11 @@ import GridTransports
 // Exit codes are a contract (DESIGN.md): usage errors 2, runtime errors 1, verification 3,
 // signals 128 + n. ArgumentParser's own usage errors (64) are mapped to 2, and every error is
 // one line on stderr.
+if CommandLine.arguments.dropFirst().first == "produce" {
+  ProcessRole.spawnedCamera()
+} else {
+  ProcessRole.consumer()
+}
 do {
   var command = try Gridstitch.parseAsRoot(ServeFlag.withDefaults(Array(CommandLine.arguments.dropFirst())))
   try command.run()

@@ -295,4 +295,28 @@ private func pattern(width: Int, height: Int, channels: Int) -> [UInt8] {
     }
     #expect(pixels.allSatisfy { $0 == 7 })
   }
+
+  /// A FIFO is refused at once: opened non-blocking, it is not a regular file.
+  @Test(.timeLimit(.minutes(1))) func fifoIsRefusedNotWaitedOn() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/pipe.png"
+      try #require(mkfifo(path, 0o600) == 0)
+      #expect(throws: ImageError(path: path, reason: "cannot open: not a regular file (a FIFO)")) {
+        try PNG.read(path: path, channels: 1)
+      }
+    }
+  }
+
+  /// Written as a user file: mode 0644 less the umask, like any file a program creates.
+  @Test func writtenFilesHaveMode0644() throws {
+    try withTemporaryFolder { folder in
+      let path = folder + "/mode.png"
+      try PNG.write(Image(width: 1, height: 1, channels: 1, pixels: [0]), to: path)
+      let mask = umask(0o022)
+      umask(mask)
+      let mode = try #require(
+        try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+      #expect(mode == 0o644 & ~Int(mask))
+    }
+  }
 }

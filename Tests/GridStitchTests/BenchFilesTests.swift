@@ -108,16 +108,21 @@ func benchContext(model: String = "Test CPU @ 3.0GHz") -> BenchContext {
       "verified_frames": 0, "lost_cameras": [], "consumer_cpu_s": 0.083783, "cameras_cpu_s": 0, \
       "latest_snapshot": "/tmp/a \\"b\\"\\u00e9", "interrupted_by_signal": null}
       """
-    let object = try JSONParser.object(from: line)
-    #expect(
-      object["latest_snapshot"].flatMap { if case .string(let s) = $0 { s } else { nil } } == "/tmp/a \"b\"é")
-    let sample = try RunSample(json: object)
+    let sample = try RunSample(json: Array(line.utf8))
     #expect(sample.grids == 200)
     #expect(sample.frames == 3200)
     #expect(sample.seconds == 0.40908)
     #expect(sample.camerasCPUSeconds == 0)
     #expect(sample.latencyP99Micros == 11182.079)
-    #expect(throws: GridError.self) { try JSONParser.object(from: "{\"seconds\": 1,}") }
-    #expect(throws: GridError.self) { try RunSample(json: JSONParser.object(from: "{\"seconds\": 1}")) }
+    #expect(throws: GridError.runtime("the run's output is not one JSON object")) {
+      try RunSample(json: Array("gridstitch: oops".utf8))
+    }
+    #expect(throws: GridError.runtime("the run's JSON has no number 'setup_seconds'")) {
+      try RunSample(json: Array(#"{"seconds": 1, "grids": 2, "frames": 3}"#.utf8))
+    }
+    #expect(throws: GridError.runtime("the run's JSON has no number 'grids'")) {
+      let text = line.replacingOccurrences(of: "\"grids\": 200", with: "\"grids\": \"x\"")
+      return try RunSample(json: Array(text.utf8))
+    }
   }
 }

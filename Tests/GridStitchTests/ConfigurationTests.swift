@@ -66,7 +66,7 @@ import Testing
       transport: .pipe, launch: .fork, policy: .lockstep, load: .io, cameras: 16,
       geometry: FrameGeometry(), grids: 10, frames: 160, seconds: 2, setupSeconds: 0.1, latencyP50Micros: 1,
       latencyP99Micros: 2, latencyMaxMicros: 3, captureSpreadP50Micros: 0, captureSpreadP99Micros: 0,
-      verifiedFrames: 160, snapshotsWritten: 0, wakeups: 0,
+      verifiedFrames: 160, snapshotsWritten: 0, snapshotsLost: 0, wakeups: 0,
       droppedFrames: 0, lostCameras: [], consumerCPUSeconds: 0, camerasCPUSeconds: 0, latestSnapshot: nil,
       interruptedBy: nil)
     #expect(Array(report.json.keys.prefix(RunReport.contractKeys.count)) == RunReport.contractKeys)

@@ -9,7 +9,7 @@ import Testing
     arguments: [
       (["--cameras", "0"], "--cameras 0", "1 to 64"),
       (["--cameras", "65"], "--cameras 65", "1 to 64"),
-      (["--frames", "0"], "--frames 0", "1 or more"),
+      (["--frames", "0"], "--frames 0", "1 to 1000000"),
       (["--width", "0"], "--width 0", "1 to"),
       (["--height=-3"], "--height -3", "1 to"),
       (["--channels", "2"], "--channels 2", "1 (grey) or 3 (RGB)"),
@@ -19,6 +19,14 @@ import Testing
       (["--slots", "3"], "--slots 3", "power of two"),
       (["--policy", "latest", "--transport", "pipe"], "--policy latest", "shm-ring"),
       (["--frames", "ten"], "ten", "whole number"),
+      // A negative number is a value, not a flag: the range message, not "Missing value".
+      (["--cameras", "-1"], "--cameras -1", "1 to 64"),
+      (["--frames", "-1"], "--frames -1", "1 to 1000000"),
+      (["--work-us", "-1"], "--work-us -1", "0 to 10000000"),
+      (["--snapshot-every", "-5"], "--snapshot-every -5", "0 (none) or more"),
+      (["--width", "-320"], "--width -320", "1 to"),
+      // Six-digit frame stamps and snapshot names: a million grids at most.
+      (["--frames", "2147483648"], "--frames 2147483648", "1 to 1000000"),
     ])
   func usageErrorsExit2(arguments: [String], names: String, accepted: String) throws {
     let output = CLI.temporaryFolder()

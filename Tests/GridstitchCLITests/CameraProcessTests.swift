@@ -19,7 +19,8 @@ import Testing
         options.append((key, value))
       }
     }
-    return ["produce"] + options.map { "\($0.0)=\($0.1)" }
+    // Separate words, as a spawning consumer passes them (and `--frames -1` must still parse).
+    return ["produce"] + options.flatMap { [$0.0, $0.1] }
   }
 
   /// What the attack found crashing (SIGILL), growing to gigabytes or blocking forever: each is now

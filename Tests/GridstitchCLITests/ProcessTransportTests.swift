@@ -261,9 +261,11 @@ import Testing
     #expect(json["verified_frames"] as? Int == 800)
     #expect(
       (json["dropped_frames"] as? Int ?? 0) > 0, "the consumer was never slower: nothing was overwritten")
-    // A wake-up call only for a consumer that is asleep: far fewer than the frames published.
+    // A wake-up call only for a consumer that is asleep: far fewer than the frames published (a
+    // wake per frame was the bug; how often the consumer sleeps depends on the machine's load, so
+    // the bound leaves room for a busy machine).
     let published = (json["dropped_frames"] as? Int ?? 0) + 800
-    #expect((json["wakeups"] as? Int ?? .max) < published / 4, "\(json)")
+    #expect((json["wakeups"] as? Int ?? .max) < published / 2, "\(json)")
     #expect(Leftovers.everything() == before)
   }
 

@@ -32,7 +32,7 @@ import Testing
     let keys = [
       "transport", "load", "cameras", "grids", "frames", "seconds", "setup_seconds", "fps", "frames_per_s",
       "mb_per_s", "latency_p50_us", "latency_p99_us", "latency_max_us", "verified_frames",
-      "snapshots_written",
+      "snapshots_written", "snapshots_lost",
     ]
     // Exactly one JSON object on stdout, its first keys in contract order.
     let text = outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -94,6 +94,7 @@ import Testing
     ])
     #expect(outcome.status == 0, "\(outcome.stderr)")
     #expect(try CLI.json(outcome)["snapshots_written"] as? Int == 3)
+    #expect(try CLI.json(outcome)["snapshots_lost"] as? Int == 0)
     let names = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
     #expect(names == ["grid-000100.png", "grid-000200.png", "grid-000300.png", "grid-latest.png"])
     for name in names {

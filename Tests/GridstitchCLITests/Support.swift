@@ -35,18 +35,21 @@ enum CLI {
     private var errData = Data()
     private let group = DispatchGroup()
 
-    init(_ arguments: [String], program: String = CLI.executable) throws {
+    /// `standardOutput`, if given, replaces the pipe whose bytes `Outcome.stdout` holds.
+    init(_ arguments: [String], program: String = CLI.executable, standardOutput: FileHandle? = nil) throws {
       process.executableURL = URL(fileURLWithPath: program)
       process.arguments = arguments
       process.currentDirectoryURL = URL(fileURLWithPath: CLI.packageRoot)
-      process.standardOutput = out
+      process.standardOutput = standardOutput ?? out
       process.standardError = err
       process.standardInput = FileHandle.nullDevice
       try process.run()
-      group.enter()
-      DispatchQueue.global().async { [self] in
-        outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
+      if standardOutput == nil {
+        group.enter()
+        DispatchQueue.global().async { [self] in
+          outData = out.fileHandleForReading.readDataToEndOfFile()
+          group.leave()
+        }
       }
       group.enter()
       DispatchQueue.global().async { [self] in
@@ -76,11 +79,13 @@ enum CLI {
   }
 
   /// Runs to the end (bounded by `timeout`; a hang is a failure, not a stall).
-  static func run(_ arguments: [String], timeout: Double = 120, program: String = CLI.executable) throws
-    -> Outcome
-  {
+  static func run(
+    _ arguments: [String], timeout: Double = 120, program: String = CLI.executable,
+    standardOutput: FileHandle? = nil
+  ) throws -> Outcome {
     let running = try Running(
-      program == CLI.executable ? arguments : Array(arguments.dropFirst()), program: program)
+      program == CLI.executable ? arguments : Array(arguments.dropFirst()), program: program,
+      standardOutput: standardOutput)
     return try #require(running.wait(seconds: timeout), "gridstitch \(arguments.joined(separator: " ")) hung")
   }
 

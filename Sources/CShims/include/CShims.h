@@ -47,8 +47,15 @@ int gs_pidfd_open(pid_t pid);
 int gs_install_stop_handlers(void);
 /// The first stop signal received, or 0.
 int gs_stop_signal(void);
-/// Back to the default disposition for SIGINT, SIGTERM, SIGPIPE (in a camera after fork).
+/// Back to the default disposition for SIGINT, SIGTERM, SIGPIPE and the crash signals (see
+/// gs_default_crash_signals), with an empty mask (in a camera after fork).
 void gs_reset_signal_handlers(void);
+/// SIG_DFL for SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP and SIGQUIT, replacing the Swift
+/// runtime's backtracer: such a signal ends the process as it would a C program.
+void gs_default_crash_signals(void);
+/// For the same signals: write one line on stderr naming the signal (and who sent it, or the
+/// faulting address), then end the process by that signal (async-signal-safe: write, raise).
+int gs_install_crash_reporter(void);
 /// SIGPIPE ignored, so a write to a closed pipe returns EPIPE instead of killing the writer.
 void gs_ignore_sigpipe(void);
 void gs_ignore_sigint(void);

@@ -187,7 +187,7 @@ public enum BenchFiles {
     do {
       try FileSystem.writeAtomically(path, text)
     } catch {
-      throw .runtime("cannot write \(path): \(error)")
+      throw .runtime("bench: \(error)")
     }
     return path
   }

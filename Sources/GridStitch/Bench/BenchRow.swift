@@ -1,8 +1,9 @@
+import FoundationEssentials
 import GridCore
 import GridTransports
 
 /// What one repeat measured, read from its `gridstitch run --json` line.
-public struct RunSample: Sendable, Equatable {
+public struct RunSample: Sendable, Equatable, Decodable {
   public var seconds: Double
   public var setupSeconds: Double
   public var grids: Int
@@ -31,21 +32,30 @@ public struct RunSample: Sendable, Equatable {
     self.camerasCPUSeconds = camerasCPUSeconds
   }
 
-  /// Reads the keys `RunReport.json` writes; a missing or non-numeric one is an error naming it.
-  public init(json object: JSONObject) throws(GridError) {
-    func number(_ key: String) throws(GridError) -> Double {
-      guard let value = object[key]?.number else {
-        throw .runtime("the run's JSON has no number '\(key)'")
-      }
-      return value
+  /// Reads the line `gridstitch run --json` printed (the keys `RunReport.json` writes); a
+  /// missing or non-numeric key is a one-line error naming it.
+  public init(json bytes: [UInt8]) throws(GridError) {
+    do {
+      self = try JSONDecoder().decode(RunSample.self, from: Data(bytes))
+    } catch let DecodingError.keyNotFound(key, _) {
+      throw .runtime("the run's JSON has no number '\(key.stringValue)'")
+    } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+      throw .runtime("the run's JSON has no number '\(context.codingPath.last?.stringValue ?? "?")'")
+    } catch {
+      throw .runtime("the run's output is not one JSON object")
     }
-    self.init(
-      seconds: try number("seconds"), setupSeconds: try number("setup_seconds"),
-      grids: Int(try number("grids")),
-      frames: Int(try number("frames")), megabytesPerSecond: try number("mb_per_s"),
-      latencyP50Micros: try number("latency_p50_us"), latencyP99Micros: try number("latency_p99_us"),
-      latencyMaxMicros: try number("latency_max_us"), consumerCPUSeconds: try number("consumer_cpu_s"),
-      camerasCPUSeconds: try number("cameras_cpu_s"))
+  }
+
+  /// The `--json` keys (a contract, see `RunReport.json`).
+  enum CodingKeys: String, CodingKey {
+    case seconds, grids, frames
+    case setupSeconds = "setup_seconds"
+    case megabytesPerSecond = "mb_per_s"
+    case latencyP50Micros = "latency_p50_us"
+    case latencyP99Micros = "latency_p99_us"
+    case latencyMaxMicros = "latency_max_us"
+    case consumerCPUSeconds = "consumer_cpu_s"
+    case camerasCPUSeconds = "cameras_cpu_s"
   }
 
   /// Megabytes moved in the timed part.

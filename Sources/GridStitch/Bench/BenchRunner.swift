@@ -221,9 +221,8 @@ public enum BenchRunner {
         throw .runtime("bench: the run of \(what) \(outcome.status): \(last)")
       }
       for line in messages { progress(line) }
-      let text = String(decoding: outcome.standardOutput, as: UTF8.self)
       do {
-        let sample = try RunSample(json: JSONParser.object(from: text))
+        let sample = try RunSample(json: outcome.standardOutput)
         guard sample.grids == config.frames else {
           throw GridError.runtime("it stitched \(sample.grids) grids of \(config.frames)")
         }

@@ -135,8 +135,8 @@ extension RunReport {
       cameras: config.cameras, geometry: config.geometry, grids: grids, frames: frames, seconds: seconds,
       setupSeconds: setupSeconds, latencyP50Micros: 0, latencyP99Micros: 0, latencyMaxMicros: 0,
       captureSpreadP50Micros: 0, captureSpreadP99Micros: 0, verifiedFrames: 0, snapshotsWritten: 0,
-      wakeups: 0,
-      droppedFrames: 0, lostCameras: [], consumerCPUSeconds: 0, camerasCPUSeconds: 0, latestSnapshot: nil,
+      snapshotsLost: 0, wakeups: 0, droppedFrames: 0, lostCameras: [], consumerCPUSeconds: 0,
+      camerasCPUSeconds: 0, latestSnapshot: nil,
       interruptedBy: nil, sync: config.sync,
       periodMicros: config.sync == .genlock ? config.periodMicros : 0,
       slots: config.transport == .shmRing ? config.ringSlots : 0)
