@@ -55,6 +55,7 @@ enum LivePage {
           <div class="figure"><div class="value" id="average">–</div><div class="label">grids/s since start</div></div>
         </div>
         <div class="card run">transport <b id="transport">–</b> · policy <b id="policy">–</b> · load <b id="load">–</b>
+          · sync <b id="sync">–</b>
           · <b id="shape">–</b></div>
         <div class="card"><div class="run">grids/s, last 60 s</div>
           <svg id="chart" viewBox="0 0 600 100" preserveAspectRatio="none" role="img" aria-label="grids per second, last 60 seconds">
@@ -123,6 +124,7 @@ enum LivePage {
       $("transport").textContent = s.transport;
       $("policy").textContent = s.policy;
       $("load").textContent = s.load;
+      $("sync").textContent = s.sync ?? "free";
       $("shape").textContent = `${s.cameras} × ${s.width}×${s.height}×${s.channels}`;
       $("setup").textContent = `set-up ${fmt(s.setup_seconds, 2)} s · run ${fmt(s.seconds, 1)} s`;
       chart(s.seconds, rate);
