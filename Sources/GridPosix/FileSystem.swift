@@ -100,11 +100,20 @@ public enum FileSystem {
     var bytes = [UInt8](repeating: 0, count: size)
     var done = 0
     while done < size {
-      let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
-      if count == -1 && Glibc.errno == EINTR { continue }
-      if count == -1 { throw FileError(path: path, step: "cannot read") }
-      if count == 0 { break }  // shrank while we read: what is there is what we decode
-      done += count
+      let count = bytes.withUnsafeMutableBytes { buffer in
+        Result {
+          try FileDescriptor(rawValue: fd).read(
+            into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
+        }
+      }
+      let got: Int
+      switch count {
+      case .success(let read): got = read
+      case .failure(let error):
+        throw FileError(path: path, step: "cannot read", errno: error as? Errno ?? .ioError)
+      }
+      if got == 0 { break }  // shrank while we read: what is there is what we decode
+      done += got
     }
     return Array(bytes.prefix(done))
   }
@@ -156,14 +165,13 @@ public struct AtomicFile: ~Copyable {
     self.fd = fd
   }
 
-  /// Writes every byte; retries EINTR. The corresponding C function is `write`.
+  /// Writes every byte (swift-system retries EINTR and short writes). The corresponding C
+  /// function is `write`.
   public func write(_ bytes: UnsafeRawBufferPointer) throws(FileError) {
-    var offset = 0
-    while offset < bytes.count {
-      let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-      if written == -1 && Glibc.errno == EINTR { continue }
-      if written == -1 { throw FileError(path: path, step: "cannot write") }
-      offset += written
+    do {
+      _ = try FileDescriptor(rawValue: fd).writeAll(bytes)
+    } catch {
+      throw FileError(path: path, step: "cannot write", errno: error as? Errno ?? .ioError)
     }
   }
 

@@ -187,27 +187,42 @@ final class RunSession {
   }
 
   private func report(tally: SnapshotWriter.Tally?) -> RunReport {
-    RunReport(
-      transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
-      cameras: config.cameras, geometry: config.geometry, grids: consumer.grids, frames: consumer.framesMoved,
-      seconds: Double(stopped &- go) / 1e9, setupSeconds: Double(go &- started) / 1e9,
-      latencyP50Micros: consumer.latency.percentileMicros(50),
-      latencyP99Micros: consumer.latency.percentileMicros(99),
-      latencyMaxMicros: consumer.latency.maxMicros,
-      captureSpreadP50Micros: consumer.captureSpread.percentileMicros(50),
-      captureSpreadP99Micros: consumer.captureSpread.percentileMicros(99),
-      verifiedFrames: consumer.verifiedFrames,
+    RunReport.of(
+      config, consumer: consumer, seconds: Double(stopped &- go) / 1e9,
+      setupSeconds: Double(go &- started) / 1e9,
       snapshotsWritten: tally?.written ?? 0, snapshotsLost: tally?.lost ?? 0, wakeups: wakeups,
-      droppedFrames: droppedFrames,
-      lostCameras: consumer.lostCameras, consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
-      camerasCPUSeconds: ResourceUsage.cpuSeconds(children: true), latestSnapshot: tally?.latest,
-      interruptedBy: interruptedBy, sync: config.sync,
-      periodMicros: config.sync == .genlock ? config.periodMicros : 0,
-      slots: config.transport == .shmRing ? config.ringSlots : 0)
+      droppedFrames: droppedFrames, latestSnapshot: tally?.latest, interruptedBy: interruptedBy)
   }
 
   private var wakeups = 0
   private var droppedFrames = 0
 
   deinit { tearDown() }
+}
+
+extension RunReport {
+  /// The figures of a run from its consumer: the final ones (`RunSession`), or those so far (the
+  /// live view; with no consumer yet, every count is zero).
+  static func of(
+    _ config: RunConfiguration, consumer: GridConsumer?, seconds: Double, setupSeconds: Double,
+    snapshotsWritten: Int = 0, snapshotsLost: Int = 0, wakeups: Int = 0, droppedFrames: Int = 0,
+    latestSnapshot: String? = nil, interruptedBy: Int32? = nil
+  ) -> RunReport {
+    RunReport(
+      transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
+      cameras: config.cameras, geometry: config.geometry, grids: consumer?.grids ?? 0,
+      frames: consumer?.framesMoved ?? 0, seconds: seconds, setupSeconds: setupSeconds,
+      latencyP50Micros: consumer?.latency.percentileMicros(50) ?? 0,
+      latencyP99Micros: consumer?.latency.percentileMicros(99) ?? 0,
+      latencyMaxMicros: consumer?.latency.maxMicros ?? 0,
+      captureSpreadP50Micros: consumer?.captureSpread.percentileMicros(50) ?? 0,
+      captureSpreadP99Micros: consumer?.captureSpread.percentileMicros(99) ?? 0,
+      verifiedFrames: consumer?.verifiedFrames ?? 0, snapshotsWritten: snapshotsWritten,
+      snapshotsLost: snapshotsLost, wakeups: wakeups, droppedFrames: droppedFrames,
+      lostCameras: consumer?.lostCameras ?? [], consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
+      camerasCPUSeconds: consumer == nil ? 0 : ResourceUsage.cpuSeconds(children: true),
+      latestSnapshot: latestSnapshot, interruptedBy: interruptedBy, sync: config.sync,
+      periodMicros: config.sync == .genlock ? config.periodMicros : 0,
+      slots: config.transport == .shmRing ? config.ringSlots : 0)
+  }
 }

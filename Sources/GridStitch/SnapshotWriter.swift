@@ -66,6 +66,9 @@ final class SnapshotWriter: @unchecked Sendable {
     var temporaryPath: String?
     /// Past the point of no return: the rename is being made.
     var committing = false
+    /// Its temporary file is being created: `abandon` waits (a tick at most) for its name, so
+    /// that no file created just as we stop outlives the process.
+    var creating = false
   }
 
   private enum State {
@@ -195,6 +198,11 @@ final class SnapshotWriter: @unchecked Sendable {
         state = .abandoned
         lost += pending.count(where: { $0.grid != nil })
         pending.removeAll()
+        // A file being created right now gets its name published (or is dropped) within a tick.
+        let created = MonotonicClock.nanos() &+ UInt64(WatchdogTick.nanos)
+        while inFlight.values.contains(where: \.creating) && MonotonicClock.nanos() < created {
+          lock.wait(timeoutNanos: 1_000_000)
+        }
         for job in inFlight.values {
           if job.committing {
             // The rename is being made: it lands (or fails) whatever we do now.
@@ -307,11 +315,30 @@ final class SnapshotWriter: @unchecked Sendable {
       let encoded = try PNG.encode(
         width: width, height: height, channels: channels, pixels: UnsafeRawBufferPointer(job.buffer),
         path: path)
-      let file = try AtomicFile(creating: path)
+      let mayCreate = lock.withLock {
+        if case .abandoned = state { return false }
+        inFlight[job.number]?.creating = true
+        return true
+      }
+      guard mayCreate else { return .abandoned }
+      let created: AtomicFile
+      do {
+        created = try AtomicFile(creating: path)
+      } catch {
+        lock.withLock {
+          inFlight[job.number]?.creating = false
+          lock.broadcast()
+        }
+        throw error
+      }
+      let file = created
       let temporary = file.temporaryPath
       let go = lock.withLock {
-        if case .abandoned = state { return false }
+        // Published even when abandoned: `abandon` removes it, since we may not get to.
+        inFlight[job.number]?.creating = false
         inFlight[job.number]?.temporaryPath = temporary
+        lock.broadcast()
+        if case .abandoned = state { return false }
         inFlight[job.number]?.onDiskSince = MonotonicClock.nanos()
         return true
       }

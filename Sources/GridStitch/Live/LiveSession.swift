@@ -39,7 +39,7 @@ final class LiveSession {
         Self.cameraState(
           camera: $0, state: "waiting", frames: 0, lastSequence: nil, pid: supervisor.pid(camera: $0))
       })
-    var initial = RunReport.soFar(config, grids: 0, frames: 0, seconds: 0, setupSeconds: 0).json
+    var initial = RunReport.of(config, consumer: nil, seconds: 0, setupSeconds: 0).json
     initial["camera_states"] = waiting
     initial["running"] = .bool(true)
     feed = LiveFeed(viewFPS: config.viewFPS, initialStats: initial.rendered())
@@ -59,21 +59,11 @@ final class LiveSession {
   func gridStitched(_ consumer: GridConsumer, receiver: FrameReceiver, go: UInt64) {
     feed.gridStitched(canvas: canvas) {
       let now = MonotonicClock.nanos()
-      var report = RunReport.soFar(
-        config, grids: consumer.grids, frames: consumer.framesMoved, seconds: Double(now - go) / 1e9,
-        setupSeconds: Double(go - started) / 1e9)
-      report.latencyP50Micros = consumer.latency.percentileMicros(50)
-      report.latencyP99Micros = consumer.latency.percentileMicros(99)
-      report.latencyMaxMicros = consumer.latency.maxMicros
-      report.captureSpreadP50Micros = consumer.captureSpread.percentileMicros(50)
-      report.captureSpreadP99Micros = consumer.captureSpread.percentileMicros(99)
-      report.verifiedFrames = consumer.verifiedFrames
-      report.wakeups = receiver.wakeups
-      report.droppedFrames = receiver.droppedFrames
-      report.lostCameras = consumer.lostCameras
-      report.consumerCPUSeconds = ResourceUsage.cpuSeconds(children: false)
-      // Snapshots queued so far; the final figures count those written.
-      report.snapshotsWritten = config.snapshotEvery > 0 ? consumer.grids / config.snapshotEvery : 0
+      // Snapshots due so far; the final figures count those written.
+      let report = RunReport.of(
+        config, consumer: consumer, seconds: Double(now - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
+        snapshotsWritten: config.snapshotEvery > 0 ? consumer.grids / config.snapshotEvery : 0,
+        wakeups: receiver.wakeups, droppedFrames: receiver.droppedFrames)
       lastStates = .array(
         (0..<config.cameras).map { camera in
           let taken = supervisor.framesTaken[camera]
@@ -120,26 +110,6 @@ final class LiveSession {
     object["last_sequence"] = lastSequence.map { .int($0) } ?? .null
     object["pid"] = pid.map { .int(Int($0)) } ?? .null
     return .object(object)
-  }
-}
-
-extension RunReport {
-  /// The figures of a run still going: what is not known yet is zero.
-  static func soFar(
-    _ config: RunConfiguration, grids: Int, frames: Int, seconds: Double, setupSeconds: Double
-  )
-    -> RunReport
-  {
-    RunReport(
-      transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
-      cameras: config.cameras, geometry: config.geometry, grids: grids, frames: frames, seconds: seconds,
-      setupSeconds: setupSeconds, latencyP50Micros: 0, latencyP99Micros: 0, latencyMaxMicros: 0,
-      captureSpreadP50Micros: 0, captureSpreadP99Micros: 0, verifiedFrames: 0, snapshotsWritten: 0,
-      snapshotsLost: 0, wakeups: 0, droppedFrames: 0, lostCameras: [], consumerCPUSeconds: 0,
-      camerasCPUSeconds: 0, latestSnapshot: nil,
-      interruptedBy: nil, sync: config.sync,
-      periodMicros: config.sync == .genlock ? config.periodMicros : 0,
-      slots: config.transport == .shmRing ? config.ringSlots : 0)
   }
 }
 
