@@ -88,7 +88,8 @@ class RingReceiverBase {
     let ring = rings[camera]
     let moved = { ring.head.load(ordering: .acquiring) != value }
     try RingWait.wait(
-      until: moved, orOnceAsleep: moved, sleepingOn: ring.headWord, flag: ring.consumerWaiting
+      until: moved, orOnceAsleep: moved, sleepingOn: ring.headWord, flag: ring.consumerWaiting,
+      spins: mapping.layout.spins
     ) {
       if try !watchdog.isAlive(camera: camera), !moved() { throw watchdog.lost(camera: camera) }
     }
@@ -263,7 +264,7 @@ final class RingLockstepPublisher: RingPublisherBase, FramePublisher {
     try RingWait.wait(
       until: { head &- ring.tail.load(ordering: .acquiring) < slots },
       orOnceAsleep: { head &- ring.tail.load(ordering: .sequentiallyConsistent) <= slots / 2 },
-      sleepingOn: ring.tailWord, flag: ring.producerWaiting
+      sleepingOn: ring.tailWord, flag: ring.producerWaiting, spins: mapping.layout.spins
     ) {
       if !watch.consumerIsAlive() { throw watch.consumerGone() }
     }
