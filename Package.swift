@@ -61,6 +61,7 @@ let package = Package(
       name: "GridView",
       dependencies: [
         "GridImage",
+        "GridPosix",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),

@@ -55,9 +55,12 @@ public final class JPEGEncoder {
     }
     // tjBufSize is the worst case, so with NOREALLOC the library never reallocates our buffer.
     let needed = Int(tjBufSize(Int32(width), Int32(height), Int32(subsampling.rawValue)))
+    guard let allocation = Int32(exactly: needed) else {
+      throw ImageError(path: "jpeg", reason: "a \(width)x\(height) JPEG needs \(needed) bytes: over 2 GiB")
+    }
     if needed > capacity {
       if let buffer { tjFree(buffer) }
-      buffer = tjAlloc(Int32(needed))
+      buffer = tjAlloc(allocation)
       capacity = buffer == nil ? 0 : needed
       guard buffer != nil else { throw ImageError(path: "jpeg", reason: "cannot allocate \(needed) bytes") }
     }

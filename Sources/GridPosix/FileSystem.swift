@@ -81,8 +81,11 @@ public enum FileSystem {
   /// The whole of a regular file, at most `limit` bytes. Opened non-blocking, so a FIFO or a
   /// device given as a path is refused at once instead of waiting for a writer.
   /// The corresponding C functions are `open(O_NONBLOCK)`, `fstat` and `read`.
-  public static func readRegularFile(_ path: String, limit: Int) throws(FileError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+  /// With `noFollow`, a symbolic link as the last component is refused (`O_NOFOLLOW`).
+  public static func readRegularFile(_ path: String, limit: Int, noFollow: Bool = false) throws(FileError)
+    -> [UInt8]
+  {
+    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (noFollow ? O_NOFOLLOW : 0))
     if fd == -1 { throw FileError(path: path, step: "cannot open") }
     defer { close(fd) }
     var info = stat()

@@ -192,7 +192,14 @@ enum CameraLaunch {
     barrier.close(.readyWrite)
     barrier.close(.goRead)
     transport.closeCameraEnds()
-    try awaitReady(barrier, count: cameras.count, supervisor: supervisor)
+    do {
+      try awaitReady(barrier, count: cameras.count, supervisor: supervisor)
+    } catch {
+      // Stopped before the start line closes: a camera that saw `go` end without a start time
+      // would report it, one line each, over the one error that matters.
+      supervisor.stopAll()
+      throw error
+    }
     return barrier
   }
 
@@ -270,7 +277,7 @@ public enum CameraProcess {
     }
     let ready = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(3 + count)))
     let go = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(4 + count)))
-    try ProcessTransports.check(spec.transport, descriptors: descriptors)
+    try ProcessTransports.check(spec.transport, shape: spec.shape, descriptors: descriptors)
     do {
       try FileDescriptors.expect(.pipeWriteEnd, ready.descriptor)
       try FileDescriptors.expect(.pipeReadEnd, go.descriptor)

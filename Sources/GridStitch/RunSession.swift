@@ -146,12 +146,14 @@ final class RunSession {
     let completed = phase == .stopping(.completed)
     if completed {
       _ = supervisor.reapAll(timeoutNanos: 5_000_000_000)
+      // A stop signal while the cameras were leaving is answered too (exit 128 + n).
+      lateSignal = StopSignals.pending
     }
     supervisor.stopAll()
     let last = consumer.grids > 0 ? canvas : nil
     let tally = snapshots.map { completed ? $0.finish(latest: last) : $0.abandon(latest: last) }
     try snapshots?.check()
-    lateSignal = tally?.interruptedBy
+    lateSignal = lateSignal ?? tally?.interruptedBy
     tearDown()
     let report = report(tally: tally)
     live?.finish(report)  // live view (issue 10): final figures; --linger waits for Ctrl-C here

@@ -58,17 +58,20 @@ final class Supervisor: Watchdog {
     for camera in 0..<children.count { children.stop(camera, graceNanos: 300_000_000) }
   }
 
-  /// Waits for every camera to leave by itself after its last frame (bounded), then stops the rest.
+  /// Waits for every camera to leave by itself after its last frame (bounded, and cut short by a
+  /// stop signal), then stops the rest.
   func reapAll(timeoutNanos: UInt64) -> [(camera: Int, status: ExitStatus)] {
     let deadline = MonotonicClock.nanos() &+ timeoutNanos
     var result: [(Int, ExitStatus)] = []
     for camera in 0..<children.count where children.pid(camera) != nil {
-      let now = MonotonicClock.nanos()
-      guard
-        let status = children.wait(camera, timeoutNanos: deadline > now ? deadline - now : 0)
-          ?? children.stop(camera, graceNanos: 100_000_000)
-      else { continue }
-      result.append((camera, status))
+      var status: ExitStatus?
+      while status == nil, StopSignals.pending == nil {
+        let now = MonotonicClock.nanos()
+        if now >= deadline { break }
+        status = children.wait(camera, timeoutNanos: min(deadline - now, UInt64(WatchdogTick.nanos)))
+      }
+      guard let ended = status ?? children.stop(camera, graceNanos: 100_000_000) else { continue }
+      result.append((camera, ended))
     }
     return result
   }

@@ -66,7 +66,10 @@ public enum ProcessTransports {
   }
 
   /// Checks that `descriptors` are, in number and kind, what a camera of `kind` is handed.
-  public static func check(_ kind: TransportKind, descriptors: DescriptorSet) throws(GridError) {
+  /// With a `shape`, the shared mapping must also hold exactly the bytes that shape needs.
+  public static func check(_ kind: TransportKind, shape: TransportShape? = nil, descriptors: DescriptorSet)
+    throws(GridError)
+  {
     let kinds = cameraDescriptorKinds(kind)
     guard !kinds.isEmpty else {
       throw .usage("transport '\(kind.rawValue)' does not use camera processes")
@@ -79,9 +82,21 @@ public enum ProcessTransports {
       guard let fd = descriptors[index] else { throw .usage("descriptor \(index) is missing") }
       do {
         try FileDescriptors.expect(expected, fd)
+        if expected == .memfd, let shape, let size = mappingBytes(kind, shape: shape) {
+          try FileDescriptors.expect(size: size, fd)
+        }
       } catch {
         throw .usage("\(kind.rawValue) camera: \(error)")
       }
+    }
+  }
+
+  /// The size of the shared mapping a camera of `kind` maps, or nil if it maps none.
+  static func mappingBytes(_ kind: TransportKind, shape: TransportShape) -> Int? {
+    switch kind {
+    case .shmRing: RingLayout.bytesNeeded(shape: shape)
+    case .shmPipe, .shmMqueue: SlotLayout(shape: shape).totalBytes
+    case .serial, .threads, .pipe: nil
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GridPosix
 
 /// The PNG snapshots in one folder, and the only way the gallery reads a file: by a name that is
 /// listed there, naming a regular file whose real path lies inside the folder. `..`, encoded
@@ -35,9 +36,17 @@ struct SnapshotFolder: Sendable {
 
   /// The bytes of the snapshot `name`, or nil unless it is one of `entries()`.
   func contents(of name: String) -> Data? {
-    guard let entry = entry(named: name) else { return nil }
-    return FileManager.default.contents(atPath: root + "/" + entry.name)
+    // The checked path is read once, not followed if it became a link since, and only if it is
+    // still a regular file: a name swapped between the check and the read serves nothing.
+    guard let entry = entry(named: name), let real = Self.realPath(root + "/" + entry.name),
+      real.hasPrefix(root + "/"),
+      let bytes = try? FileSystem.readRegularFile(real, limit: Self.largestSnapshot, noFollow: true)
+    else { return nil }
+    return Data(bytes)
   }
+
+  /// A 1 GiB grid encodes to no more than this.
+  static let largestSnapshot = 2 << 30
 
   private func entry(named name: String) -> Entry? {
     guard name.hasSuffix(".png"), !name.hasPrefix("."), !name.contains("/"), name.utf8.count < 256 else {

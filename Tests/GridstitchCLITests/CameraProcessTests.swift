@@ -69,6 +69,29 @@ import Testing
     #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
   }
 
+  /// A memfd of the wrong size is refused before it is mapped: exit 2, one line naming the size.
+  @Test(.timeLimit(.minutes(1)))
+  func produceChecksTheMappingSize() throws {
+    let arguments = Self.produce([:]).map { "'\($0)'" }.joined(separator: ", ")
+    let script = """
+      import fcntl, os
+      memfd = os.memfd_create("gridstitch-test", os.MFD_CLOEXEC)
+      os.ftruncate(memfd, 4096)
+      ready_read, ready_write = os.pipe()
+      go_read, go_write = os.pipe()
+      # Above the targets first, so no dup2 is a no-op that keeps close-on-exec.
+      moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in (memfd, ready_write, go_read)]
+      for source, target in [(moved[0], 3), (moved[1], 4), (moved[2], 5), (moved[0], 6)]:
+          os.dup2(source, target)
+          os.set_inheritable(target, True)
+      os.execv("\(CLI.executable)", ["gridstitch", \(arguments)])
+      """
+    let outcome = try CLI.run(["python3", "-c", script], timeout: 20, program: "/usr/bin/python3")
+    #expect(outcome.status == 2, "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("holds 4096 bytes where"), "\(outcome.stderr)")
+    #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+  }
+
   /// The scene is decoded once, by the consumer, into one sealed memfd: every camera, forked or
   /// spawned, maps that memfd read-only, and none holds a private copy of the scene.
   @Test(.timeLimit(.minutes(1)), arguments: ["fork", "spawn"])

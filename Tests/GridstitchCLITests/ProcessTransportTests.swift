@@ -158,6 +158,8 @@ import Testing
     let outcome = try #require(running.wait(seconds: 5))
     #expect(outcome.status == 130, "\(outcome.stderr)")
     #expect(try CLI.json(outcome)["interrupted_by_signal"] as? Int == 2)
+    // Cameras are stopped before the start line closes: none reports it, nothing on stderr.
+    #expect(outcome.stderr.isEmpty, "\(outcome.stderr)")
     usleep(100_000)
     for camera in cameras { #expect(!Leftovers.isRunning(camera)) }
     #expect(Leftovers.everything() == before)

@@ -166,6 +166,10 @@ final class RingLatestReceiver: RingReceiverBase, FrameReceiver {
       if packed != 0 {
         let sequence = Int64((packed - 1) >> 8)
         let slot = Int((packed - 1) & 0xFF)
+        // The camera wrote this word: a slot past its ring is refused before anything is read.
+        guard slot <= Int(mask) else {
+          throw GridError.protocolViolation(camera: camera, reason: "newest frame names slot \(slot)")
+        }
         if sequence > lastSequence[camera] {
           let state = ring.slotState(slot)
           if state.claim(from: .ready, to: .reading) {
