@@ -155,6 +155,15 @@ public struct RunConfiguration: Sendable {
     guard (1...60).contains(viewFPS) else {
       throw .usage("--view-fps \(viewFPS) is out of range: use 1 to 60")
     }
+    if serve != nil {
+      // The live view sends JPEG, whose sides stop at 65535 pixels.
+      let layout = GridLayout(cameras: cameras)
+      let (width, height) = (layout.gridWidth(geometry), layout.gridHeight(geometry))
+      guard width <= 65_535, height <= 65_535 else {
+        throw .usage(
+          "--serve cannot show a \(width)x\(height) grid: JPEG allows at most 65535 pixels a side")
+      }
+    }
     if linger && serve == nil {
       throw .usage("--linger is not accepted without --serve: it keeps the live view up")
     }

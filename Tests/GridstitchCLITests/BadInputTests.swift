@@ -19,6 +19,10 @@ import Testing
       (["--slots", "3"], "--slots 3", "power of two"),
       (["--policy", "latest", "--transport", "pipe"], "--policy latest", "shm-ring"),
       (["--frames", "ten"], "ten", "whole number"),
+      (
+        ["--cameras", "16", "--width", "16384", "--height", "512", "--serve", "127.0.0.1:0"], "--serve",
+        "65535"
+      ),
       // A negative number is a value, not a flag: the range message, not "Missing value".
       (["--cameras", "-1"], "--cameras -1", "1 to 64"),
       (["--frames", "-1"], "--frames -1", "1 to 1000000"),
