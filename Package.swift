@@ -60,6 +60,7 @@ let package = Package(
     .target(
       name: "GridView",
       dependencies: [
+        "GridCore",
         "GridImage",
         "GridPosix",
         .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import Foundation
+import GridCore
 
 /// The gallery's one page, rendered on the server: no script, no outside assets.
 enum GalleryPage {
@@ -41,18 +42,5 @@ enum GalleryPage {
       """
   }
 
-  static func escape(_ text: String) -> String {
-    var out = ""
-    for character in text {
-      switch character {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      default: out.append(character)
-      }
-    }
-    return out
-  }
+  static func escape(_ text: String) -> String { Markup.escape(text) }
 }

@@ -1,3 +1,4 @@
+import GridCore
 import RealModule
 
 /// A hand-written, self-contained SVG document: no scripts, no external fonts or styles, every
@@ -12,26 +13,7 @@ struct SVGDocument {
     self.height = height
   }
 
-  static func escape(_ text: String) -> String {
-    var out = ""
-    for character in text {
-      switch character {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      default:
-        // Control characters are not allowed in XML 1.0.
-        if let ascii = character.asciiValue, ascii < 0x20, ascii != 0x09, ascii != 0x0A, ascii != 0x0D {
-          out += " "
-        } else {
-          out.append(character)
-        }
-      }
-    }
-    return out
-  }
+  static func escape(_ text: String) -> String { Markup.escape(text) }
 
   static func number(_ value: Double) -> String { Format.number(value.isFinite ? value : 0, significant: 6) }
 
