@@ -1,11 +1,15 @@
 # gridstitch — two commands do all the set-up: `make demo` and `make test`.
 SWIFT ?= swift
-APT_PACKAGES := libpng-dev libturbojpeg0-dev pkg-config
-# The browser test's real browser and its driver, and the HTTP client the route tests use.
-TEST_APT_PACKAGES := chromium chromium-driver curl
+APT_PACKAGES := libpng-dev libturbojpeg0-dev libzmq3-dev pkg-config
+# The browser test's real browser and its driver, the HTTP client the route tests use, `ip` for
+# the network-namespace hosts, and venv for the Python peers (pyzmq, imagezmq).
+TEST_APT_PACKAGES := chromium chromium-driver curl iproute2 python3-venv
+# The real ZeroMQ peers the tests run: raw pyzmq clients and unchanged imagezmq senders.
+VENV := .venv-test
+VENV_PACKAGES := pyzmq==26.* imagezmq==1.2.0 numpy simplejpeg
 CONFIG ?= release
 
-.PHONY: demo test live build deps test-deps lint bench clean
+.PHONY: demo test live build deps test-deps venv lint bench clean
 
 # Installs what is missing (Debian packages; needs root or sudo), nothing else.
 deps:
@@ -18,6 +22,14 @@ deps:
 
 test-deps:
 	@$(MAKE) --no-print-directory deps APT_PACKAGES="$(APT_PACKAGES) $(TEST_APT_PACKAGES)"
+
+# The test venv, made once (PyPI); the tests find it at $(VENV)/bin/python.
+venv: $(VENV)/.done
+
+$(VENV)/.done:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(VENV_PACKAGES)
+	touch $@
 
 build: deps
 	$(SWIFT) build -c $(CONFIG)
@@ -32,7 +44,7 @@ demo: build
 live: build
 	.build/$(CONFIG)/gridstitch run --load io --frames 1000000 --serve $(or $(SERVE),127.0.0.1:8080)
 
-test: test-deps
+test: test-deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
@@ -43,4 +55,4 @@ bench: build
 	.build/$(CONFIG)/gridstitch bench
 
 clean:
-	rm -rf .build
+	rm -rf .build $(VENV)

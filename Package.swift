@@ -36,6 +36,14 @@ let package = Package(
       pkgConfig: "libturbojpeg",
       providers: [.apt(["libturbojpeg0-dev"])]
     ),
+    // libzmq's C API, from the system (Debian: libzmq3-dev, built with CURVE).
+    .systemLibrary(
+      name: "CZMQ",
+      pkgConfig: "libzmq",
+      providers: [.apt(["libzmq3-dev"])]
+    ),
+    // A thin typed owner of libzmq's handles: context, socket, message, poll, monitor, CURVE, ZAP.
+    .target(name: "GridZMQ", dependencies: ["CZMQ"]),
     // Every syscall: memfd, mmap, semaphores, mqueue, futex, fork/spawn, waitpid, signals.
     .target(
       name: "GridPosix",
@@ -74,6 +82,7 @@ let package = Package(
       dependencies: [
         "GridCore",
         "GridPosix",
+        "GridZMQ",
         .product(name: "Atomics", package: "swift-atomics"),
         .product(name: "SystemPackage", package: "swift-system"),
       ]
@@ -104,6 +113,7 @@ let package = Package(
       ]
     ),
     .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
+    .testTarget(name: "GridZMQTests", dependencies: ["GridZMQ"]),
     .testTarget(
       name: "GridPosixTests",
       dependencies: ["GridPosix", .product(name: "SystemPackage", package: "swift-system")]),
