@@ -9,7 +9,11 @@ public enum GridError: Error, CustomStringConvertible, Equatable, Sendable {
   case verification(camera: Int, sequence: UInt64, reason: String)
   /// A camera process that ended before its last frame.
   case cameraLost(camera: Int, pid: Int32, how: String, frames: Int)
-  /// A peer sent something malformed; rejected before any allocation.
+  /// A camera that is not our child (on another host, or an imagezmq sender) went silent or
+  /// away; `peer` is its address, `reason` what was seen.
+  case remoteCameraLost(camera: Int, peer: String, reason: String)
+  /// A peer sent something malformed; rejected before any allocation. Exits 3, as a foreign
+  /// frame does: what arrived is not what the camera must send.
   case protocolViolation(camera: Int, reason: String)
   /// The run was stopped by a signal (SIGINT, SIGTERM).
   case interrupted(signal: Int32)
@@ -17,8 +21,8 @@ public enum GridError: Error, CustomStringConvertible, Equatable, Sendable {
   public var exitCode: Int32 {
     switch self {
     case .usage: 2
-    case .runtime, .cameraLost, .protocolViolation: 1
-    case .verification: 3
+    case .runtime, .cameraLost, .remoteCameraLost: 1
+    case .verification, .protocolViolation: 3
     case .interrupted(let signal): 128 + signal
     }
   }
@@ -30,6 +34,8 @@ public enum GridError: Error, CustomStringConvertible, Equatable, Sendable {
       "verification failed: camera \(camera) frame \(sequence): \(reason)"
     case .cameraLost(let camera, let pid, let how, let frames):
       "camera \(camera) (pid \(pid)) died: \(how) after \(frames) frames"
+    case .remoteCameraLost(let camera, let peer, let reason):
+      "camera \(camera) (\(peer)) lost: \(reason)"
     case .protocolViolation(let camera, let reason):
       "camera \(camera) sent a malformed frame: \(reason)"
     case .interrupted(let signal):

@@ -31,6 +31,17 @@ public enum Pipeline {
   }
 }
 
+extension GridError {
+  /// A camera that went away (a process that died, a remote one gone silent): what
+  /// `--on-camera-loss continue` carries on past.
+  var isCameraLoss: Bool {
+    switch self {
+    case .cameraLost, .remoteCameraLost: true
+    default: false
+    }
+  }
+}
+
 /// The consumer's loop body: one grid from every live camera, checked, stitched, timed.
 struct GridConsumer {
   let config: RunConfiguration
@@ -81,7 +92,7 @@ struct GridConsumer {
         try take(camera: camera, grid: grid, from: receiver)
         delivered += 1
       } catch let error as GridError {
-        guard case .cameraLost = error, config.onCameraLoss == .continue else { throw error }
+        guard error.isCameraLoss, config.onCameraLoss == .continue else { throw error }
         live[camera] = false
         lostCameras.append(camera)
         canvas.placeNoSignal(camera: camera)

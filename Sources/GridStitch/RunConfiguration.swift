@@ -53,6 +53,20 @@ public struct RunConfiguration: Sendable {
   public var viewFPS = 15
   /// `--linger`: keep the live view up after the run until Ctrl-C.
   public var linger = false
+  /// `--listen`: where a hub waits for cameras it does not start (`zmq` cameras on other hosts,
+  /// imagezmq senders); nil = the run starts its own cameras.
+  public var listen: ServeAddress?
+  /// `--wait-seconds`: how long a hub waits for its cameras to join.
+  public var waitSeconds = 30.0
+  /// `--camera-timeout`: seconds without a frame or heartbeat before a remote camera is lost;
+  /// nil = the transport's default.
+  public var cameraTimeout: Double?
+  /// `--insecure`: listen beyond loopback without CURVE.
+  public var insecure = false
+  /// `--curve-secret`: the hub's CURVE secret key file (`gridstitch keygen`).
+  public var curveSecret: String?
+  /// `--allow`: the folder of public keys (`*.pub`) whose cameras may join.
+  public var allowFolder: String?
 
   public init() {}
 
@@ -91,6 +105,39 @@ public struct RunConfiguration: Sendable {
     let (perSlot, overflow) = cameras.multipliedReportingOverflow(by: geometry.bytesPerFrame)
     guard !overflow else { return 2 }
     return perSlot <= ringCacheBudget / 4 ? 4 : 2
+  }
+
+  /// The limits of a hub's flags. Where a listening hub is accepted at all is for its transport
+  /// to say; these hold for every one.
+  func validateHub() throws(GridError) {
+    guard waitSeconds > 0, waitSeconds <= 3600 else {
+      throw .usage("--wait-seconds \(waitSeconds) is out of range: use more than 0, up to 3600")
+    }
+    if let cameraTimeout, !(cameraTimeout >= 0.05 && cameraTimeout <= 3600) {
+      throw .usage("--camera-timeout \(cameraTimeout) is out of range: use 0.05 to 3600 seconds")
+    }
+    guard let listen else {
+      for (flag, given) in [
+        ("--curve-secret", curveSecret != nil), ("--allow", allowFolder != nil), ("--insecure", insecure),
+      ] where given {
+        throw .usage("\(flag) is not accepted without --listen: it guards a listening hub")
+      }
+      return
+    }
+    guard listen.port != 0 else {
+      throw .usage("--listen \(listen) is not accepted: name a port (cameras must know where to connect)")
+    }
+    guard (curveSecret == nil) == (allowFolder == nil) else {
+      throw .usage("--curve-secret and --allow go together: the hub's key, and the cameras it admits")
+    }
+    if !listen.isLoopback && curveSecret == nil && !insecure {
+      throw .usage(
+        "--listen \(listen) is beyond loopback: give --curve-secret KEY --allow DIR (see gridstitch keygen), "
+          + "or --insecure to admit anyone who can reach it")
+    }
+    if insecure && curveSecret != nil {
+      throw .usage("--insecure is not accepted with --curve-secret: the hub is either guarded or not")
+    }
   }
 
   public func validate() throws(GridError) {
@@ -164,6 +211,7 @@ public struct RunConfiguration: Sendable {
           "--serve cannot show a \(width)x\(height) grid: JPEG allows at most 65535 pixels a side")
       }
     }
+    try validateHub()
     if linger && serve == nil {
       throw .usage("--linger is not accepted without --serve: it keeps the live view up")
     }

@@ -39,6 +39,9 @@ public struct RunReport: Sendable {
   public var periodMicros = 0
   /// shm-ring slots per camera (0 for other transports).
   public var slots = 0
+  /// Messages a hub dropped as malformed, from peers that had not joined (or, for imagezmq,
+  /// from any sender): counted, never used.
+  public var rejectedMessages = 0
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -88,6 +91,7 @@ public struct RunReport: Sendable {
     object["sync"] = .string(sync.rawValue)
     object["period_us"] = .int(periodMicros)
     object["slots"] = .int(slots)
+    object["rejected_messages"] = .int(rejectedMessages)
     return object
   }
 

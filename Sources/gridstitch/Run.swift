@@ -59,6 +59,24 @@ struct Run: ParsableCommand {
   @Option(name: .customLong("view-fps"), help: "Most grids per second the live view encodes.")
   var viewFPS = 15
   @Flag(help: "With --serve: keep the live view up after the run until Ctrl-C.") var linger = false
+  @Option(
+    help:
+      "A hub: wait for cameras at tcp://[ADDR:]PORT instead of starting them (loopback unless ADDR is given)."
+  )
+  var listen: String?
+  @Option(
+    name: .customLong("wait-seconds"), parsing: .unconditional,
+    help: "With --listen: how long to wait for cameras.")
+  var waitSeconds = 30.0
+  @Option(
+    name: .customLong("camera-timeout"), parsing: .unconditional,
+    help: "With --listen: seconds without a frame or heartbeat before a camera is lost.")
+  var cameraTimeout: Double?
+  @Option(name: .customLong("curve-secret"), help: "With --listen: the hub's CURVE secret key file.")
+  var curveSecret: String?
+  @Option(help: "With --listen: a folder of camera public keys (*.pub); only they may join.") var allow:
+    String?
+  @Flag(help: "With --listen beyond loopback: admit cameras without CURVE.") var insecure = false
   @Option(help: .hidden) var fault: String?
   @Option(help: .hidden) var parent: Int32?
   /// Test only: a slow disk, made by the snapshot writer sleeping before each fsync.
@@ -89,6 +107,12 @@ struct Run: ParsableCommand {
     config.viewFPS = viewFPS
     config.linger = linger
     config.fault = try fault.map(Self.parseFault)
+    config.listen = try listen.map { try ServeAddress(parsing: $0, flag: "--listen", scheme: "tcp://") }
+    config.waitSeconds = waitSeconds
+    config.cameraTimeout = cameraTimeout
+    config.curveSecret = curveSecret
+    config.allowFolder = allow
+    config.insecure = insecure
     return config
   }
 

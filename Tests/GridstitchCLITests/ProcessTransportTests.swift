@@ -210,7 +210,7 @@ import Testing
       "run", "--transport", "pipe", "--frames", "50", "--cameras", "4", "--load", "none",
       "--fault", "\(fault):2:10", "--output", output,
     ])
-    #expect(outcome.status == 1, "\(outcome.stderr)")
+    #expect(outcome.status == 3, "\(outcome.stderr)")
     #expect(outcome.stderr.contains("camera 2 sent a malformed frame"), "\(outcome.stderr)")
     if fault == "oversize" { #expect(outcome.stderr.contains("claims 4294967294 pixel bytes")) }
     #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")

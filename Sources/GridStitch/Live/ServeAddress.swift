@@ -15,11 +15,14 @@ public struct ServeAddress: Sendable, Equatable, CustomStringConvertible {
     self.port = port
   }
 
-  /// `PORT`, `ADDR:PORT` or `[IPv6]:PORT`; port 0 lets the kernel pick.
-  public init(parsing text: String) throws(GridError) {
+  /// `PORT`, `ADDR:PORT` or `[IPv6]:PORT`; port 0 lets the kernel pick. `flag` names the option
+  /// in the message; `scheme` (such as "tcp://") may prefix the text.
+  public init(parsing given: String, flag: String = "--serve", scheme: String? = nil) throws(GridError) {
     let refused = GridError.usage(
-      "--serve \(text) is not accepted: use [ADDR:]PORT, for example 8080 or 127.0.0.1:8080 (port 0 to 65535)"
-    )
+      "\(flag) \(given) is not accepted: use \(scheme ?? "")[ADDR:]PORT, for example 8080 or "
+        + "\(scheme ?? "")127.0.0.1:8080 (port 0 to 65535)")
+    var text = given
+    if let scheme, text.hasPrefix(scheme) { text.removeFirst(scheme.count) }
     var host = Self.defaultHost
     var portText = Substring(text)
     if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
@@ -38,4 +41,10 @@ public struct ServeAddress: Sendable, Equatable, CustomStringConvertible {
   }
 
   public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+  /// Whether only this machine can reach it: 127.0.0.0/8, ::1 or "localhost".
+  public var isLoopback: Bool { host.hasPrefix("127.") || host == "::1" || host == "localhost" }
+
+  /// As a ZeroMQ tcp endpoint ("*" binds every address).
+  public var tcpEndpoint: String { "tcp://\(description)" }
 }
