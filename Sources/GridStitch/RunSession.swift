@@ -173,6 +173,7 @@ final class RunSession {
       receiver.finish()
       wakeups = receiver.wakeups
       droppedFrames = receiver.droppedFrames
+      rejectedMessages = receiver.rejectedMessages
     }
     receiver = nil
     barrier = nil
@@ -193,11 +194,13 @@ final class RunSession {
       config, consumer: consumer, seconds: Double(stopped &- go) / 1e9,
       setupSeconds: Double(go &- started) / 1e9,
       snapshotsWritten: tally?.written ?? 0, snapshotsLost: tally?.lost ?? 0, wakeups: wakeups,
-      droppedFrames: droppedFrames, latestSnapshot: tally?.latest, interruptedBy: interruptedBy)
+      droppedFrames: droppedFrames, rejectedMessages: rejectedMessages, latestSnapshot: tally?.latest,
+      interruptedBy: interruptedBy)
   }
 
   private var wakeups = 0
   private var droppedFrames = 0
+  private var rejectedMessages = 0
 
   deinit { tearDown() }
 }
@@ -208,7 +211,7 @@ extension RunReport {
   static func of(
     _ config: RunConfiguration, consumer: GridConsumer?, seconds: Double, setupSeconds: Double,
     snapshotsWritten: Int = 0, snapshotsLost: Int = 0, wakeups: Int = 0, droppedFrames: Int = 0,
-    latestSnapshot: String? = nil, interruptedBy: Int32? = nil
+    rejectedMessages: Int = 0, latestSnapshot: String? = nil, interruptedBy: Int32? = nil
   ) -> RunReport {
     RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
@@ -225,6 +228,6 @@ extension RunReport {
       camerasCPUSeconds: consumer == nil ? 0 : ResourceUsage.cpuSeconds(children: true),
       latestSnapshot: latestSnapshot, interruptedBy: interruptedBy, sync: config.sync,
       periodMicros: config.sync == .genlock ? config.periodMicros : 0,
-      slots: config.transport == .shmRing ? config.ringSlots : 0)
+      slots: config.transport == .shmRing ? config.ringSlots : 0, rejectedMessages: rejectedMessages)
   }
 }

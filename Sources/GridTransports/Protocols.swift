@@ -19,6 +19,8 @@ public protocol FrameReceiver: AnyObject {
   var wakeups: Int { get }
   /// Frames the transport skipped under the `latest` policy.
   var droppedFrames: Int { get }
+  /// Messages a hub dropped as malformed without ending the run (`rejected_messages`).
+  var rejectedMessages: Int { get }
   /// The last grid is stitched: tell cameras that run until told (the `latest` policy) to stop.
   func finish()
 }
@@ -27,6 +29,7 @@ extension FrameReceiver {
   public func hasFrame(from camera: Int) -> Bool { true }
   public var wakeups: Int { 0 }
   public var droppedFrames: Int { 0 }
+  public var rejectedMessages: Int { 0 }
   public func finish() {}
 }
 
