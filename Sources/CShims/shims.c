@@ -222,3 +222,7 @@ int gs_install_crash_reporter(void) {
   // A parent may hand us these blocked (a test runner's thread, say): a kill must still end us.
   return pthread_sigmask(SIG_UNBLOCK, &crashes, NULL) == 0 ? 0 : -1;
 }
+
+int gs_open_directory_path(const char *path) {
+  return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+}

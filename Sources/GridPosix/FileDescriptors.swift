@@ -156,6 +156,7 @@ public enum DescriptorKind: String, Sendable {
   case pipeReadEnd = "the read end of a pipe"
   case pipeWriteEnd = "the write end of a pipe"
   case messageQueue = "a POSIX message queue"
+  case directory = "a directory"
 }
 
 extension FileDescriptors {
@@ -176,6 +177,8 @@ extension FileDescriptors {
       matches = info.st_mode & S_IFMT == S_IFIFO && access == O_WRONLY
     case .messageQueue:
       matches = try check("fstatfs(\(fd.rawValue))", gs_is_mqueue(fd.rawValue)) == 1
+    case .directory:
+      matches = info.st_mode & S_IFMT == S_IFDIR
     }
     guard matches else {
       throw SyscallError("descriptor \(fd.rawValue) is not \(kind.rawValue)", .badFileDescriptor)
@@ -190,6 +193,46 @@ extension FileDescriptors {
     guard Int(info.st_size) == size else {
       throw SyscallError(
         "descriptor \(fd.rawValue) holds \(info.st_size) bytes where \(size) were expected", .invalidArgument)
+    }
+  }
+
+  /// A path-only descriptor of the directory `path` (close-on-exec, ≥ `floor`): a process that
+  /// holds it reaches the directory's entries as /proc/self/fd/N/NAME even after the path is gone
+  /// from view. The corresponding C function is `open(O_PATH | O_DIRECTORY)`.
+  public static func openDirectory(_ path: String) throws(SyscallError) -> OwnedDescriptor {
+    let fd = gs_open_directory_path(path)
+    if fd == -1 { throw SyscallError("open(\(path), O_PATH)") }
+    return try moveHigh(OwnedDescriptor(taking: FileDescriptor(rawValue: fd)))
+  }
+
+  /// The address of the peer of a connected IPv4 or IPv6 socket, as "ADDR:PORT" ("[ADDR]:PORT" for
+  /// IPv6); nil if it is not one. The corresponding C functions are `getpeername` and `inet_ntop`.
+  public static func peerAddress(_ fd: Int32) -> String? {
+    var storage = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    let got = withUnsafeMutablePointer(to: &storage) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+    }
+    guard got == 0 else { return nil }
+    var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+    switch Int32(storage.ss_family) {
+    case AF_INET:
+      return withUnsafePointer(to: &storage) {
+        $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+          var ip = address.pointee.sin_addr
+          guard inet_ntop(AF_INET, &ip, &text, socklen_t(text.count)) != nil else { return nil }
+          return "\(String(cString: text)):\(UInt16(bigEndian: address.pointee.sin_port))"
+        }
+      }
+    case AF_INET6:
+      return withUnsafePointer(to: &storage) {
+        $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+          var ip = address.pointee.sin6_addr
+          guard inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count)) != nil else { return nil }
+          return "[\(String(cString: text))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
+        }
+      }
+    default: return nil
     }
   }
 

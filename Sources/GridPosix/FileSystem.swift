@@ -29,6 +29,19 @@ public enum FileSystem {
   /// The corresponding C function is `access(F_OK)`.
   public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+  /// Whether `path` is a directory (following links). The corresponding C function is `stat`.
+  public static func isDirectory(_ path: String) -> Bool {
+    var info = stat()
+    return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+  }
+
+  /// The permission bits of `path` (following links), or nil. The corresponding C function is
+  /// `stat`.
+  public static func permissions(_ path: String) -> mode_t? {
+    var info = stat()
+    return stat(path, &info) == 0 ? info.st_mode & 0o7777 : nil
+  }
+
   /// Creates `path` and its parents (mode 0755). The corresponding C function is `mkdir`.
   public static func makeDirectories(_ path: String) throws(SyscallError) {
     var prefix = path.hasPrefix("/") ? "/" : ""
@@ -128,6 +141,26 @@ public enum FileSystem {
     case S_IFBLK: "a block device"
     case S_IFSOCK: "a socket"
     default: "not a plain file"
+    }
+  }
+
+  /// Creates `path` with `bytes` and `mode`, refusing to overwrite anything there (a key must
+  /// never replace another, nor be written through a planted link). The corresponding C
+  /// function is `open(O_CREAT | O_EXCL | O_NOFOLLOW)`.
+  public static func createExclusive(_ path: String, mode: mode_t, bytes: [UInt8]) throws(FileError) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+    if fd == -1 { throw FileError(path: path, step: "cannot create") }
+    let written = bytes.withUnsafeBytes { buffer in
+      Result { try FileDescriptor(rawValue: fd).writeAll(buffer) }
+    }
+    let closed = close(fd)
+    if case .failure(let error) = written {
+      unlink(path)
+      throw FileError(path: path, step: "cannot write", errno: error as? Errno ?? .ioError)
+    }
+    if closed != 0 {
+      unlink(path)
+      throw FileError(path: path, step: "cannot write")
     }
   }
 

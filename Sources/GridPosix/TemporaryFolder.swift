@@ -14,11 +14,19 @@ public final class TemporaryFolder {
     path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  /// The corresponding C functions are `unlink` and `rmdir`.
-  deinit {
+  private var removed = false
+
+  /// Removes the files in it and the folder now; later calls (and `deinit`) do nothing. A socket
+  /// whose file is removed keeps its connections. The corresponding C functions are `unlink` and
+  /// `rmdir`.
+  public func remove() {
+    guard !removed else { return }
+    removed = true
     for name in FileSystem.list(path) { unlink(path + "/" + name) }
     rmdir(path)
   }
+
+  deinit { remove() }
 
   static func systemTemporaryDirectory() -> String {
     if let value = getenv("TMPDIR") {

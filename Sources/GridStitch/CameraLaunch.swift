@@ -251,6 +251,8 @@ public enum CameraProcess {
         try camera.run(frames: count, publisher: publisher, start: start)
       } catch is RingStopped {
         return 0
+      } catch is ZMQStopped {
+        return 0
       }
       return 0
     } catch {

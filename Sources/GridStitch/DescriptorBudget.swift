@@ -21,8 +21,10 @@ enum DescriptorBudget {
     case .shmPipe: perCamera = 2  // a header pipe per camera
     case .shmMqueue: perCamera = 1  // a message queue per camera
     case .shmRing: perCamera = 0  // one memfd for every camera
+    case .zmq: perCamera = 1  // a connection per camera, plus libzmq's own (counted below)
     }
-    let shared = 1  // the memfd (pipe: none, counted anyway)
+    // The memfd (pipe: none, counted anyway); libzmq's context, sockets, monitor and mailboxes.
+    let shared = config.transport == .zmq ? 24 : 1
     return Int(FileDescriptors.floor) + perCamera * config.cameras + shared + overhead
   }
 

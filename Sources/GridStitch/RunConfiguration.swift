@@ -71,6 +71,9 @@ public struct RunConfiguration: Sendable {
   public init() {}
 
   public static let maxCameras = 64
+  /// A remote camera unheard for this long is lost (`--camera-timeout`): it beats every 100 ms,
+  /// and the hub names it on its next 100 ms tick, within a second of its going.
+  public static let defaultRemoteTimeout = 0.5
   public static let maxGridBytes = 1 << 30
   public static let maxSide = 16384
   /// Grids in one run. Each camera stamps its frame number in six digits ("F000123") and
@@ -115,6 +118,13 @@ public struct RunConfiguration: Sendable {
     }
     if let cameraTimeout, !(cameraTimeout >= 0.05 && cameraTimeout <= 3600) {
       throw .usage("--camera-timeout \(cameraTimeout) is out of range: use 0.05 to 3600 seconds")
+    }
+    if listen != nil && transport != .zmq {
+      throw .usage(
+        "--listen is not accepted with --transport \(transport.rawValue): only zmq listens for cameras")
+    }
+    if listen != nil && fault != nil {
+      throw .usage("--fault is not accepted with --listen: the cameras are not this run's to break")
     }
     guard let listen else {
       for (flag, given) in [
@@ -175,8 +185,9 @@ public struct RunConfiguration: Sendable {
       }
     }
     if policy == .latest {
-      guard transport == .shmRing else {
-        throw .usage("--policy latest is not accepted with --transport \(transport.rawValue): only shm-ring")
+      guard transport == .shmRing || transport == .zmq else {
+        throw .usage(
+          "--policy latest is not accepted with --transport \(transport.rawValue): only shm-ring and zmq")
       }
       guard ringSlots >= 4 else {
         throw .usage("--slots \(ringSlots) is too few for --policy latest: use 4 or more")

@@ -42,6 +42,10 @@ public struct RunReport: Sendable {
   /// Messages a hub dropped as malformed, from peers that had not joined (or, for imagezmq,
   /// from any sender): counted, never used.
   public var rejectedMessages = 0
+  /// The largest uncertainty of a remote camera's clock offset (half its best ping round trip).
+  public var clockUncertaintyMicros = 0.0
+  /// Whether the cameras were remote (a hub's `--listen`): their CPU is not ours to count.
+  public var remote = false
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -92,6 +96,7 @@ public struct RunReport: Sendable {
     object["period_us"] = .int(periodMicros)
     object["slots"] = .int(slots)
     object["rejected_messages"] = .int(rejectedMessages)
+    object["clock_uncertainty_us"] = .double(clockUncertaintyMicros)
     return object
   }
 
@@ -135,6 +140,13 @@ public struct RunReport: Sendable {
     lines.append(
       "cpu         consumer \(fixed(consumerCPUSeconds, 2)) s   cameras \(fixed(camerasCPUSeconds, 2)) s")
     if transport == .shmRing { lines.append("wake-ups    \(wakeups)   dropped \(droppedFrames)") }
+    if transport == .zmq && policy == .latest { lines.append("dropped     \(droppedFrames)") }
+    if remote {
+      lines.append("remote      clocks mapped within ±\(fixed(clockUncertaintyMicros, 0)) µs")
+    }
+    if rejectedMessages > 0 {
+      lines.append("rejected    \(rejectedMessages) malformed messages from strangers")
+    }
     if !lostCameras.isEmpty {
       lines.append(
         "lost        \(lostCameras.count) cameras: \(lostCameras.map(String.init).joined(separator: ", "))")

@@ -36,6 +36,8 @@ final class RunSession {
   private var snapshots: SnapshotWriter?
   /// A stop signal that came while the last snapshots were being written.
   private var lateSignal: Int32?
+  /// The hub of remote cameras (`zmq --listen`): released at the start line like the barrier.
+  private var hub: ZMQRemoteHub?
   /// live view (issue 10): nil without --serve.
   private var live: LiveSession?
   private let started: UInt64
@@ -68,7 +70,11 @@ final class RunSession {
       case .threads:
         receiver = try ThreadsTransport(
           cameras: cameras, frames: config.frames, watchdog: supervisor, startLine: startLine)
-      case .pipe, .shmPipe, .shmMqueue, .shmRing:
+      case .zmq where config.listen != nil:
+        let hub = try Self.listen(config, scene: scene, supervisor: supervisor)
+        self.hub = hub
+        receiver = hub
+      case .pipe, .shmPipe, .shmMqueue, .shmRing, .zmq:
         let transport = try ProcessTransport(config.transport, shape: config.shape)
         guard let storage = scene.storage as? SharedScene else {
           throw GridError.runtime("the scene is not shared with the cameras")
@@ -97,6 +103,33 @@ final class RunSession {
     }
   }
 
+  /// Listens for remote cameras and waits until all have joined (set-up time).
+  private static func listen(_ config: RunConfiguration, scene: Scene, supervisor: Supervisor) throws
+    -> ZMQRemoteHub
+  {
+    guard let listen = config.listen else { throw GridError.usage("--listen is missing") }
+    let security = try config.curveSecret.map { path in
+      ZMQRemoteHub.Security(
+        secretKey: try CurveKeys.secret(at: path).secretKey,
+        allowed: try CurveKeys.allowed(in: config.allowFolder ?? ""))
+    }
+    let settings = ZMQWire.Settings(
+      camera: 0, cameras: config.cameras, geometry: config.geometry, frames: config.frames, load: config.load,
+      workMicros: config.workMicros, sync: config.sync, periodMicros: config.periodMicros,
+      policy: config.policy,
+      slots: config.ringSlots, checksums: config.verify)
+    let timeout = config.cameraTimeout ?? RunConfiguration.defaultRemoteTimeout
+    let hub = try ZMQRemoteHub(
+      endpoint: listen.tcpEndpoint, settings: settings, sceneChecksum: Checksum.of(scene.pixels),
+      security: security, timeoutNanos: UInt64(timeout * 1e9), stopOnLoss: config.onCameraLoss == .stop,
+      watchdog: supervisor, log: { Console.error($0) })
+    Console.error(
+      "gridstitch: waiting up to \(Int(config.waitSeconds)) s for \(config.cameras) cameras at "
+        + "\(listen.tcpEndpoint)" + (security == nil ? "" : " (CURVE)"))
+    try hub.gather(waitNanos: UInt64(config.waitSeconds * 1e9))
+    return hub
+  }
+
   /// The scene in its sealed memfd. A function of its own so that the decoded image is freed when
   /// it returns, before any camera forks: cameras inherit only the sealed copy.
   private static func loadScene(_ config: RunConfiguration) throws -> Scene {
@@ -117,6 +150,7 @@ final class RunSession {
     phase = .streaming
     let start = go &+ Pipeline.startLeadNanos
     barrier?.release(start: start, cameras: config.cameras)
+    hub?.release(start: start)
     startLine.release(start: start)
     var progress = ProgressBar(total: config.frames, enabled: config.progress)
     defer { progress.finish() }
@@ -174,8 +208,10 @@ final class RunSession {
       wakeups = receiver.wakeups
       droppedFrames = receiver.droppedFrames
       rejectedMessages = receiver.rejectedMessages
+      clockUncertaintyNanos = hub?.clockUncertaintyNanos ?? 0
     }
     receiver = nil
+    hub = nil
     barrier = nil
     _ = snapshots?.abandon(latest: nil)
     phase = .finished(reason)
@@ -194,13 +230,15 @@ final class RunSession {
       config, consumer: consumer, seconds: Double(stopped &- go) / 1e9,
       setupSeconds: Double(go &- started) / 1e9,
       snapshotsWritten: tally?.written ?? 0, snapshotsLost: tally?.lost ?? 0, wakeups: wakeups,
-      droppedFrames: droppedFrames, rejectedMessages: rejectedMessages, latestSnapshot: tally?.latest,
+      droppedFrames: droppedFrames, rejectedMessages: rejectedMessages,
+      clockUncertaintyMicros: Double(clockUncertaintyNanos) / 1000, latestSnapshot: tally?.latest,
       interruptedBy: interruptedBy)
   }
 
   private var wakeups = 0
   private var droppedFrames = 0
   private var rejectedMessages = 0
+  private var clockUncertaintyNanos: UInt64 = 0
 
   deinit { tearDown() }
 }
@@ -211,7 +249,8 @@ extension RunReport {
   static func of(
     _ config: RunConfiguration, consumer: GridConsumer?, seconds: Double, setupSeconds: Double,
     snapshotsWritten: Int = 0, snapshotsLost: Int = 0, wakeups: Int = 0, droppedFrames: Int = 0,
-    rejectedMessages: Int = 0, latestSnapshot: String? = nil, interruptedBy: Int32? = nil
+    rejectedMessages: Int = 0, clockUncertaintyMicros: Double = 0, latestSnapshot: String? = nil,
+    interruptedBy: Int32? = nil
   ) -> RunReport {
     RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
@@ -228,6 +267,8 @@ extension RunReport {
       camerasCPUSeconds: consumer == nil ? 0 : ResourceUsage.cpuSeconds(children: true),
       latestSnapshot: latestSnapshot, interruptedBy: interruptedBy, sync: config.sync,
       periodMicros: config.sync == .genlock ? config.periodMicros : 0,
-      slots: config.transport == .shmRing ? config.ringSlots : 0, rejectedMessages: rejectedMessages)
+      slots: config.transport == .shmRing || config.transport == .zmq ? config.ringSlots : 0,
+      rejectedMessages: rejectedMessages, clockUncertaintyMicros: clockUncertaintyMicros,
+      remote: config.listen != nil)
   }
 }

@@ -111,6 +111,37 @@ public struct Camera: Sendable {
     }
   }
 
+  /// `spendLoad` for a publisher that must keep talking while the camera waits (a remote
+  /// camera's heartbeats): waits of over 50 ms are cut into 50 ms pieces with `keepAlive` between.
+  func spendLoad(seq: UInt64, start: UInt64, keepAlive: () throws -> Void) throws {
+    let piece: UInt64 = 50_000_000
+    func wait(until deadline: UInt64, spinning: Bool) throws {
+      while true {
+        let now = MonotonicClock.nanos()
+        guard now < deadline else { return }
+        let step = min(deadline, now &+ piece)
+        if spinning {
+          while MonotonicClock.nanos() < step {}
+        } else {
+          MonotonicClock.sleep(until: step)
+        }
+        try keepAlive()
+      }
+    }
+    let work = UInt64(workMicros) &* 1000
+    switch sync {
+    case .free:
+      switch load {
+      case .io: try wait(until: MonotonicClock.nanos() &+ work, spinning: false)
+      case .cpu: try wait(until: MonotonicClock.nanos() &+ work, spinning: true)
+      case .none: break
+      }
+    case .genlock:
+      try wait(until: start &+ seq &* UInt64(periodMicros) &* 1000, spinning: false)
+      if load == .cpu { try wait(until: MonotonicClock.nanos() &+ work, spinning: true) }
+    }
+  }
+
   /// Renders frame `seq` into a lent buffer and fills its header (capture time is now).
   @inline(__always)
   public func render(seq: UInt64, header: inout FrameHeader, pixels: UnsafeMutableRawBufferPointer) {
@@ -143,10 +174,15 @@ public struct Camera: Sendable {
         if fault.kind == .exit { ProcessIdentity.exitNow(7) }
         while fault.kind == .stall { MonotonicClock.sleep(micros: 1_000_000) }
       }
-      spendLoad(seq: seq, start: start)
+      if publisher.needsKeepAlive {
+        try spendLoad(seq: seq, start: start, keepAlive: publisher.keepAlive)
+      } else {
+        spendLoad(seq: seq, start: start)
+      }
       let sent = sequenceSent(at: seq)
       try publisher.publish { header, pixels in render(seq: sent, header: &header, pixels: pixels) }
     }
+    try publisher.finishPublishing()
   }
 
   /// The frame sent in slot `seq`: `seq` itself, unless a duplicate or reorder fault says otherwise.

@@ -24,6 +24,7 @@ public struct ProcessTransport: ~Copyable {
     case .shmPipe: core = try SharedSlotTransport(shape: shape, channel: .pipe)
     case .shmMqueue: core = try SharedSlotTransport(shape: shape, channel: .messageQueue)
     case .shmRing: core = try RingTransport(shape: shape)
+    case .zmq: core = try ZMQLocalTransport(shape: shape)
     case .serial, .threads:
       throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
     }
@@ -61,6 +62,7 @@ public enum ProcessTransports {
     case .shmPipe: [.memfd, .pipeWriteEnd]
     case .shmMqueue: [.memfd, .messageQueue]
     case .shmRing: [.memfd]
+    case .zmq: [.directory]
     case .serial, .threads: []
     }
   }
@@ -96,7 +98,7 @@ public enum ProcessTransports {
     switch kind {
     case .shmRing: RingLayout.bytesNeeded(shape: shape)
     case .shmPipe, .shmMqueue: SlotLayout(shape: shape).totalBytes
-    case .serial, .threads, .pipe: nil
+    case .serial, .threads, .pipe, .zmq: nil
     }
   }
 
@@ -118,6 +120,8 @@ public enum ProcessTransports {
         shape: shape, camera: camera, memory: take(0), channel: .messageQueue(take(1)), watch: watch)
     case .shmRing:
       return try RingPublishers.make(shape: shape, camera: camera, memory: take(0), watch: watch)
+    case .zmq:
+      return try ZMQLocalTransport.attach(shape: shape, camera: camera, directory: take(0), watch: watch)
     case .serial, .threads:
       throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
     }

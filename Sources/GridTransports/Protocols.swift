@@ -5,6 +5,19 @@ import GridPosix
 public protocol FramePublisher: AnyObject {
   /// Lends a frame buffer (exactly `bytesPerFrame` bytes) until `fill` returns, then delivers it.
   func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws
+  /// After the last frame: returns once the frames sent are safely with the consumer.
+  func finishPublishing() throws
+  /// Called at least every 50 ms while the camera waits out a long load, for a transport that
+  /// must beat or listen while the camera is idle; most do nothing.
+  func keepAlive() throws
+  /// Whether `keepAlive` does anything (so a camera splits its long waits only when it must).
+  var needsKeepAlive: Bool { get }
+}
+
+extension FramePublisher {
+  public func finishPublishing() throws {}
+  public func keepAlive() throws {}
+  public var needsKeepAlive: Bool { false }
 }
 
 /// The consumer side: it lends the next frame of one camera until `body` returns.

@@ -8,6 +8,7 @@ public enum TransportKind: String, CaseIterable, Sendable {
   case shmMqueue = "shm-mqueue"
   case shmPipe = "shm-pipe"
   case shmRing = "shm-ring"
+  case zmq
 
   /// One line for `gridstitch transports`.
   public var summary: String {
@@ -22,6 +23,8 @@ public enum TransportKind: String, CaseIterable, Sendable {
       "one shared-memory slot per camera handed over by process-shared semaphores, header through a pipe"
     case .shmRing:
       "lock-free ring of slots per camera in shared memory; cameras render into a loaned slot, zero copy"
+    case .zmq:
+      "ZeroMQ: camera DEALERs into one ROUTER, credit flow, zero-copy messages; ipc:// here, tcp:// from other hosts (--listen)"
     }
   }
 
@@ -29,7 +32,7 @@ public enum TransportKind: String, CaseIterable, Sendable {
   public var usesProcesses: Bool {
     switch self {
     case .serial, .threads: false
-    case .pipe, .shmMqueue, .shmPipe, .shmRing: true
+    case .pipe, .shmMqueue, .shmPipe, .shmRing, .zmq: true
     }
   }
 }

@@ -10,7 +10,10 @@ struct Gridstitch: ParsableCommand {
     abstract:
       "Stream frames from many camera processes through a selectable transport into one stitched grid.",
     version: GridStitchVersion.current,
-    subcommands: [Run.self, Bench.self, View.self, Transports.self, MakeScene.self, Produce.self],
+    subcommands: [
+      Run.self, Bench.self, CameraCommand.self, Keygen.self, View.self, Transports.self, MakeScene.self,
+      Produce.self,
+    ],
     defaultSubcommand: Run.self)
 }
 

@@ -227,3 +227,49 @@ struct Produce: ParsableCommand {
     throw ExitCode(try CameraProcess.main(spec))
   }
 }
+
+/// `gridstitch camera`: one camera for a hub on this or another host.
+struct CameraCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "camera",
+    abstract: "Run one camera for a hub (run --transport zmq --listen) on this or another host.")
+
+  @Option(help: "The hub: tcp://HOST:PORT.") var connect: String
+  @Option(parsing: .unconditional, help: "The tile to ask for (default: the hub chooses).") var camera: Int?
+  @Option(help: "Scene to film (default: the test card, drawn in memory).") var scene: String?
+  @Option(name: .customLong("curve-secret"), help: "This camera's CURVE secret key file (gridstitch keygen).")
+  var curveSecret: String?
+  @Option(name: .customLong("hub-key"), help: "The hub's CURVE public key file.") var hubKey: String?
+  @Option(
+    name: .customLong("wait-seconds"), parsing: .unconditional,
+    help: "How long to wait for the hub to answer.")
+  var waitSeconds = 30.0
+  @Option(help: .hidden) var fault: String?
+
+  func run() throws {
+    var options = RemoteCameraOptions(
+      connect: try ServeAddress(parsing: connect, flag: "--connect", scheme: "tcp://"))
+    options.camera = camera
+    options.scenePath = scene
+    options.curveSecret = curveSecret
+    options.hubKey = hubKey
+    options.waitSeconds = waitSeconds
+    options.fault = try fault.map(Run.parseFault)
+    let status = try RemoteCamera.run(options)
+    if status != 0 { throw ExitCode(status) }
+  }
+}
+
+/// `gridstitch keygen NAME`: a CURVE key pair for a hub or a camera.
+struct Keygen: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub.")
+
+  @Argument(help: "The key's name.") var name: String
+  @Option(help: "The folder to write them in.") var output = "."
+
+  func run() throws {
+    let written = try CurveKeys.generate(name: name, folder: output)
+    try Console.out("wrote \(written.secret) (secret, keep it) and \(written.public) (public, share it)")
+  }
+}

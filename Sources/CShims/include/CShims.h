@@ -84,4 +84,8 @@ static inline void gs_cpu_relax(void) {
 #endif
 }
 
+/// open(path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW): O_PATH is a GNU extension Swift
+/// does not see. -1 with errno on failure.
+int gs_open_directory_path(const char *path);
+
 #endif

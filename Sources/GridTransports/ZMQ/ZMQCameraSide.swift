@@ -1,0 +1,287 @@
+import CZMQ
+import GridCore
+import GridPosix
+import GridZMQ
+
+/// The run ended the camera on purpose (the hub's `stop`): the camera leaves with status 0.
+public struct ZMQStopped: Error {}
+
+/// How a camera knows its hub is still there: a local camera asks whether its parent is the
+/// consumer that started it; a remote one, whether it heard the hub within `timeoutNanos`.
+public enum HubWatch: Sendable {
+  case parent(CameraSideWatch)
+  case remote(hub: String, timeoutNanos: UInt64)
+
+  /// A remote camera gives its hub this long (the hub beats every 200 ms) before it leaves:
+  /// within the 2 s the guarantee gives, never a hang.
+  public static let remoteTimeoutNanos: UInt64 = 1_500_000_000
+}
+
+/// A camera's end of the link: its own context (created in the camera's process, after any
+/// fork) and a DEALER connected to the hub's ROUTER. Every message from the hub is checked
+/// before it is used; the hub is trusted no more than a camera is.
+public final class ZMQCameraLink {
+  let context: ZMQContext
+  let socket: ZMQSocket
+  let watch: HubWatch
+  /// A descriptor the endpoint's path goes through (a local camera's folder), kept while linked.
+  let anchor = DescriptorSet(count: 1)
+  private(set) var lastHeard: UInt64
+  private var lastBeat: UInt64 = 0
+  /// Only remote cameras beat: a local camera's liveness is its process.
+  private let beats: Bool
+  /// Until the hub has answered, its silence is not a loss (it may not be up yet).
+  var answered = false
+  /// Handshake failures (a CURVE key the hub refused), for a CURVE client.
+  let handshakes: ZMQMonitor?
+
+  /// Connects to `endpoint` with `routingID`; with `curve`, as a CURVE client of the hub whose
+  /// public key is `serverKey`. ZMTP heartbeats close a link whose peer went silent.
+  public init(
+    endpoint: String, routingID: [UInt8], curve: (keys: ZMQCurveKeyPair, serverKey: String)? = nil,
+    watch: HubWatch
+  ) throws(ZMQError) {
+    context = try ZMQContext()
+    socket = try ZMQSocket(context, .dealer)
+    try socket.setRoutingID(routingID)
+    try socket.set(ZMQ_RECONNECT_IVL, 10)
+    try socket.set(ZMQ_RCVHWM, 0)
+    try socket.set(ZMQ_SNDHWM, 0)
+    // The hub's largest message is its settings.
+    try socket.setMaxMessageSize(Int64(ZMQWire.Kind.welcome.firstPartSize.upperBound + 256))
+    if case .remote = watch {
+      try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 1000)
+      beats = true
+    } else {
+      beats = false
+    }
+    if let curve {
+      try socket.setCurveClient(keys: curve.keys, serverKey: curve.serverKey)
+      handshakes = try socket.monitor(
+        events: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+          | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, name: "camera")
+    } else {
+      handshakes = nil
+    }
+    self.watch = watch
+    lastHeard = MonotonicClock.nanos()
+    try socket.connect(endpoint)
+  }
+
+  func send(_ kind: ZMQWire.Kind, body: [UInt8] = []) throws(ZMQError) {
+    try socket.send(ZMQWire.message(kind, body: body))
+  }
+
+  public func hello(_ hello: ZMQWire.Hello) throws(ZMQError) {
+    try socket.send(ZMQWire.hello(hello))
+  }
+
+  /// The next message from the hub, waiting at most `timeoutMillis`; nil if none came. Beats to
+  /// the hub when due and throws if the hub is gone.
+  public func next(timeoutMillis: Int) throws -> (kind: ZMQWire.Kind, body: [UInt8])? {
+    try keepAlive()
+    var got = try socket.receiveParts(maxParts: 2)
+    if got == nil, timeoutMillis > 0, try socket.waitReadable(timeoutMillis: timeoutMillis) {
+      got = try socket.receiveParts(maxParts: 2)
+    }
+    guard let (parts, overflowed) = got else {
+      try keepAlive()
+      return nil
+    }
+    lastHeard = MonotonicClock.nanos()
+    answered = true
+    guard !overflowed, parts.count == 1, let kind = ZMQWire.kind(of: parts[0].bytes, parts: 1),
+      kind.rawValue >= ZMQWire.Kind.welcome.rawValue
+    else {
+      throw GridError.runtime(
+        "the hub sent a malformed message: \(ZMQWire.refusal(of: parts[0].bytes, parts: parts.count))")
+    }
+    return (kind, Array(ZMQWire.body(parts[0].bytes)))
+  }
+
+  /// Beats when due; throws if the hub is gone (nothing heard for the timeout) or, for a local
+  /// camera, if the consumer is no longer its parent.
+  func keepAlive() throws {
+    let now = MonotonicClock.nanos()
+    switch watch {
+    case .parent(let parent):
+      if !parent.consumerIsAlive() { throw parent.consumerGone() }
+    case .remote(let hub, let timeout):
+      if let event = try handshakes?.next(), event.isHandshakeFailure {
+        throw GridError.runtime(
+          "the hub \(hub) refused this camera: the CURVE handshake failed"
+            + (event.event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? " (its key is not allowed there)" : ""))
+      }
+      if answered, now &- lastHeard > timeout {
+        throw GridError.runtime(
+          "the hub \(hub) is gone: nothing heard for \(Double(timeout / 1_000_000) / 1000) s")
+      }
+    }
+    if beats, answered, now &- lastBeat >= 100_000_000 {
+      lastBeat = now
+      try send(.heartbeat)
+    }
+  }
+
+  /// Answers a ping with the camera's clock, for the hub's offset.
+  func pong(_ body: [UInt8]) throws(ZMQError) {
+    let hubNanos = body.withUnsafeBytes { ZMQWire.uint64($0, at: 0) }
+    try send(.pong, body: ZMQWire.bytes(of: hubNanos) + ZMQWire.bytes(of: MonotonicClock.nanos()))
+  }
+}
+
+/// Frame buffers lent to libzmq: a camera renders into one, libzmq sends straight from it, and
+/// its free callback (on libzmq's I/O thread) hands it back. Each message holds a reference to the
+/// pool, so buffers outlive every message, whatever order things end in.
+final class ZMQBufferPool: @unchecked Sendable {
+  private let lock = ConditionLock()
+  private var free: [UnsafeMutableRawPointer]
+  private let all: [UnsafeMutableRawPointer]
+  let bytes: Int
+
+  init(count: Int, bytes: Int) {
+    self.bytes = bytes
+    all = (0..<count).map { _ in UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64) }
+    free = all
+  }
+
+  deinit { for buffer in all { buffer.deallocate() } }
+
+  /// A free buffer, waiting for libzmq to return one for at most `timeoutNanos`; nil if none did.
+  func take(timeoutNanos: Int64) -> UnsafeMutableRawBufferPointer? {
+    lock.withLock {
+      if free.isEmpty { lock.wait(timeoutNanos: timeoutNanos) }
+      guard let buffer = free.popLast() else { return nil }
+      return UnsafeMutableRawBufferPointer(start: buffer, count: bytes)
+    }
+  }
+
+  func give(_ buffer: UnsafeMutableRawPointer) {
+    lock.withLock {
+      free.append(buffer)
+      lock.broadcast()
+    }
+  }
+
+  /// A zero-copy message over `buffer` that returns it here when libzmq is done.
+  func message(lending buffer: UnsafeMutableRawBufferPointer) throws(ZMQError) -> ZMQMessage {
+    let hint = Unmanaged.passRetained(self).toOpaque()
+    do {
+      return try ZMQMessage(
+        lending: buffer,
+        free: { data, hint in
+          let pool = Unmanaged<ZMQBufferPool>.fromOpaque(hint!).takeRetainedValue()
+          pool.give(data!)
+        }, hint: hint)
+    } catch {
+      Unmanaged<ZMQBufferPool>.fromOpaque(hint).release()
+      throw error
+    }
+  }
+}
+
+/// `zmq`'s camera side. A frame is rendered into a pooled buffer and sent without a copy.
+/// `lockstep`: a camera sends only with credit (the hub grants `slots` and returns one per frame
+/// it takes), so it waits when the hub is behind; after its last frame it waits until the hub has
+/// taken every frame, then leaves. `latest`: without credit the frame becomes the one pending
+/// frame, replacing (and dropping) the one before; it goes out as soon as credit comes. It never
+/// blocks, and runs until the hub says stop.
+final class ZMQPublisher: FramePublisher {
+  private let link: ZMQCameraLink
+  private let pool: ZMQBufferPool
+  private let lockstep: Bool
+  private let slots: Int
+  private var credits: Int
+  private var pending: (header: FrameHeader, buffer: UnsafeMutableRawBufferPointer)?
+  private let head = UnsafeMutableRawBufferPointer.allocate(
+    byteCount: ZMQWire.prefixSize + FrameHeader.wireSize, alignment: 8)
+  /// Frames dropped under `latest` (the hub counts them too, from sequence gaps).
+  private(set) var dropped = 0
+
+  init(link: ZMQCameraLink, shape: TransportShape, credits: Int = 0) {
+    self.link = link
+    lockstep = shape.policy == .lockstep
+    slots = shape.slots
+    self.credits = credits
+    pool = ZMQBufferPool(count: shape.slots + 2, bytes: shape.geometry.bytesPerFrame)
+  }
+
+  deinit {
+    if let pending { pool.give(pending.buffer.baseAddress!) }
+    head.deallocate()
+  }
+
+  func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+    try service(timeoutMillis: 0)
+    if lockstep {
+      while credits == 0 { try service(timeoutMillis: Int(WatchdogTick.millis)) }
+    }
+    var buffer: UnsafeMutableRawBufferPointer?
+    while buffer == nil {
+      buffer = pool.take(timeoutNanos: WatchdogTick.nanos)
+      if buffer == nil { try service(timeoutMillis: 0) }
+    }
+    var header = FrameHeader.zero
+    do {
+      try fill(&header, buffer!)
+    } catch {
+      pool.give(buffer!.baseAddress!)
+      throw error
+    }
+    if credits > 0 {
+      try send(header, buffer!)
+    } else {
+      if let old = pending {
+        pool.give(old.buffer.baseAddress!)
+        dropped += 1
+      }
+      pending = (header, buffer!)
+    }
+  }
+
+  /// Lockstep: waits until the hub has taken every frame sent (all credit back), so closing the
+  /// socket loses nothing. Latest: runs until stopped, so this is never reached.
+  func finishPublishing() throws {
+    guard lockstep else { return }
+    while credits < slots { try service(timeoutMillis: Int(WatchdogTick.millis)) }
+  }
+
+  func keepAlive() throws { try service(timeoutMillis: 0) }
+
+  var needsKeepAlive: Bool { true }
+
+  private func send(_ header: FrameHeader, _ buffer: UnsafeMutableRawBufferPointer) throws {
+    ZMQWire.writeFramePrefix(header, into: head)
+    let pixels = try pool.message(lending: buffer)
+    try link.socket.send(bytes: UnsafeRawBufferPointer(head), more: true)
+    try link.socket.send(pixels)
+    credits -= 1
+  }
+
+  /// Takes what the hub sent (credit, stop, heartbeats) and beats when due.
+  private func service(timeoutMillis: Int) throws {
+    var wait = timeoutMillis
+    while let (kind, body) = try link.next(timeoutMillis: wait) {
+      wait = 0
+      switch kind {
+      case .credit:
+        let granted = body.withUnsafeBytes { Int(ZMQWire.uint32($0, at: 0)) }
+        guard granted >= 1, credits + granted <= slots else {
+          throw GridError.runtime("the hub granted \(granted) credits past the \(slots) it may")
+        }
+        credits += granted
+        if let frame = pending, credits > 0 {
+          pending = nil
+          try send(frame.header, frame.buffer)
+        }
+      case .stop: throw ZMQStopped()
+      case .ping: try link.pong(body)
+      case .hubHeartbeat: break
+      case .welcome, .refuse, .go:
+        throw GridError.runtime("the hub sent \(kind) in the middle of a run")
+      case .hello, .frame, .heartbeat, .pong:
+        throw GridError.runtime("the hub sent a camera's message (\(kind))")
+      }
+    }
+  }
+}

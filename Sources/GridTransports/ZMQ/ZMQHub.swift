@@ -1,0 +1,339 @@
+import Atomics
+import CZMQ
+import GridCore
+import GridPosix
+import GridZMQ
+
+/// `zmq`'s consumer side: one ROUTER that every camera's DEALER connects to. Frames wait in a
+/// queue per camera as the messages libzmq received (no copy: the grid is stitched straight from
+/// `zmq_msg_data`). A camera may have at most `slots` frames in flight: the hub grants that many
+/// credits and returns one per frame it takes; a joined camera that sends past its credit, or
+/// sends anything malformed, ends the run (exit 3, naming it). A peer that has not joined and
+/// sends something malformed is dropped and counted (`rejected_messages`).
+public class ZMQHub: FrameReceiver {
+  /// Where the hub's cameras come from.
+  public enum Cameras {
+    /// Camera processes of this run, supervised through their process table (`watchdog`).
+    case local
+    /// Cameras on other hosts: alive while heard within `timeoutNanos`.
+    case remote(timeoutNanos: UInt64, stopOnLoss: Bool)
+  }
+
+  struct Queued {
+    var header: FrameHeader
+    var pixels: ZMQMessage
+  }
+
+  let context: ZMQContext
+  let socket: ZMQSocket
+  let monitor: ZMQMonitor
+  let shape: TransportShape
+  let watchdog: Watchdog
+  let cameras: Cameras
+  let log: @Sendable (String) -> Void
+
+  /// Per camera: routing id, name for messages, connection descriptor, clock offset (camera −
+  /// hub, ns), when last heard, credit it may still use, queued frames, last sequence taken.
+  var ids: [[UInt8]?]
+  var byID: [[UInt8]: Int] = [:]
+  var names: [String]
+  var descriptors: [Int32?]
+  var offsets: [Int64]
+  var uncertainties: [UInt64]
+  var lastHeard: [UInt64]
+  var credit: [Int]
+  var queues: [[Queued]]
+  var lastSequence: [Int64]
+  /// Cameras given up on (lost under `--on-camera-loss continue`): nothing of theirs is used.
+  var given: [Bool]
+  private(set) public var rejectedMessages = 0
+  private(set) public var droppedFrames = 0
+  private var lastBeat: UInt64 = 0
+  private var nextTick: UInt64 = 0
+  /// The CURVE gatekeeper, on a thread of its own (libzmq waits for its answers).
+  var gate: ZMQGate?
+  var lastRejectLog: UInt64 = 0
+
+  init(
+    shape: TransportShape, watchdog: Watchdog, cameras: Cameras, context: ZMQContext,
+    log: @escaping @Sendable (String) -> Void
+  ) throws {
+    self.shape = shape
+    self.watchdog = watchdog
+    self.cameras = cameras
+    self.log = log
+    self.context = context
+    socket = try ZMQSocket(context, .router)
+    try socket.setRouterMandatory()
+    try socket.set(ZMQ_RCVHWM, 0)
+    try socket.set(ZMQ_SNDHWM, 0)
+    // No part of any message is larger than a frame's pixels: anything larger is refused by
+    // libzmq before it allocates.
+    try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, ZMQWire.Settings.wireSize + 64)))
+    if case .remote = cameras { try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 500) }
+    monitor = try socket.monitor(events: ZMQ_EVENT_DISCONNECTED, name: "hub")
+    let count = shape.cameras
+    ids = Array(repeating: nil, count: count)
+    names = (0..<count).map { "camera \($0)" }
+    descriptors = Array(repeating: nil, count: count)
+    offsets = Array(repeating: 0, count: count)
+    uncertainties = Array(repeating: 0, count: count)
+    lastHeard = Array(repeating: 0, count: count)
+    credit = Array(repeating: 0, count: count)
+    queues = Array(repeating: [], count: count)
+    lastSequence = Array(repeating: -1, count: count)
+    given = Array(repeating: false, count: count)
+  }
+
+  deinit {
+    gate?.stop()
+  }
+
+  // MARK: FrameReceiver
+
+  public func hasFrame(from camera: Int) -> Bool { !queues[camera].isEmpty }
+
+  public func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R)
+    throws -> R
+  {
+    try pump()
+    while queues[camera].isEmpty {
+      try wait(for: camera)
+    }
+    let item: Queued
+    var taken = 1
+    if shape.policy == .latest {
+      // The newest frame; the older ones are dropped, and their credit comes back too. Frames
+      // the camera itself dropped for want of credit show as gaps in the sequence.
+      taken = queues[camera].count
+      item = queues[camera].removeLast()
+      queues[camera].removeAll(keepingCapacity: true)
+      droppedFrames += max(0, Int(Int64(item.header.sequence) - lastSequence[camera]) - 1)
+    } else {
+      item = queues[camera].removeFirst()
+    }
+    lastSequence[camera] = Int64(item.header.sequence)
+    defer { grant(camera, taken) }
+    return try body(item.header, item.pixels.bytes)
+  }
+
+  public func finish() {
+    for camera in 0..<shape.cameras where ids[camera] != nil { send(camera, .stop) }
+    // Let the stops go out before the socket closes, a little while at most.
+    try? socket.set(ZMQ_LINGER, 500)
+  }
+
+  // MARK: receiving
+
+  /// Takes every message queued now, without waiting.
+  func pump() throws {
+    while let (parts, overflowed) = try socket.receiveParts(maxParts: 3) {
+      try take(parts, overflowed: overflowed)
+    }
+  }
+
+  /// Waits a bounded while for anything, then pumps; every tick, asks about the camera waited
+  /// on (and, under the stop policy, every remote camera) and beats to remote cameras.
+  private func wait(for camera: Int) throws {
+    let now = MonotonicClock.nanos()
+    if now >= nextTick {
+      nextTick = now &+ UInt64(WatchdogTick.nanos)
+      try tick(waitingOn: camera)
+    }
+    var items = [
+      ZMQPollItem(socket: socket, events: .readable), ZMQPollItem(socket: monitor.socket, events: .readable),
+    ]
+    let millis = max(1, Int((nextTick &- min(nextTick, MonotonicClock.nanos())) / 1_000_000))
+    _ = try ZMQPoll.poll(&items, timeoutMillis: millis)
+    try pump()
+  }
+
+  /// What the supervisor's tick asks of the hub.
+  func tick(waitingOn camera: Int?) throws {
+    try watchCameras(waitingOn: camera)
+    beat()
+  }
+
+  func watchCameras(waitingOn camera: Int?) throws {
+    if let camera, try !watchdog.isAlive(camera: camera) {
+      try pump()
+      if queues[camera].isEmpty { throw watchdog.lost(camera: camera) }
+    }
+    guard case .remote(let timeout, let stopOnLoss) = cameras else { return }
+    while let event = try monitor.next() {
+      if event.isDisconnect,
+        let lost = descriptors.firstIndex(where: { $0 == Int32(bitPattern: event.value) }), !given[lost],
+        lost == camera || stopOnLoss
+      {
+        try pump()
+        if lost != camera || queues[lost].isEmpty { throw gone(lost, "its connection closed") }
+      }
+    }
+    let now = MonotonicClock.nanos()
+    for other in 0..<shape.cameras where ids[other] != nil && !given[other] && (other == camera || stopOnLoss)
+    {
+      if now &- lastHeard[other] > timeout {
+        throw gone(other, "no frame or heartbeat for \(Self.seconds(timeout)) s")
+      }
+    }
+  }
+
+  func gone(_ camera: Int, _ reason: String) -> GridError {
+    given[camera] = true
+    return .remoteCameraLost(camera: camera, peer: names[camera], reason: reason)
+  }
+
+  static func seconds(_ nanos: UInt64) -> String {
+    let tenths = (nanos + 50_000_000) / 100_000_000
+    return "\(tenths / 10).\(tenths % 10)"
+  }
+
+  /// Remote cameras hear from the hub at least every 200 ms, so each knows it is there.
+  func beat() {
+    guard case .remote = cameras else { return }
+    let now = MonotonicClock.nanos()
+    guard now &- lastBeat >= 200_000_000 else { return }
+    lastBeat = now
+    for camera in 0..<shape.cameras where ids[camera] != nil && !given[camera] { send(camera, .hubHeartbeat) }
+  }
+
+  /// One message from the ROUTER: [routing id, first part, (pixels)].
+  func take(_ parts: [ZMQMessage], overflowed: Bool) throws {
+    let id = Array(parts[0].bytes)
+    let camera = byID[id]
+    let body = parts.count > 1 ? parts[1].bytes : UnsafeRawBufferPointer(start: nil, count: 0)
+    let kind = overflowed ? nil : ZMQWire.kind(of: body, parts: parts.count - 1)
+    guard let camera, !given[camera] else {
+      try stranger(id: id, kind: kind, parts: parts)
+      return
+    }
+    guard let kind else {
+      throw GridError.protocolViolation(
+        camera: camera,
+        reason: overflowed
+          ? "a message of more than 2 parts" : ZMQWire.refusal(of: body, parts: parts.count - 1))
+    }
+    lastHeard[camera] = MonotonicClock.nanos()
+    switch kind {
+    case .frame:
+      var header = FrameHeader(decoding: body.baseAddress! + ZMQWire.prefixSize)
+      try HeaderCheck.validate(header, camera: camera, geometry: shape.geometry)
+      guard parts[2].count == shape.geometry.bytesPerFrame else {
+        throw GridError.protocolViolation(
+          camera: camera,
+          reason: "\(parts[2].count) pixel bytes, the geometry has \(shape.geometry.bytesPerFrame)")
+      }
+      guard credit[camera] > 0 else {
+        throw GridError.protocolViolation(camera: camera, reason: "a frame sent without credit")
+      }
+      credit[camera] -= 1
+      // The camera's clock, mapped onto the hub's.
+      header.captureNanos = UInt64(bitPattern: Int64(bitPattern: header.captureNanos) &- offsets[camera])
+      queues[camera].append(Queued(header: header, pixels: parts[2]))
+    case .heartbeat: break
+    case .pong: try joined(camera, pong: ZMQWire.body(body))
+    case .hello: try joined(camera, hello: ZMQWire.decodeHello(ZMQWire.body(body)))
+    default:
+      throw GridError.protocolViolation(camera: camera, reason: "a hub's message (\(kind))")
+    }
+  }
+
+  /// A message from a peer that is not (or no longer) one of the run's cameras.
+  func stranger(id: [UInt8], kind: ZMQWire.Kind?, parts: [ZMQMessage]) throws {
+    if kind == .hello {
+      let hello = ZMQWire.decodeHello(ZMQWire.body(parts[1].bytes))
+      try arrived(id: id, hello: hello, from: parts[1], fd: parts[1].sourceDescriptor ?? -1)
+      return
+    }
+    reject(parts.count > 1 ? parts[1] : parts[0], why: kind.map { "\($0) from a camera that has not joined" })
+  }
+
+  func rejectedMessagesBy(_ count: Int) { rejectedMessages += count }
+
+  /// Counts a dropped message, with at most one line a second.
+  func reject(_ part: ZMQMessage, why: String?) {
+    rejectedMessages += 1
+    let now = MonotonicClock.nanos()
+    guard now &- lastRejectLog >= 1_000_000_000 else { return }
+    lastRejectLog = now
+    let peer = part.property("Peer-Address") ?? "a local peer"
+    log(
+      "gridstitch: dropped a message from \(peer): \(why ?? ZMQWire.refusal(of: part.bytes, parts: 1)) "
+        + "(\(rejectedMessages) so far)")
+  }
+
+  /// Hooks the join phases override: a hello from a new peer, a joined camera's hello or pong.
+  func arrived(id: [UInt8], hello: ZMQWire.Hello, from part: ZMQMessage, fd: Int32) throws {
+    reject(part, why: "a hello after the start")
+  }
+
+  func joined(_ camera: Int, hello: ZMQWire.Hello) throws {
+    throw GridError.protocolViolation(camera: camera, reason: "a second hello")
+  }
+
+  func joined(_ camera: Int, pong: UnsafeRawBufferPointer) throws {}
+
+  // MARK: sending
+
+  func send(_ camera: Int, _ kind: ZMQWire.Kind, body: [UInt8] = []) {
+    guard let id = ids[camera] else { return }
+    // A camera that is gone cannot be routed to; its loss is named by the watch, not here.
+    do {
+      try socket.send(id, more: true, dontWait: true)
+      try socket.send(ZMQWire.message(kind, body: body), dontWait: true)
+    } catch {}
+  }
+
+  func grant(_ camera: Int, _ count: Int) {
+    credit[camera] += count
+    send(camera, .credit, body: ZMQWire.bytes(of: UInt32(count)))
+  }
+
+  /// Registers camera `camera` as the peer `id`.
+  func register(_ camera: Int, id: [UInt8], name: String, fd: Int32?) {
+    ids[camera] = id
+    byID[id] = camera
+    names[camera] = name
+    descriptors[camera] = fd
+    lastHeard[camera] = MonotonicClock.nanos()
+  }
+
+  /// The largest clock-offset uncertainty among the cameras (half the best round trip).
+  public var clockUncertaintyNanos: UInt64 { uncertainties.max() ?? 0 }
+}
+
+/// The CURVE gatekeeper: a ZAP handler served on its own thread until stopped.
+final class ZMQGate: @unchecked Sendable {
+  private let authenticator: ZMQAuthenticator
+  private let running = ManagedAtomic<Bool>(true)
+  private var thread: GridPosix.Thread?
+  private let log: @Sendable (String) -> Void
+
+  init(context: ZMQContext, allowed: Set<[UInt8]>, log: @escaping @Sendable (String) -> Void) throws {
+    authenticator = try ZMQAuthenticator(context: context, allowed: allowed, allowNull: false)
+    self.log = log
+    thread = try GridPosix.Thread { [self] in self.serve() }
+  }
+
+  private func serve() {
+    var reported = 0
+    while running.load(ordering: .acquiring) {
+      do {
+        try authenticator.serve(timeoutMillis: 50)
+      } catch {
+        log("gridstitch: CURVE gate: \(error)")
+        return
+      }
+      if authenticator.refused > reported, let refusal = authenticator.lastRefusal {
+        reported = authenticator.refused
+        log("gridstitch: refused a camera from \(refusal.address): \(refusal.reason)")
+      }
+    }
+  }
+
+  func stop() {
+    running.store(false, ordering: .releasing)
+    thread?.join()
+    thread = nil
+  }
+}

@@ -1,0 +1,196 @@
+import CZMQ
+import GridCore
+import GridPosix
+import GridZMQ
+
+/// The hub of cameras on other hosts (`run --transport zmq --listen …`). It waits for `cameras`
+/// cameras to say hello, checks that each films the hub's scene, gives each a tile and the run's
+/// settings, measures each one's clock offset (the best of five pings), and releases them
+/// together with a start time in each camera's own clock.
+public final class ZMQRemoteHub: ZMQHub {
+  /// What guards the door: CURVE with the hub's secret key and the cameras' public keys, or
+  /// nothing (loopback, or `--insecure`).
+  public struct Security: Sendable {
+    public var secretKey: String
+    public var allowed: Set<[UInt8]>
+
+    public init(secretKey: String, allowed: Set<[UInt8]>) {
+      self.secretKey = secretKey
+      self.allowed = allowed
+    }
+  }
+
+  public static let pings = 5
+
+  private let settings: ZMQWire.Settings
+  private let sceneChecksum: UInt64
+  private let endpoint: String
+  private var samples: [Int]
+  private var pingSent: [UInt64]
+  private var bestRoundTrip: [UInt64]
+  private var ready: [Bool]
+
+  /// Binds `endpoint` (after the CURVE gate is up, so no handshake passes unchecked).
+  public init(
+    endpoint: String, settings: ZMQWire.Settings, sceneChecksum: UInt64, security: Security?,
+    timeoutNanos: UInt64, stopOnLoss: Bool, watchdog: Watchdog, log: @escaping @Sendable (String) -> Void
+  ) throws {
+    if security != nil, !ZMQContext.has("curve") {
+      throw GridError.runtime(
+        "this libzmq (\(ZMQContext.version)) was built without CURVE: it cannot guard a hub")
+    }
+    self.settings = settings
+    self.sceneChecksum = sceneChecksum
+    self.endpoint = endpoint
+    let count = settings.cameras
+    samples = Array(repeating: 0, count: count)
+    pingSent = Array(repeating: 0, count: count)
+    bestRoundTrip = Array(repeating: .max, count: count)
+    ready = Array(repeating: false, count: count)
+    let context = try ZMQContext()
+    try super.init(
+      shape: settings.shape, watchdog: watchdog,
+      cameras: .remote(timeoutNanos: timeoutNanos, stopOnLoss: stopOnLoss),
+      context: context, log: log)
+    if let security {
+      gate = try ZMQGate(context: context, allowed: security.allowed, log: log)
+      try socket.setCurveServer(secretKey: security.secretKey)
+      try socket.set(ZMQ_ZAP_DOMAIN, string: "gridstitch")
+    }
+    do {
+      try socket.bind(endpoint)
+    } catch {
+      throw GridError.runtime("cannot listen at \(endpoint): \(error)")
+    }
+  }
+
+  /// Waits up to `waitNanos` for every camera to join, with a line as each does.
+  public func gather(waitNanos: UInt64) throws {
+    let deadline = MonotonicClock.nanos() &+ waitNanos
+    var nextTick: UInt64 = 0
+    while ready.contains(false) {
+      let now = MonotonicClock.nanos()
+      if now >= deadline {
+        let count = ready.filter { $0 }.count
+        throw GridError.runtime(
+          "\(count) of \(settings.cameras) cameras joined within \(Self.seconds(waitNanos)) s at \(endpoint)")
+      }
+      if now >= nextTick {
+        nextTick = now &+ UInt64(WatchdogTick.nanos)
+        _ = try watchdog.isAlive(camera: 0)  // stop signals
+        try dropLeavers()
+        beat()
+      }
+      if try socket.waitReadable(timeoutMillis: Int(WatchdogTick.millis)) { try pump() }
+    }
+  }
+
+  /// Cameras that left before the start give their tile back.
+  private func dropLeavers() throws {
+    guard case .remote(let timeout, _) = cameras else { return }
+    var closed: Set<Int32> = []
+    while let event = try monitor.next() {
+      if event.isDisconnect { closed.insert(Int32(bitPattern: event.value)) }
+    }
+    let now = MonotonicClock.nanos()
+    for camera in 0..<settings.cameras where ids[camera] != nil {
+      let silent = now &- lastHeard[camera] > timeout
+      guard silent || descriptors[camera].map(closed.contains) == true else { continue }
+      log("gridstitch: camera \(camera) (\(names[camera])) left before the start; its tile is free again")
+      if let id = ids[camera] { byID[id] = nil }
+      ids[camera] = nil
+      descriptors[camera] = nil
+      ready[camera] = false
+      samples[camera] = 0
+      bestRoundTrip[camera] = .max
+    }
+  }
+
+  /// Lets every camera go: T0 in its own clock, and its credit.
+  public func release(start: UInt64) {
+    for camera in 0..<settings.cameras {
+      send(
+        camera, .go, body: ZMQWire.bytes(of: UInt64(bitPattern: Int64(bitPattern: start) &+ offsets[camera])))
+      grant(camera, settings.slots)
+    }
+  }
+
+  /// The peers' names, for the report: camera → "tcp://ADDR:PORT".
+  public var peers: [String] { names }
+
+  override func arrived(id: [UInt8], hello: ZMQWire.Hello, from part: ZMQMessage, fd: Int32) throws {
+    let peer = (fd >= 0 ? FileDescriptors.peerAddress(fd) : nil) ?? part.property("Peer-Address") ?? "?"
+    let name = "tcp://\(peer)"
+    func refuse(_ reason: String) {
+      log("gridstitch: refused a camera from \(name): \(reason)")
+      rejectedMessagesBy(1)
+      try? socket.send(id, more: true, dontWait: true)
+      try? socket.send(ZMQWire.message(.refuse, body: Array(reason.utf8.prefix(200))), dontWait: true)
+    }
+    let theirs = settings.geometry.channels == 1 ? hello.sceneGrey : hello.sceneRGB
+    guard theirs == sceneChecksum else {
+      refuse(
+        "it films another scene (checksum \(hex(theirs)), the hub's is \(hex(sceneChecksum))): give both the same --scene"
+      )
+      return
+    }
+    let camera: Int
+    if hello.requestedCamera >= 0 {
+      let asked = Int(hello.requestedCamera)
+      guard asked < settings.cameras else {
+        refuse("--camera \(asked) is out of range: this hub has cameras 0 to \(settings.cameras - 1)")
+        return
+      }
+      guard ids[asked] == nil else {
+        refuse("camera \(asked) has joined already, from \(names[asked])")
+        return
+      }
+      camera = asked
+    } else {
+      guard let free = ids.firstIndex(where: { $0 == nil }) else {
+        refuse("the hub has its \(settings.cameras) cameras")
+        return
+      }
+      camera = free
+    }
+    register(camera, id: id, name: name, fd: fd >= 0 ? fd : nil)
+    var told = settings
+    told.camera = camera
+    send(camera, .welcome, body: told.encode())
+    ping(camera)
+  }
+
+  private func ping(_ camera: Int) {
+    pingSent[camera] = MonotonicClock.nanos()
+    send(camera, .ping, body: ZMQWire.bytes(of: pingSent[camera]))
+  }
+
+  override func joined(_ camera: Int, pong body: UnsafeRawBufferPointer) throws {
+    let now = MonotonicClock.nanos()
+    let sent = ZMQWire.uint64(body, at: 0)
+    // Only the answer to the ping in flight counts; anything else is late or made up.
+    guard !ready[camera], sent == pingSent[camera], sent != 0 else { return }
+    let theirs = ZMQWire.uint64(body, at: 8)
+    let roundTrip = now &- sent
+    if roundTrip < bestRoundTrip[camera] {
+      bestRoundTrip[camera] = roundTrip
+      offsets[camera] = Int64(bitPattern: theirs) &- Int64(bitPattern: sent &+ roundTrip / 2)
+      uncertainties[camera] = roundTrip / 2
+    }
+    samples[camera] += 1
+    guard samples[camera] >= Self.pings else {
+      ping(camera)
+      return
+    }
+    ready[camera] = true
+    let left = ready.filter { !$0 }.count
+    log(
+      "gridstitch: camera \(camera) joined from \(names[camera]) (clock offset ±\(uncertainties[camera] / 1000) µs)"
+        + (left > 0 ? "; waiting for \(left) more" : "; all \(settings.cameras) here"))
+  }
+
+  private func hex(_ value: UInt64) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+  }
+}
