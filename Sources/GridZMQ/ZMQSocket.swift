@@ -207,9 +207,10 @@ public final class ZMQSocket {
   }
 
   /// Receives one whole multipart message without waiting, every part owned; nil if none is
-  /// queued. libzmq delivers the parts of a message atomically, so once the first part is here,
-  /// the rest are too. At most `maxParts` parts are kept; the rest are read and dropped, and
-  /// `overflowed` tells the caller the message had more.
+  /// queued. libzmq delivers the parts of a message together, but a peer's connection may end
+  /// inside one (a CURVE box over `ZMQ_MAXMSGSIZE`), so a later part is waited for at most 100 ms:
+  /// a message cut short never blocks the caller, it comes back `overflowed`. At most `maxParts`
+  /// parts are kept; the rest are read and dropped, and `overflowed` tells the caller.
   public func receiveParts(maxParts: Int, dontWait: Bool = true) throws(ZMQError) -> (
     parts: [ZMQMessage], overflowed: Bool
   )? {
@@ -220,16 +221,16 @@ public final class ZMQSocket {
     var more = first.hasMore
     let spare = ZMQMessage()
     while more {
-      if parts.count < maxParts {
-        let part = ZMQMessage()
-        try receive(into: part)
-        parts.append(part)
-        more = part.hasMore
-      } else {
-        try receive(into: spare)
+      let part = parts.count < maxParts ? ZMQMessage() : spare
+      var got = try receive(into: part, dontWait: true)
+      if !got, try waitReadable(timeoutMillis: 100) { got = try receive(into: part, dontWait: true) }
+      guard got else { return (parts, true) }
+      if part === spare {
         overflowed = true
-        more = spare.hasMore
+      } else {
+        parts.append(part)
       }
+      more = part.hasMore
     }
     return (parts, overflowed)
   }

@@ -38,7 +38,7 @@ import Testing
     init(_ value: T) { self.value = value }
   }
 
-  @Test(.timeLimit(.minutes(1)), arguments: [TransportKind.pipe, .shmPipe, .shmMqueue, .shmRing])
+  @Test(.timeLimit(.minutes(1)), arguments: [TransportKind.pipe, .shmPipe, .shmMqueue, .shmRing, .zmq])
   func lockstepDeliversEveryFrameInOrder(kind: TransportKind) throws {
     let fdsBefore = FileDescriptors.openDescriptors()
     do {
@@ -135,9 +135,9 @@ import Testing
   @Test func transportKindNamesAreTheContract() {
     #expect(
       TransportKind.allCases.map(\.rawValue) == [
-        "serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring",
+        "serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring", "zmq",
       ])
-    #expect(TransportKind.allCases.filter(\.usesProcesses).count == 4)
+    #expect(TransportKind.allCases.filter(\.usesProcesses).count == 5)
   }
 }
 

@@ -4,7 +4,7 @@ import Testing
 /// Camera processes: every inter-process transport in both launch modes, supervision, endings
 /// that leave nothing behind.
 @Suite(.serialized) struct ProcessTransportTests {
-  static let transports = ["pipe", "shm-pipe", "shm-mqueue", "shm-ring"]
+  static let transports = ["pipe", "shm-pipe", "shm-mqueue", "shm-ring", "zmq"]
   static let launches = ["fork", "spawn"]
 
   @Test(.timeLimit(.minutes(2)), arguments: transports, launches)
@@ -88,7 +88,12 @@ import Testing
     let outcome = try #require(running.wait(seconds: 1), "a camera that died holding a slot went unnamed")
     #expect(outcome.status == 1, "\(outcome.stderr)")
     #expect(outcome.stderr.contains("camera 7 (pid "), "\(outcome.stderr)")
-    #expect(outcome.stderr.contains("killed by signal 9 after 300 frames"), "\(outcome.stderr)")
+    // Under zmq the frames still in the camera's libzmq queue die with it (at most its credit).
+    let frames = transport == "zmq" ? "(29[6-9]|300)" : "300"
+    #expect(
+      outcome.stderr.range(of: "killed by signal 9 after \(frames) frames", options: .regularExpression)
+        != nil,
+      "\(outcome.stderr)")
     #expect(Leftovers.everything() == before)
   }
 
@@ -105,9 +110,12 @@ import Testing
     let json = try CLI.json(outcome)
     #expect(json["grids"] as? Int == 120)
     #expect(json["lost_cameras"] as? [Int] == [3])
-    // 15 cameras for every grid, camera 3 for its first 30.
-    #expect(json["frames"] as? Int == 120 * 15 + 30)
-    #expect(json["verified_frames"] as? Int == 120 * 15 + 30)
+    // 15 cameras for every grid, camera 3 for its first 30. Under zmq a frame is sent by the
+    // camera's libzmq thread after `publish` returns, so the frames still in its queue when it is
+    // killed are lost with it: at most its credit (4), never a frame that is not its own.
+    let delivered = (120 * 15 + (transport == "zmq" ? 26 : 30))...(120 * 15 + 30)
+    #expect(delivered.contains(json["frames"] as? Int ?? 0), "\(json)")
+    #expect(json["verified_frames"] as? Int == json["frames"] as? Int)
     #expect(outcome.stderr.contains("camera 3 (pid"))
     #expect(Leftovers.everything() == before)
   }
@@ -194,6 +202,12 @@ import Testing
     let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
     try #require(cameras.count == 16)
     usleep(300_000)
+    // zmq's ipc folder exists until every camera has connected (set-up); see
+    // `ZMQLocalTests.abandonedFolderIsRemovedByTheNextRun` for a kill before that.
+    let setUp = Date().addingTimeInterval(10)
+    while Leftovers.zmqFolders().contains(where: { $0.contains("-zmq-\(running.pid)-") }) && Date() < setUp {
+      usleep(20_000)
+    }
     kill(running.pid, SIGKILL)
     _ = running.wait(seconds: 5)
     let deadline = Date().addingTimeInterval(2)

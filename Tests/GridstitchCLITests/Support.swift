@@ -33,6 +33,9 @@ enum CLI {
     private let err = Pipe()
     private var outData = Data()
     private var errData = Data()
+    /// When each piece of stderr arrived, for tests that time a message.
+    private var errArrivals: [(at: Date, total: Int)] = []
+    private let errLock = NSLock()
     private let group = DispatchGroup()
 
     /// `standardOutput`, if given, replaces the pipe whose bytes `Outcome.stdout` holds.
@@ -53,9 +56,24 @@ enum CLI {
       }
       group.enter()
       DispatchQueue.global().async { [self] in
-        errData = err.fileHandleForReading.readDataToEndOfFile()
+        while true {
+          let chunk = err.fileHandleForReading.availableData
+          if chunk.isEmpty { break }
+          errLock.lock()
+          errData.append(chunk)
+          errArrivals.append((Date(), errData.count))
+          errLock.unlock()
+        }
         group.leave()
       }
+    }
+
+    /// When `text` first appeared on stderr (so far), or nil.
+    func stderrTime(of text: String) -> Date? {
+      errLock.lock()
+      defer { errLock.unlock() }
+      guard let range = errData.range(of: Data(text.utf8)) else { return nil }
+      return errArrivals.first { $0.total >= range.upperBound }?.at
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -114,6 +132,7 @@ enum Leftovers {
         found.insert(folder + "/" + name)
       }
     }
+    for folder in zmqFolders() { found.insert(folder) }
     let me = getpid()
     for process in processes() where process.pid != me && process.state != "Z" {
       let pid = process.pid
@@ -136,6 +155,13 @@ enum Leftovers {
       }
     }
     return found
+  }
+
+  /// The private folders of `zmq`'s ipc sockets (gridstitch-zmq-XXXXXX in the temporary folder).
+  static func zmqFolders() -> [String] {
+    let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    return ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [])
+      .filter { $0.hasPrefix("gridstitch-zmq-") }.map { base + "/" + $0 }
   }
 
   /// Live (not zombie) processes whose parent is `parent`.

@@ -27,6 +27,8 @@ public final class ZMQCameraLink {
   /// A descriptor the endpoint's path goes through (a local camera's folder), kept while linked.
   let anchor = DescriptorSet(count: 1)
   private(set) var lastHeard: UInt64
+  /// Frames sent so far; every beat carries the count, so the hub can tell frames were lost.
+  var framesSent: UInt64 = 0
   private var lastBeat: UInt64 = 0
   /// Only remote cameras beat: a local camera's liveness is its process.
   private let beats: Bool
@@ -119,7 +121,7 @@ public final class ZMQCameraLink {
     }
     if beats, answered, now &- lastBeat >= 100_000_000 {
       lastBeat = now
-      try send(.heartbeat)
+      try send(.heartbeat, body: ZMQWire.bytes(of: framesSent))
     }
   }
 
@@ -255,6 +257,7 @@ final class ZMQPublisher: FramePublisher {
     let pixels = try pool.message(lending: buffer)
     try link.socket.send(bytes: UnsafeRawBufferPointer(head), more: true)
     try link.socket.send(pixels)
+    link.framesSent += 1
     credits -= 1
   }
 

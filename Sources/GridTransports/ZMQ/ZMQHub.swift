@@ -46,6 +46,10 @@ public class ZMQHub: FrameReceiver {
   var lastSequence: [Int64]
   /// Cameras given up on (lost under `--on-camera-loss continue`): nothing of theirs is used.
   var given: [Bool]
+  /// Frames received from each camera.
+  var received: [UInt64]
+  /// Cameras whose connection descriptor was seen to close.
+  var suspected: [Bool]
   private(set) public var rejectedMessages = 0
   private(set) public var droppedFrames = 0
   private var lastBeat: UInt64 = 0
@@ -67,9 +71,10 @@ public class ZMQHub: FrameReceiver {
     try socket.setRouterMandatory()
     try socket.set(ZMQ_RCVHWM, 0)
     try socket.set(ZMQ_SNDHWM, 0)
-    // No part of any message is larger than a frame's pixels: anything larger is refused by
-    // libzmq before it allocates.
-    try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, ZMQWire.Settings.wireSize + 64)))
+    // No part of any message is larger than a frame's pixels (plus, under CURVE, its box's
+    // overhead, which libzmq counts too): anything larger is refused by libzmq before it
+    // allocates, and the peer's connection is closed.
+    try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, ZMQWire.Settings.wireSize) + 256))
     if case .remote = cameras { try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 500) }
     monitor = try socket.monitor(events: ZMQ_EVENT_DISCONNECTED, name: "hub")
     let count = shape.cameras
@@ -83,6 +88,8 @@ public class ZMQHub: FrameReceiver {
     queues = Array(repeating: [], count: count)
     lastSequence = Array(repeating: -1, count: count)
     given = Array(repeating: false, count: count)
+    suspected = Array(repeating: false, count: count)
+    received = Array(repeating: 0, count: count)
   }
 
   deinit {
@@ -160,22 +167,34 @@ public class ZMQHub: FrameReceiver {
       if queues[camera].isEmpty { throw watchdog.lost(camera: camera) }
     }
     guard case .remote(let timeout, let stopOnLoss) = cameras else { return }
-    while let event = try monitor.next() {
-      if event.isDisconnect,
-        let lost = descriptors.firstIndex(where: { $0 == Int32(bitPattern: event.value) }), !given[lost],
-        lost == camera || stopOnLoss
-      {
-        try pump()
-        if lost != camera || queues[lost].isEmpty { throw gone(lost, "its connection closed") }
-      }
-    }
+    try readConnectionEvents()
     let now = MonotonicClock.nanos()
     for other in 0..<shape.cameras where ids[other] != nil && !given[other] && (other == camera || stopOnLoss)
     {
-      if now &- lastHeard[other] > timeout {
-        throw gone(other, "no frame or heartbeat for \(Self.seconds(timeout)) s")
+      if let why = silence(of: other, now: now, timeout: timeout) { throw gone(other, why) }
+    }
+  }
+
+  /// A connection that libzmq saw close (or drop on a missed ZMTP heartbeat) makes its camera a
+  /// suspect: it is lost once silent for `suspectNanos`, well before the full timeout. Only a
+  /// suspect, because a descriptor number is reused: the event may be of an earlier connection.
+  static let suspectNanos: UInt64 = 200_000_000
+
+  func readConnectionEvents() throws {
+    while let event = try monitor.next() {
+      guard event.isDisconnect else { continue }
+      for camera in 0..<shape.cameras where descriptors[camera] == Int32(bitPattern: event.value) {
+        suspected[camera] = true
       }
     }
+  }
+
+  /// Why camera `camera` counts as gone, or nil while it is heard often enough.
+  func silence(of camera: Int, now: UInt64, timeout: UInt64) -> String? {
+    let silent = now &- lastHeard[camera]
+    if suspected[camera] && silent > Self.suspectNanos { return "its connection closed" }
+    if silent > timeout { return "no frame or heartbeat for \(Self.seconds(timeout)) s" }
+    return nil
   }
 
   func gone(_ camera: Int, _ reason: String) -> GridError {
@@ -227,10 +246,19 @@ public class ZMQHub: FrameReceiver {
         throw GridError.protocolViolation(camera: camera, reason: "a frame sent without credit")
       }
       credit[camera] -= 1
+      received[camera] += 1
       // The camera's clock, mapped onto the hub's.
       header.captureNanos = UInt64(bitPattern: Int64(bitPattern: header.captureNanos) &- offsets[camera])
       queues[camera].append(Queued(header: header, pixels: parts[2]))
-    case .heartbeat: break
+    case .heartbeat:
+      // A beat says how many frames the camera has sent; it comes after them on the same
+      // connection, so more than arrived means frames were lost when libzmq re-made a broken
+      // connection. Under lockstep both sides would wait forever: the camera is lost instead.
+      let sent = ZMQWire.uint64(ZMQWire.body(body), at: 0)
+      if sent > received[camera] {
+        throw gone(
+          camera, "\(sent - received[camera]) frames lost in transit (its connection broke and was re-made)")
+      }
     case .pong: try joined(camera, pong: ZMQWire.body(body))
     case .hello: try joined(camera, hello: ZMQWire.decodeHello(ZMQWire.body(body)))
     default:
@@ -295,6 +323,7 @@ public class ZMQHub: FrameReceiver {
     byID[id] = camera
     names[camera] = name
     descriptors[camera] = fd
+    suspected[camera] = false
     lastHeard[camera] = MonotonicClock.nanos()
   }
 

@@ -8,16 +8,20 @@ import SystemPackage
 /// connect, nothing reaches the network stack, and no port can be taken from under it. Each
 /// camera is handed a path-only descriptor of the folder and connects through
 /// /proc/self/fd/N/hub, so the folder is removed as soon as every camera has said hello (their
-/// connections stay), and again on every other ending.
+/// connections stay), and again on every other ending. A consumer SIGKILLed during set-up cannot
+/// remove it; the folder's name carries the consumer's pid, and the next `zmq` run removes the
+/// folders of consumers that are gone.
 final class ZMQLocalTransport: ProcessTransportCore {
   static let socketName = "hub"
+  static let folderPrefix = "gridstitch-zmq-"
   private let shape: TransportShape
   private let folder: TemporaryFolder
   private let directory: DescriptorSet
 
   init(shape: TransportShape) throws {
     self.shape = shape
-    folder = try TemporaryFolder(prefix: "gridstitch-zmq-")
+    TemporaryFolder.removeAbandoned(prefix: Self.folderPrefix)
+    folder = try TemporaryFolder(ownedPrefix: Self.folderPrefix)
     directory = DescriptorSet(count: 1)
     directory.adopt(try FileDescriptors.openDirectory(folder.path), at: 0)
   }

@@ -48,7 +48,7 @@ public enum ZMQRemoteCamera {
       case .go:
         let start = body.withUnsafeBytes { ZMQWire.uint64($0, at: 0) }
         return (start, ZMQPublisher(link: link, shape: settings.shape))
-      case .stop: throw ZMQStopped()
+      case .stop: throw GridError.runtime("the hub gave up before the start")
       default:
         throw GridError.runtime("the hub sent \(kind) before the start")
       }

@@ -64,8 +64,18 @@ public final class ZMQRemoteHub: ZMQHub {
     }
   }
 
-  /// Waits up to `waitNanos` for every camera to join, with a line as each does.
+  /// Waits up to `waitNanos` for every camera to join, with a line as each does. If the run
+  /// cannot start, the cameras that joined are told to stop.
   public func gather(waitNanos: UInt64) throws {
+    do {
+      try gatherAll(waitNanos: waitNanos)
+    } catch {
+      finish()
+      throw error
+    }
+  }
+
+  private func gatherAll(waitNanos: UInt64) throws {
     let deadline = MonotonicClock.nanos() &+ waitNanos
     var nextTick: UInt64 = 0
     while ready.contains(false) {
@@ -88,14 +98,10 @@ public final class ZMQRemoteHub: ZMQHub {
   /// Cameras that left before the start give their tile back.
   private func dropLeavers() throws {
     guard case .remote(let timeout, _) = cameras else { return }
-    var closed: Set<Int32> = []
-    while let event = try monitor.next() {
-      if event.isDisconnect { closed.insert(Int32(bitPattern: event.value)) }
-    }
+    try readConnectionEvents()
     let now = MonotonicClock.nanos()
     for camera in 0..<settings.cameras where ids[camera] != nil {
-      let silent = now &- lastHeard[camera] > timeout
-      guard silent || descriptors[camera].map(closed.contains) == true else { continue }
+      guard silence(of: camera, now: now, timeout: timeout) != nil else { continue }
       log("gridstitch: camera \(camera) (\(names[camera])) left before the start; its tile is free again")
       if let id = ids[camera] { byID[id] = nil }
       ids[camera] = nil
@@ -124,8 +130,8 @@ public final class ZMQRemoteHub: ZMQHub {
     func refuse(_ reason: String) {
       log("gridstitch: refused a camera from \(name): \(reason)")
       rejectedMessagesBy(1)
-      try? socket.send(id, more: true, dontWait: true)
-      try? socket.send(ZMQWire.message(.refuse, body: Array(reason.utf8.prefix(200))), dontWait: true)
+      _ = try? socket.send(id, more: true, dontWait: true)
+      _ = try? socket.send(ZMQWire.message(.refuse, body: Array(reason.utf8.prefix(200))), dontWait: true)
     }
     let theirs = settings.geometry.channels == 1 ? hello.sceneGrey : hello.sceneRGB
     guard theirs == sceneChecksum else {

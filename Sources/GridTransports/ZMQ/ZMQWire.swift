@@ -31,7 +31,8 @@ public enum ZMQWire {
       switch self {
       case .hello: body = 4 + 8 + 8
       case .frame: body = FrameHeader.wireSize
-      case .heartbeat, .stop, .hubHeartbeat: body = 0
+      case .heartbeat: body = 8  // frames sent so far
+      case .stop, .hubHeartbeat: body = 0
       case .pong: body = 16
       case .welcome: body = Settings.wireSize
       case .refuse: return ZMQWire.prefixSize...(ZMQWire.prefixSize + 200)

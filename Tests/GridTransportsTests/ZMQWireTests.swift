@@ -1,0 +1,67 @@
+import GridCore
+import Testing
+
+@testable import GridTransports
+
+/// The zmq wire: what a camera and a hub agree on, and what a hub refuses before using it.
+struct ZMQWireTests {
+  @Test func settingsRoundTrip() throws {
+    let settings = ZMQWire.Settings(
+      camera: 5, cameras: 16, geometry: FrameGeometry(width: 320, height: 240, channels: 3), frames: 1234,
+      load: .cpu, workMicros: 777, sync: .genlock, periodMicros: 1500, policy: .latest, slots: 8,
+      checksums: true)
+    let bytes = settings.encode()
+    #expect(bytes.count == ZMQWire.Settings.wireSize)
+    #expect(try Self.decode(bytes) == settings)
+  }
+
+  static func decode(_ bytes: [UInt8]) throws -> ZMQWire.Settings {
+    let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
+    defer { raw.deallocate() }
+    raw.copyBytes(from: bytes)
+    return try ZMQWire.Settings.decode(UnsafeRawBufferPointer(raw))
+  }
+
+  @Test func settingsOutOfRangeAreRefused() {
+    var bytes = ZMQWire.Settings(
+      camera: 0, cameras: 1, geometry: FrameGeometry(width: 8, height: 8, channels: 1), frames: 1, load: .io,
+      workMicros: 1, sync: .free, periodMicros: 1, policy: .lockstep, slots: 2, checksums: false
+    ).encode()
+    bytes[6 * 8] = 9  // a load that does not exist
+    #expect(throws: GridError.self) { try Self.decode(bytes) }
+    for index in 40..<48 { bytes[index] = 0xFF }  // frames = -1
+    #expect(throws: GridError.self) { try Self.decode(bytes) }
+  }
+
+  @Test func helloRoundTrip() {
+    let hello = ZMQWire.Hello(requestedCamera: -1, sceneGrey: 0x0123_4567_89AB_CDEF, sceneRGB: 42)
+    let bytes = ZMQWire.hello(hello)
+    bytes.withUnsafeBytes { raw in
+      #expect(ZMQWire.kind(of: raw, parts: 1) == .hello)
+      #expect(ZMQWire.decodeHello(ZMQWire.body(raw)) == hello)
+    }
+  }
+
+  /// Each way a first part can be wrong is refused, and the reason says which.
+  @Test func malformedFirstPartsAreRefused() {
+    let frame = ZMQWire.message(.frame, body: [UInt8](repeating: 0, count: FrameHeader.wireSize))
+    frame.withUnsafeBytes { #expect(ZMQWire.kind(of: $0, parts: 2) == .frame) }
+    let cases: [([UInt8], Int, String)] = [
+      (Array("garbage".utf8), 2, "not a gridstitch message"),
+      (Array(frame.prefix(3)) + [9] + Array(frame.dropFirst(4)), 2, "protocol version 9"),
+      (Array(frame.prefix(4)) + [0x7F] + Array(frame.dropFirst(5)), 2, "unknown message type 127"),
+      (frame, 1, "frame message of 1 parts, expected 2"),
+      (frame, 3, "frame message of 3 parts, expected 2"),
+      (Array(frame.dropLast()), 2, "frame message of 47 bytes"),
+      (Array(frame.prefix(5)) + [1] + Array(frame.dropFirst(6)), 2, "frame message of 48 bytes"),
+    ]
+    for (bytes, parts, reason) in cases {
+      bytes.withUnsafeBytes { raw in
+        #expect(ZMQWire.kind(of: raw, parts: parts) == nil, "\(reason)")
+        #expect(
+          ZMQWire.refusal(of: raw, parts: parts).contains(reason), "\(ZMQWire.refusal(of: raw, parts: parts))"
+        )
+      }
+    }
+  }
+}
