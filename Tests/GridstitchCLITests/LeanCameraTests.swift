@@ -90,11 +90,11 @@ import Testing
     let header = try #require(csv.split(separator: "\n").first).split(separator: ",").map(String.init)
     let sync = try #require(header.firstIndex(of: "sync"))
     let cameras = try #require(header.firstIndex(of: "cameras"))
-    #expect(rows.count == 12)
+    #expect(rows.count == 14)
     #expect(
-      rows.map { $0[sync] } == Array(repeating: "free", count: 6) + Array(repeating: "genlock", count: 6))
+      rows.map { $0[sync] } == Array(repeating: "free", count: 7) + Array(repeating: "genlock", count: 7))
     #expect(rows.allSatisfy { $0[cameras] == "1" })
     #expect(
-      rows.map { $0[0] }.prefix(6) == ["serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring"])
+      rows.map { $0[0] }.prefix(7) == ["serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring", "zmq"])
   }
 }
