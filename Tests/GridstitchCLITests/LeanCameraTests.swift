@@ -95,6 +95,8 @@ import Testing
       rows.map { $0[sync] } == Array(repeating: "free", count: 7) + Array(repeating: "genlock", count: 7))
     #expect(rows.allSatisfy { $0[cameras] == "1" })
     #expect(
-      rows.map { $0[0] }.prefix(7) == ["serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring", "zmq"])
+      rows.map { $0[0] }.prefix(7) == [
+        "serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring", "zmq",
+      ])
   }
 }

@@ -197,6 +197,7 @@ final class ZMQPublisher: FramePublisher {
   private var pending: (header: FrameHeader, buffer: UnsafeMutableRawBufferPointer)?
   private let head = UnsafeMutableRawBufferPointer.allocate(
     byteCount: ZMQWire.prefixSize + FrameHeader.wireSize, alignment: 8)
+  private var lastService: UInt64 = 0
   /// Frames dropped under `latest` (the hub counts them too, from sequence gaps).
   private(set) var dropped = 0
 
@@ -214,7 +215,9 @@ final class ZMQPublisher: FramePublisher {
   }
 
   func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
-    try service(timeoutMillis: 0)
+    // With credit in hand the hub is not asked (each look is a system call); it is asked when the
+    // credit runs out, and at least every 20 ms for its beats and its stop.
+    if credits == 0 || MonotonicClock.nanos() &- lastService > 20_000_000 { try service(timeoutMillis: 0) }
     if lockstep {
       while credits == 0 { try service(timeoutMillis: Int(WatchdogTick.millis)) }
     }
@@ -263,6 +266,7 @@ final class ZMQPublisher: FramePublisher {
 
   /// Takes what the hub sent (credit, stop, heartbeats) and beats when due.
   private func service(timeoutMillis: Int) throws {
+    lastService = MonotonicClock.nanos()
     var wait = timeoutMillis
     while let (kind, body) = try link.next(timeoutMillis: wait) {
       wait = 0

@@ -46,6 +46,8 @@ public class ZMQHub: FrameReceiver {
   var lastSequence: [Int64]
   /// Cameras given up on (lost under `--on-camera-loss continue`): nothing of theirs is used.
   var given: [Bool]
+  /// Credit earned by frames taken and not yet sent back (`giveBack`).
+  var owed: [Int]
   /// Frames received from each camera.
   var received: [UInt64]
   /// Cameras whose connection descriptor was seen to close.
@@ -90,6 +92,7 @@ public class ZMQHub: FrameReceiver {
     given = Array(repeating: false, count: count)
     suspected = Array(repeating: false, count: count)
     received = Array(repeating: 0, count: count)
+    owed = Array(repeating: 0, count: count)
   }
 
   deinit {
@@ -103,7 +106,8 @@ public class ZMQHub: FrameReceiver {
   public func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R)
     throws -> R
   {
-    try pump()
+    // Lockstep takes the oldest frame, so what is queued will do; latest wants the newest.
+    if shape.policy == .latest { try pump() }
     while queues[camera].isEmpty {
       try wait(for: camera)
     }
@@ -120,7 +124,7 @@ public class ZMQHub: FrameReceiver {
       item = queues[camera].removeFirst()
     }
     lastSequence[camera] = Int64(item.header.sequence)
-    defer { grant(camera, taken) }
+    defer { giveBack(camera, taken) }
     return try body(item.header, item.pixels.bytes)
   }
 
@@ -142,6 +146,7 @@ public class ZMQHub: FrameReceiver {
   /// Waits a bounded while for anything, then pumps; every tick, asks about the camera waited
   /// on (and, under the stop policy, every remote camera) and beats to remote cameras.
   private func wait(for camera: Int) throws {
+    for other in 0..<shape.cameras { flushCredit(other) }
     let now = MonotonicClock.nanos()
     if now >= nextTick {
       nextTick = now &+ UInt64(WatchdogTick.nanos)
@@ -310,6 +315,21 @@ public class ZMQHub: FrameReceiver {
       try socket.send(id, more: true, dontWait: true)
       try socket.send(ZMQWire.message(kind, body: body), dontWait: true)
     } catch {}
+  }
+
+  /// Credit for frames taken goes back in batches of half the slots while the camera has frames
+  /// queued (it is ahead, and one message per two frames is half the wake-ups), and at once when
+  /// its queue is empty (it may be waiting for exactly this credit).
+  func giveBack(_ camera: Int, _ count: Int) {
+    owed[camera] += count
+    if owed[camera] >= max(1, shape.slots / 2) || queues[camera].isEmpty { flushCredit(camera) }
+  }
+
+  func flushCredit(_ camera: Int) {
+    guard owed[camera] > 0 else { return }
+    let count = owed[camera]
+    owed[camera] = 0
+    grant(camera, count)
   }
 
   func grant(_ camera: Int, _ count: Int) {

@@ -1,0 +1,59 @@
+"""imagezmq's own REQ/REP, as its users run it: 16 ImageSenders of 240x320 grey into one ImageHub
+that places each frame into a 960x1280 grid (numpy). Each frame's name carries its send time
+(CLOCK_MONOTONIC, shared by every namespace of one machine) for the latency.
+
+  hub:    imagezmq_peer.py hub tcp://ADDR:PORT CAMERAS GRIDS   -> one JSON line
+  sender: imagezmq_peer.py send tcp://ADDR:PORT INDEX GRIDS WORK_US
+"""
+import json
+import sys
+import time
+
+import imagezmq
+import numpy as np
+
+role, endpoint = sys.argv[1], sys.argv[2]
+HEIGHT, WIDTH = 240, 320
+
+if role == "send":
+    index, grids, work_us = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+    sender = imagezmq.ImageSender(connect_to=endpoint)
+    image = np.full((HEIGHT, WIDTH), index * 13 % 256, np.uint8)
+    for _ in range(grids):
+        if work_us:
+            time.sleep(work_us / 1e6)
+        sender.send_image(f"{index}|{time.monotonic_ns()}", image)
+    sys.exit(0)
+
+cameras, grids = int(sys.argv[3]), int(sys.argv[4])
+hub = imagezmq.ImageHub(open_port=endpoint)
+cols = 4
+rows = (cameras + cols - 1) // cols
+grid = np.zeros((rows * HEIGHT, cols * WIDTH), np.uint8)
+counts = [0] * cameras
+latencies = []
+start = None
+total = cameras * grids
+received = 0
+while received < total:
+    name, image = hub.recv_image()
+    hub.send_reply(b"OK")
+    now = time.monotonic_ns()
+    index, sent = name.split("|")
+    index = int(index)
+    row, col = divmod(index, cols)
+    grid[row * HEIGHT:(row + 1) * HEIGHT, col * WIDTH:(col + 1) * WIDTH] = image
+    counts[index] += 1
+    received += 1
+    latencies.append(now - int(sent))
+    if start is None and all(counts):
+        start, base = now, received
+seconds = (time.monotonic_ns() - start) / 1e9
+frames = received - base
+latencies.sort()
+print(json.dumps({
+    "transport": "imagezmq-req-rep", "cameras": cameras, "grids": grids, "seconds": seconds,
+    "fps": frames / cameras / seconds, "mb_per_s": frames * HEIGHT * WIDTH / seconds / 1e6,
+    "latency_p50_us": latencies[len(latencies) // 2] / 1000,
+    "latency_p99_us": latencies[len(latencies) * 99 // 100] / 1000,
+}))
