@@ -67,6 +67,8 @@ public struct RunConfiguration: Sendable {
   public var curveSecret: String?
   /// `--allow`: the folder of public keys (`*.pub`) whose cameras may join.
   public var allowFolder: String?
+  /// `--subscribe`: imagezmq PUB senders (they bind) for a SUB to connect to, as "tcp://HOST:PORT".
+  public var subscribe: [String] = []
 
   public init() {}
 
@@ -174,9 +176,11 @@ public struct RunConfiguration: Sendable {
         throw .usage("--slots \(slots) is not accepted: use a power of two from 2 to 256")
       }
     }
-    if policy == .latest {
+    if policy == .latest && transport != .imagezmq {
       guard transport == .shmRing else {
-        throw .usage("--policy latest is not accepted with --transport \(transport.rawValue): only shm-ring")
+        throw .usage(
+          "--policy latest is not accepted with --transport \(transport.rawValue): only shm-ring and imagezmq"
+        )
       }
       guard ringSlots >= 4 else {
         throw .usage("--slots \(ringSlots) is too few for --policy latest: use 4 or more")
@@ -211,6 +215,7 @@ public struct RunConfiguration: Sendable {
           "--serve cannot show a \(width)x\(height) grid: JPEG allows at most 65535 pixels a side")
       }
     }
+    try validateImageZMQ()  // before validateHub: its refusals are imagezmq's own
     try validateHub()
     if linger && serve == nil {
       throw .usage("--linger is not accepted without --serve: it keeps the live view up")

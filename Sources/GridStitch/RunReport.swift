@@ -42,6 +42,9 @@ public struct RunReport: Sendable {
   /// Messages a hub dropped as malformed, from peers that had not joined (or, for imagezmq,
   /// from any sender): counted, never used.
   public var rejectedMessages = 0
+  /// A hub's cameras the run did not start (imagezmq senders): who joined, was lost, came back.
+  /// Its frames carry no capture time, so latency is from arrival (see `amendForHub`).
+  public var roster: HubRoster?
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -92,6 +95,7 @@ public struct RunReport: Sendable {
     object["period_us"] = .int(periodMicros)
     object["slots"] = .int(slots)
     object["rejected_messages"] = .int(rejectedMessages)
+    if let roster { amendForHub(&object, roster) }
     return object
   }
 
@@ -107,6 +111,7 @@ public struct RunReport: Sendable {
       let sign = rounded < 0 ? "-" : ""
       return digits == 0 ? sign + text : sign + text[..<point] + "." + text[point...]
     }
+    if let roster { return hubSummary(roster) }
     var lines: [String] = []
     if let interruptedBy {
       lines.append("interrupted by signal \(interruptedBy): summary of the grids done so far")

@@ -49,13 +49,20 @@ final class RunSession {
     started = MonotonicClock.nanos()
     try DescriptorBudget.ensure(for: config)
     try Pipeline.prepareOutput(config.outputDirectory)
-    let scene = try Self.loadScene(config)
-    let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
-    let cameras = (0..<config.cameras).map {
-      Camera(
-        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, sync: config.sync,
-        periodMicros: config.periodMicros, checksums: config.verify, fault: config.fault)
+    // A hub's cameras are started elsewhere: it films no scene.
+    let scene = config.transport == .imagezmq ? nil : try Self.loadScene(config)
+    let renderer = try scene.map {
+      try CameraRenderer(scene: $0, geometry: config.geometry, cameras: config.cameras)
     }
+    let cameras =
+      renderer.map { renderer in
+        (0..<config.cameras).map {
+          Camera(
+            index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros,
+            sync: config.sync,
+            periodMicros: config.periodMicros, checksums: config.verify, fault: config.fault)
+        }
+      } ?? []
     StopSignals.install()
     supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
     canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
@@ -70,12 +77,15 @@ final class RunSession {
           cameras: cameras, frames: config.frames, watchdog: supervisor, startLine: startLine)
       case .pipe, .shmPipe, .shmMqueue, .shmRing:
         let transport = try ProcessTransport(config.transport, shape: config.shape)
-        guard let storage = scene.storage as? SharedScene else {
+        guard let storage = scene?.storage as? SharedScene else {
           throw GridError.runtime("the scene is not shared with the cameras")
         }
         barrier = try CameraLaunch.start(
           config, transport: transport, cameras: cameras, scene: storage, supervisor: supervisor)
         receiver = try transport.makeReceiver(watchdog: supervisor)
+      case .imagezmq:
+        // Set-up waits here for the first frame of every sender.
+        receiver = try ImageZMQHub.start(config.imageZMQSettings, watchdog: supervisor)
       }
     } catch GridError.interrupted(let signal) {
       phase = .stopping(.interrupted(signal: signal))
@@ -174,6 +184,7 @@ final class RunSession {
       wakeups = receiver.wakeups
       droppedFrames = receiver.droppedFrames
       rejectedMessages = receiver.rejectedMessages
+      roster = receiver.roster
     }
     receiver = nil
     barrier = nil
@@ -195,12 +206,13 @@ final class RunSession {
       setupSeconds: Double(go &- started) / 1e9,
       snapshotsWritten: tally?.written ?? 0, snapshotsLost: tally?.lost ?? 0, wakeups: wakeups,
       droppedFrames: droppedFrames, rejectedMessages: rejectedMessages, latestSnapshot: tally?.latest,
-      interruptedBy: interruptedBy)
+      interruptedBy: interruptedBy, roster: roster)
   }
 
   private var wakeups = 0
   private var droppedFrames = 0
   private var rejectedMessages = 0
+  private var roster: HubRoster?
 
   deinit { tearDown() }
 }
@@ -211,7 +223,8 @@ extension RunReport {
   static func of(
     _ config: RunConfiguration, consumer: GridConsumer?, seconds: Double, setupSeconds: Double,
     snapshotsWritten: Int = 0, snapshotsLost: Int = 0, wakeups: Int = 0, droppedFrames: Int = 0,
-    rejectedMessages: Int = 0, latestSnapshot: String? = nil, interruptedBy: Int32? = nil
+    rejectedMessages: Int = 0, latestSnapshot: String? = nil, interruptedBy: Int32? = nil,
+    roster: HubRoster? = nil
   ) -> RunReport {
     RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
@@ -228,6 +241,7 @@ extension RunReport {
       camerasCPUSeconds: consumer == nil ? 0 : ResourceUsage.cpuSeconds(children: true),
       latestSnapshot: latestSnapshot, interruptedBy: interruptedBy, sync: config.sync,
       periodMicros: config.sync == .genlock ? config.periodMicros : 0,
-      slots: config.transport == .shmRing ? config.ringSlots : 0, rejectedMessages: rejectedMessages)
+      slots: config.transport == .shmRing ? config.ringSlots : 0, rejectedMessages: rejectedMessages,
+      roster: roster)
   }
 }

@@ -24,7 +24,7 @@ public struct ProcessTransport: ~Copyable {
     case .shmPipe: core = try SharedSlotTransport(shape: shape, channel: .pipe)
     case .shmMqueue: core = try SharedSlotTransport(shape: shape, channel: .messageQueue)
     case .shmRing: core = try RingTransport(shape: shape)
-    case .serial, .threads:
+    case .serial, .threads, .imagezmq:
       throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
     }
   }
@@ -61,7 +61,7 @@ public enum ProcessTransports {
     case .shmPipe: [.memfd, .pipeWriteEnd]
     case .shmMqueue: [.memfd, .messageQueue]
     case .shmRing: [.memfd]
-    case .serial, .threads: []
+    case .serial, .threads, .imagezmq: []
     }
   }
 
@@ -96,7 +96,7 @@ public enum ProcessTransports {
     switch kind {
     case .shmRing: RingLayout.bytesNeeded(shape: shape)
     case .shmPipe, .shmMqueue: SlotLayout(shape: shape).totalBytes
-    case .serial, .threads, .pipe: nil
+    case .serial, .threads, .pipe, .imagezmq: nil
     }
   }
 
@@ -118,7 +118,7 @@ public enum ProcessTransports {
         shape: shape, camera: camera, memory: take(0), channel: .messageQueue(take(1)), watch: watch)
     case .shmRing:
       return try RingPublishers.make(shape: shape, camera: camera, memory: take(0), watch: watch)
-    case .serial, .threads:
+    case .serial, .threads, .imagezmq:
       throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
     }
   }

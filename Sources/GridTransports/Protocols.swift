@@ -23,6 +23,11 @@ public protocol FrameReceiver: AnyObject {
   var rejectedMessages: Int { get }
   /// The last grid is stitched: tell cameras that run until told (the `latest` policy) to stop.
   func finish()
+  /// Whether `camera`, which the consumer lost, sends again (an imagezmq sender restarted under
+  /// its name): true once per return, and the consumer then stitches it again.
+  func hasReturned(camera: Int) -> Bool
+  /// A hub's cameras that the run did not start: who joined, was lost, came back; nil otherwise.
+  var roster: HubRoster? { get }
 }
 
 extension FrameReceiver {
@@ -31,6 +36,8 @@ extension FrameReceiver {
   public var droppedFrames: Int { 0 }
   public var rejectedMessages: Int { 0 }
   public func finish() {}
+  public func hasReturned(camera: Int) -> Bool { false }
+  public var roster: HubRoster? { nil }
 }
 
 /// What a consumer-side wait asks while it waits: is the camera still there, has the user asked

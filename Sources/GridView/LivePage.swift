@@ -49,7 +49,7 @@ enum LivePage {
         <div class="card figures">
           <div class="figure"><div class="value" id="rate">–</div><div class="label">grids/s (last second)</div></div>
           <div class="figure"><div class="value" id="frames-rate">–</div><div class="label">frames/s (last second)</div></div>
-          <div class="figure"><div class="value" id="latency">–</div><div class="label">latency p50 / p99 (ms)</div></div>
+          <div class="figure"><div class="value" id="latency">–</div><div class="label" id="latency-label">latency p50 / p99 (ms)</div></div>
           <div class="figure"><div class="value" id="spread">–</div><div class="label">capture spread p50 / p99 (ms)</div></div>
           <div class="figure"><div class="value" id="grids">–</div><div class="label">grids stitched</div></div>
           <div class="figure"><div class="value" id="average">–</div><div class="label">grids/s since start</div></div>
@@ -97,13 +97,14 @@ enum LivePage {
           const row = document.createElement("div");
           row.id = `camera-${c.camera}`;
           row.className = "camera";
-          row.innerHTML = `<span class="name">C${String(c.camera).padStart(2, "0")}</span>` +
+          row.innerHTML = `<span class="name"></span>` +
             `<span class="state"></span><span class="frames"></span><span class="sequence"></span>`;
           return row;
         }));
       }
       for (const c of states) {
         const row = $(`camera-${c.camera}`);
+        row.querySelector(".name").textContent = c.name ?? `C${String(c.camera).padStart(2, "0")}`;
         const state = row.querySelector(".state");
         state.className = `state ${c.state}`;
         state.textContent = c.state === "lost" ? "lost: NO SIGNAL" : c.state;
@@ -116,15 +117,19 @@ enum LivePage {
       const [rate, framesRate] = s.running ? ratesNow(s) : [s.fps, s.frames_per_s];
       $("rate").textContent = fmt(rate, 1);
       $("frames-rate").textContent = fmt(framesRate, 0);
-      const ms = (us) => fmt(us / 1000, us < 10000 ? 2 : 1);
-      $("latency").textContent = `${ms(s.latency_p50_us)} / ${ms(s.latency_p99_us)}`;
+      const ms = (us) => (us === undefined || us === null) ? "–" : fmt(us / 1000, us < 10000 ? 2 : 1);
+      // imagezmq frames carry no capture time: their latency runs from arrival.
+      const arrival = s.arrival_latency_p50_us !== undefined;
+      $("latency-label").textContent = arrival ? "arrival → stitched p50 / p99 (ms)" : "latency p50 / p99 (ms)";
+      $("latency").textContent = arrival ? `${ms(s.arrival_latency_p50_us)} / ${ms(s.arrival_latency_p99_us)}`
+        : `${ms(s.latency_p50_us)} / ${ms(s.latency_p99_us)}`;
       $("spread").textContent = `${ms(s.capture_spread_p50_us)} / ${ms(s.capture_spread_p99_us)}`;
       $("grids").textContent = s.grids;
       $("average").textContent = fmt(s.fps, 1);
       $("transport").textContent = s.transport;
       $("policy").textContent = s.policy;
-      $("load").textContent = s.load;
-      $("sync").textContent = s.sync ?? "free";
+      $("load").textContent = s.load ?? "–";
+      $("sync").textContent = s.sync ?? (s.load === null ? "–" : "free");
       $("shape").textContent = `${s.cameras} × ${s.width}×${s.height}×${s.channels}`;
       $("setup").textContent = `set-up ${fmt(s.setup_seconds, 2)} s · run ${fmt(s.seconds, 1)} s`;
       chart(s.seconds, rate);

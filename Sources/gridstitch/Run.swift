@@ -77,6 +77,11 @@ struct Run: ParsableCommand {
   @Option(help: "With --listen: a folder of camera public keys (*.pub); only they may join.") var allow:
     String?
   @Flag(help: "With --listen beyond loopback: admit cameras without CURVE.") var insecure = false
+  @Option(
+    help:
+      "imagezmq PUB senders (REQ_REP=False) to read: tcp://HOST:PORT,… (with --policy latest)."
+  )
+  var subscribe: String?
   @Option(help: .hidden) var fault: String?
   @Option(help: .hidden) var parent: Int32?
   /// Test only: a slow disk, made by the snapshot writer sleeping before each fsync.
@@ -113,6 +118,9 @@ struct Run: ParsableCommand {
     config.curveSecret = curveSecret
     config.allowFolder = allow
     config.insecure = insecure
+    config.subscribe =
+      subscribe.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+      ?? []
     return config
   }
 
