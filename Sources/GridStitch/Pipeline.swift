@@ -102,7 +102,10 @@ struct GridConsumer {
         canvas.placeNoSignal(camera: camera)
         let left = live.filter { $0 }.count
         Console.error("gridstitch: \(error); continuing with \(left) cameras")
-        if left == 0 { throw GridError.runtime("every camera died: nothing left to stitch") }
+        // A hub's senders may come back: it waits for one (the next grid takes it back).
+        if left == 0, try !receiver.awaitReturn() {
+          throw GridError.runtime("every camera died: nothing left to stitch")
+        }
       }
     }
     let stitched = MonotonicClock.nanos()

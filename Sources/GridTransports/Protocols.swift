@@ -26,6 +26,9 @@ public protocol FrameReceiver: AnyObject {
   /// Whether `camera`, which the consumer lost, sends again (an imagezmq sender restarted under
   /// its name): true once per return, and the consumer then stitches it again.
   func hasReturned(camera: Int) -> Bool
+  /// Every camera is lost: waits until one sends again and returns true, or returns false at
+  /// once if this transport's cameras never come back (then the run ends).
+  func awaitReturn() throws -> Bool
   /// A hub's cameras that the run did not start: who joined, was lost, came back; nil otherwise.
   var roster: HubRoster? { get }
 }
@@ -37,6 +40,7 @@ extension FrameReceiver {
   public var rejectedMessages: Int { 0 }
   public func finish() {}
   public func hasReturned(camera: Int) -> Bool { false }
+  public func awaitReturn() throws -> Bool { false }
   public var roster: HubRoster? { nil }
 }
 

@@ -223,6 +223,39 @@ import Testing
   }
 
   @Test(.timeLimit(.minutes(1)))
+  func whenEverySenderIsLostTheHubWaitsForOneToComeBack() throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let endpoint = "tcp://127.0.0.1:\(try FreePort.pick())"
+    let hub = try HubRun([
+      "run", "--transport", "imagezmq", "--listen", endpoint, "--cameras", "1", "--frames", "1000000",
+      "--on-camera-loss", "continue", "--camera-timeout", "0.3", "--snapshot-every", "1", "--json",
+      "--output", output,
+    ])
+    var pi = try join(hub, "lone-pi", camera: 0, ["--connect", endpoint])
+    defer { pi.stop() }
+    pi.kill()
+    #expect(hub.awaitLine(containing: "every imagezmq sender is lost: waiting for one to send again") != nil)
+    #expect(hub.process.isRunning)
+    pi = try Peer.sender(["--name", "lone-pi", "--connect", endpoint])
+    #expect(hub.awaitLine(containing: "camera 0 ('lone-pi' from 127.0.0.1) is back") != nil)
+    // Stitching goes on: grids are written again.
+    func newest() -> Int {
+      ((try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []).compactMap {
+        $0.hasPrefix("grid-") && $0.hasSuffix(".png") ? Int($0.dropFirst(5).dropLast(4)) : nil
+      }.max() ?? 0
+    }
+    let before = newest()
+    let deadline = Date().addingTimeInterval(30)
+    while newest() < before + 3 && Date() < deadline { usleep(50_000) }
+    #expect(newest() >= before + 3, "no grids after the return")
+    let outcome = try #require(hub.interrupt(), "the hub did not stop on SIGINT")
+    #expect(outcome.status == 130, "\(outcome.stderr)")
+    let sender = try #require((try CLI.json(outcome))["senders"] as? [[String: Any]]).first
+    #expect(sender?["losses"] as? Int == 1 && sender?["returns"] as? Int == 1)
+  }
+
+  @Test(.timeLimit(.minutes(1)))
   func aLostSenderEndsTheRunNamingItUnderStop() throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }

@@ -210,6 +210,17 @@ public final class ImageZMQHub: FrameReceiver {
     return true
   }
 
+  /// Every sender is lost (under `--on-camera-loss continue`): the hub waits, however long, for
+  /// one to send again, answering stop signals within a tick.
+  public func awaitReturn() throws -> Bool {
+    settings.log("gridstitch: every imagezmq sender is lost: waiting for one to send again (Ctrl-C stops)")
+    while !senders.contains(where: { $0.state == .returned }) {
+      _ = try watchdog.isAlive(camera: 0)
+      try pump(waitMillis: Int(WatchdogTick.millis))
+    }
+    return true
+  }
+
   public var droppedFrames: Int { dropped }
   public var rejectedMessages: Int { rejected }
 
