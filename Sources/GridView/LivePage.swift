@@ -35,6 +35,8 @@ enum LivePage {
     .camera { display: grid; grid-template-columns: 2.6em 8.5em 1fr 1fr; gap: .4em; align-items: baseline; }
     .camera .frames, .camera .sequence { text-align: right; } .camera .state { white-space: nowrap; }
     .camera .name { font-weight: 700; } .camera .frames, .camera .sequence { color: var(--dim); }
+    .named .camera { grid-template-columns: 8em 8.5em 1fr 1fr; }
+    .camera .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .state { font-weight: 600; }
     .state.live { color: var(--live); } .state.lost { color: var(--lost); } .state.waiting { color: var(--dim); }
     #summary { white-space: pre-wrap; font: .85em/1.35 ui-monospace, monospace; margin: 0; }
@@ -92,6 +94,7 @@ enum LivePage {
 
     function cameras(states) {
       const list = $("cameras");
+      list.classList.toggle("named", states.some((c) => c.name));  // imagezmq senders have names
       if (list.children.length !== states.length) {
         list.replaceChildren(...states.map((c) => {
           const row = document.createElement("div");
@@ -117,7 +120,7 @@ enum LivePage {
       const [rate, framesRate] = s.running ? ratesNow(s) : [s.fps, s.frames_per_s];
       $("rate").textContent = fmt(rate, 1);
       $("frames-rate").textContent = fmt(framesRate, 0);
-      const ms = (us) => (us === undefined || us === null) ? "–" : fmt(us / 1000, us < 10000 ? 2 : 1);
+      const ms = (us) => (us === undefined || us === null) ? "–" : fmt(us / 1000, us < 10000 ? 2 : us < 100000 ? 1 : 0);
       // imagezmq frames carry no capture time: their latency runs from arrival.
       const arrival = s.arrival_latency_p50_us !== undefined;
       $("latency-label").textContent = arrival ? "arrival → stitched p50 / p99 (ms)" : "latency p50 / p99 (ms)";
