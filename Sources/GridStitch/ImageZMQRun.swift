@@ -119,7 +119,9 @@ extension RunReport {
     }
     lines.append(
       "transport   imagezmq (policy \(policy.rawValue)) at \(roster.endpoints.joined(separator: ", "))")
-    lines.append("cameras     \(cameras) tiles of \(geometry.width)x\(geometry.height)x\(geometry.channels)")
+    lines.append(
+      "cameras     \(cameras) × \(geometry.width)x\(geometry.height)x\(geometry.channels) (a tile per sender name)"
+    )
     for record in roster.cameras {
       var line =
         "  \(record.camera)  '\(record.name)' from \(record.peer): \(record.frames) frames, \(record.state.rawValue)"
