@@ -47,7 +47,9 @@ struct Run: ParsableCommand {
     help: "Write every Nth grid as a PNG (0 = none); skipped (and counted lost) while the disk is behind.")
   var snapshotEvery = 0
   @Option(help: "Folder for snapshots and grid-latest.png.") var output = "output"
-  @Option(help: "shm-ring delivery: lockstep (every frame) or latest (newest frame, cameras never block).")
+  @Option(
+    help:
+      "shm-ring and imagezmq delivery: lockstep (every frame) or latest (newest frame, cameras never block).")
   var policy: DeliveryPolicy = .lockstep
   @Option(
     name: .customLong("on-camera-loss"), help: "When a camera dies: stop, or continue with a NO SIGNAL tile.")

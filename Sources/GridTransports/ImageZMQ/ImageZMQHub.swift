@@ -128,6 +128,7 @@ public final class ImageZMQHub: FrameReceiver {
       if !settings.subscribe.isEmpty {
         let socket = try ZMQSocket(context, .sub)
         try configure(socket)
+        if settings.subscribe.contains(where: { $0.contains("[") }) { try socket.enableIPv6() }
         try socket.subscribeToAll()
         for endpoint in settings.subscribe {
           do {
