@@ -81,6 +81,7 @@ let package = Package(
       name: "GridTransports",
       dependencies: [
         "GridCore",
+        "GridImage",
         "GridPosix",
         "GridZMQ",
         .product(name: "Atomics", package: "swift-atomics"),
@@ -125,7 +126,8 @@ let package = Package(
     .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore", "CTurboJPEG"]),
     .testTarget(
       name: "GridStitchTests", dependencies: ["GridStitch", "GridCore", "GridTransports", "GridPosix"]),
-    .testTarget(name: "GridstitchCLITests", dependencies: ["gridstitch", "CTurboJPEG"]),
+    .testTarget(
+      name: "GridstitchCLITests", dependencies: ["gridstitch", "CTurboJPEG", "GridImage", "GridCore"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -17,6 +17,8 @@ enum DescriptorBudget {
     let perCamera: Int
     switch config.transport {
     case .serial, .threads: return overhead
+    // libzmq's context, its I/O thread and sockets (about 10), and a connection per sender.
+    case .imagezmq: return overhead + 16 + 2 * config.cameras
     case .pipe: perCamera = 2  // a pipe per camera, both ends until the cameras have started
     case .shmPipe: perCamera = 2  // a header pipe per camera
     case .shmMqueue: perCamera = 1  // a message queue per camera

@@ -73,6 +73,10 @@ struct GridConsumer {
 
   mutating func stitch(grid: Int, from receiver: FrameReceiver) throws {
     var delivered = 0
+    // A lost camera that sends again (an imagezmq sender restarted under its name) is back.
+    for camera in 0..<config.cameras where !live[camera] && receiver.hasReturned(camera: camera) {
+      live[camera] = true
+    }
     // Stitch whichever cameras are ready first; wait on a pending one only when none is.
     var pending = 0
     for camera in 0..<config.cameras where live[camera] {
@@ -98,7 +102,10 @@ struct GridConsumer {
         canvas.placeNoSignal(camera: camera)
         let left = live.filter { $0 }.count
         Console.error("gridstitch: \(error); continuing with \(left) cameras")
-        if left == 0 { throw GridError.runtime("every camera died: nothing left to stitch") }
+        // A hub's senders may come back: it waits for one (the next grid takes it back).
+        if left == 0, try !receiver.awaitReturn() {
+          throw GridError.runtime("every camera died: nothing left to stitch")
+        }
       }
     }
     let stitched = MonotonicClock.nanos()
@@ -117,7 +124,9 @@ struct GridConsumer {
   }
 
   private mutating func take(camera: Int, grid: Int, from receiver: FrameReceiver) throws {
-    let lockstep = config.policy == .lockstep
+    // Frames without the camera's own header (imagezmq's) are numbered by the receiver, which
+    // can only promise that each is newer than the last: they are checked as `latest` ones are.
+    let lockstep = config.policy == .lockstep && config.transport.carriesFrameHeaders
     let verify = config.verify
     let geometry = config.geometry
     let previous = lastSequence[camera]

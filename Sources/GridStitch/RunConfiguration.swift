@@ -67,6 +67,8 @@ public struct RunConfiguration: Sendable {
   public var curveSecret: String?
   /// `--allow`: the folder of public keys (`*.pub`) whose cameras may join.
   public var allowFolder: String?
+  /// `--subscribe`: imagezmq PUB senders (they bind) for a SUB to connect to, as "tcp://HOST:PORT".
+  public var subscribe: [String] = []
 
   public init() {}
 
@@ -119,9 +121,9 @@ public struct RunConfiguration: Sendable {
     if let cameraTimeout, !(cameraTimeout >= 0.05 && cameraTimeout <= 3600) {
       throw .usage("--camera-timeout \(cameraTimeout) is out of range: use 0.05 to 3600 seconds")
     }
-    if listen != nil && transport != .zmq {
+    if listen != nil && transport != .zmq && transport != .imagezmq {
       throw .usage(
-        "--listen is not accepted with --transport \(transport.rawValue): only zmq listens for cameras")
+        "--listen is not accepted with --transport \(transport.rawValue): only zmq and imagezmq listen for cameras")
     }
     if listen != nil && fault != nil {
       throw .usage("--fault is not accepted with --listen: the cameras are not this run's to break")
@@ -184,10 +186,11 @@ public struct RunConfiguration: Sendable {
         throw .usage("--slots \(slots) is not accepted: use a power of two from 2 to 256")
       }
     }
-    if policy == .latest {
+    if policy == .latest && transport != .imagezmq {
       guard transport == .shmRing || transport == .zmq else {
         throw .usage(
-          "--policy latest is not accepted with --transport \(transport.rawValue): only shm-ring and zmq")
+          "--policy latest is not accepted with --transport \(transport.rawValue): only shm-ring, zmq and imagezmq"
+        )
       }
       guard ringSlots >= 4 else {
         throw .usage("--slots \(ringSlots) is too few for --policy latest: use 4 or more")
@@ -222,6 +225,7 @@ public struct RunConfiguration: Sendable {
           "--serve cannot show a \(width)x\(height) grid: JPEG allows at most 65535 pixels a side")
       }
     }
+    try validateImageZMQ()  // before validateHub: its refusals are imagezmq's own
     try validateHub()
     if linger && serve == nil {
       throw .usage("--linger is not accepted without --serve: it keeps the live view up")

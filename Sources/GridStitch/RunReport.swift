@@ -46,6 +46,9 @@ public struct RunReport: Sendable {
   public var clockUncertaintyMicros = 0.0
   /// Whether the cameras were remote (a hub's `--listen`): their CPU is not ours to count.
   public var remote = false
+  /// A hub's cameras the run did not start (imagezmq senders): who joined, was lost, came back.
+  /// Its frames carry no capture time, so latency is from arrival (see `amendForHub`).
+  public var roster: HubRoster?
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -97,6 +100,7 @@ public struct RunReport: Sendable {
     object["slots"] = .int(slots)
     object["rejected_messages"] = .int(rejectedMessages)
     object["clock_uncertainty_us"] = .double(clockUncertaintyMicros)
+    if let roster { amendForHub(&object, roster) }
     return object
   }
 
@@ -112,6 +116,7 @@ public struct RunReport: Sendable {
       let sign = rounded < 0 ? "-" : ""
       return digits == 0 ? sign + text : sign + text[..<point] + "." + text[point...]
     }
+    if let roster { return hubSummary(roster) }
     var lines: [String] = []
     if let interruptedBy {
       lines.append("interrupted by signal \(interruptedBy): summary of the grids done so far")

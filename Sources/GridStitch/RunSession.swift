@@ -51,13 +51,20 @@ final class RunSession {
     started = MonotonicClock.nanos()
     try DescriptorBudget.ensure(for: config)
     try Pipeline.prepareOutput(config.outputDirectory)
-    let scene = try Self.loadScene(config)
-    let renderer = try CameraRenderer(scene: scene, geometry: config.geometry, cameras: config.cameras)
-    let cameras = (0..<config.cameras).map {
-      Camera(
-        index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros, sync: config.sync,
-        periodMicros: config.periodMicros, checksums: config.verify, fault: config.fault)
+    // A hub's cameras are started elsewhere: it films no scene.
+    let scene = config.transport == .imagezmq ? nil : try Self.loadScene(config)
+    let renderer = try scene.map {
+      try CameraRenderer(scene: $0, geometry: config.geometry, cameras: config.cameras)
     }
+    let cameras =
+      renderer.map { renderer in
+        (0..<config.cameras).map {
+          Camera(
+            index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros,
+            sync: config.sync,
+            periodMicros: config.periodMicros, checksums: config.verify, fault: config.fault)
+        }
+      } ?? []
     StopSignals.install()
     supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
     canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
@@ -71,17 +78,21 @@ final class RunSession {
         receiver = try ThreadsTransport(
           cameras: cameras, frames: config.frames, watchdog: supervisor, startLine: startLine)
       case .zmq where config.listen != nil:
+        guard let scene else { throw GridError.runtime("the hub has no scene to check cameras against") }
         let hub = try Self.listen(config, scene: scene, supervisor: supervisor)
         self.hub = hub
         receiver = hub
       case .pipe, .shmPipe, .shmMqueue, .shmRing, .zmq:
         let transport = try ProcessTransport(config.transport, shape: config.shape)
-        guard let storage = scene.storage as? SharedScene else {
+        guard let storage = scene?.storage as? SharedScene else {
           throw GridError.runtime("the scene is not shared with the cameras")
         }
         barrier = try CameraLaunch.start(
           config, transport: transport, cameras: cameras, scene: storage, supervisor: supervisor)
         receiver = try transport.makeReceiver(watchdog: supervisor)
+      case .imagezmq:
+        // Set-up waits here for the first frame of every sender.
+        receiver = try ImageZMQHub.start(config.imageZMQSettings, watchdog: supervisor)
       }
     } catch GridError.interrupted(let signal) {
       phase = .stopping(.interrupted(signal: signal))
@@ -209,6 +220,7 @@ final class RunSession {
       droppedFrames = receiver.droppedFrames
       rejectedMessages = receiver.rejectedMessages
       clockUncertaintyNanos = hub?.clockUncertaintyNanos ?? 0
+      roster = receiver.roster
     }
     receiver = nil
     hub = nil
@@ -232,13 +244,14 @@ final class RunSession {
       snapshotsWritten: tally?.written ?? 0, snapshotsLost: tally?.lost ?? 0, wakeups: wakeups,
       droppedFrames: droppedFrames, rejectedMessages: rejectedMessages,
       clockUncertaintyMicros: Double(clockUncertaintyNanos) / 1000, latestSnapshot: tally?.latest,
-      interruptedBy: interruptedBy)
+      interruptedBy: interruptedBy, roster: roster)
   }
 
   private var wakeups = 0
   private var droppedFrames = 0
   private var rejectedMessages = 0
   private var clockUncertaintyNanos: UInt64 = 0
+  private var roster: HubRoster?
 
   deinit { tearDown() }
 }
@@ -250,7 +263,7 @@ extension RunReport {
     _ config: RunConfiguration, consumer: GridConsumer?, seconds: Double, setupSeconds: Double,
     snapshotsWritten: Int = 0, snapshotsLost: Int = 0, wakeups: Int = 0, droppedFrames: Int = 0,
     rejectedMessages: Int = 0, clockUncertaintyMicros: Double = 0, latestSnapshot: String? = nil,
-    interruptedBy: Int32? = nil
+    interruptedBy: Int32? = nil, roster: HubRoster? = nil
   ) -> RunReport {
     RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
@@ -269,6 +282,6 @@ extension RunReport {
       periodMicros: config.sync == .genlock ? config.periodMicros : 0,
       slots: config.transport == .shmRing || config.transport == .zmq ? config.ringSlots : 0,
       rejectedMessages: rejectedMessages, clockUncertaintyMicros: clockUncertaintyMicros,
-      remote: config.listen != nil)
+      remote: config.listen != nil && config.transport == .zmq, roster: roster)
   }
 }

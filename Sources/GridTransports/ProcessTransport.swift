@@ -25,7 +25,7 @@ public struct ProcessTransport: ~Copyable {
     case .shmMqueue: core = try SharedSlotTransport(shape: shape, channel: .messageQueue)
     case .shmRing: core = try RingTransport(shape: shape)
     case .zmq: core = try ZMQLocalTransport(shape: shape)
-    case .serial, .threads:
+    case .serial, .threads, .imagezmq:
       throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
     }
   }
@@ -63,7 +63,7 @@ public enum ProcessTransports {
     case .shmMqueue: [.memfd, .messageQueue]
     case .shmRing: [.memfd]
     case .zmq: [.directory]
-    case .serial, .threads: []
+    case .serial, .threads, .imagezmq: []
     }
   }
 
@@ -98,7 +98,7 @@ public enum ProcessTransports {
     switch kind {
     case .shmRing: RingLayout.bytesNeeded(shape: shape)
     case .shmPipe, .shmMqueue: SlotLayout(shape: shape).totalBytes
-    case .serial, .threads, .pipe, .zmq: nil
+    case .serial, .threads, .pipe, .zmq, .imagezmq: nil
     }
   }
 
@@ -122,7 +122,7 @@ public enum ProcessTransports {
       return try RingPublishers.make(shape: shape, camera: camera, memory: take(0), watch: watch)
     case .zmq:
       return try ZMQLocalTransport.attach(shape: shape, camera: camera, directory: take(0), watch: watch)
-    case .serial, .threads:
+    case .serial, .threads, .imagezmq:
       throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
     }
   }

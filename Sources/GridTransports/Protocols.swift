@@ -36,6 +36,14 @@ public protocol FrameReceiver: AnyObject {
   var rejectedMessages: Int { get }
   /// The last grid is stitched: tell cameras that run until told (the `latest` policy) to stop.
   func finish()
+  /// Whether `camera`, which the consumer lost, sends again (an imagezmq sender restarted under
+  /// its name): true once per return, and the consumer then stitches it again.
+  func hasReturned(camera: Int) -> Bool
+  /// Every camera is lost: waits until one sends again and returns true, or returns false at
+  /// once if this transport's cameras never come back (then the run ends).
+  func awaitReturn() throws -> Bool
+  /// A hub's cameras that the run did not start: who joined, was lost, came back; nil otherwise.
+  var roster: HubRoster? { get }
 }
 
 extension FrameReceiver {
@@ -44,6 +52,9 @@ extension FrameReceiver {
   public var droppedFrames: Int { 0 }
   public var rejectedMessages: Int { 0 }
   public func finish() {}
+  public func hasReturned(camera: Int) -> Bool { false }
+  public func awaitReturn() throws -> Bool { false }
+  public var roster: HubRoster? { nil }
 }
 
 /// What a consumer-side wait asks while it waits: is the camera still there, has the user asked

@@ -9,6 +9,7 @@ public enum TransportKind: String, CaseIterable, Sendable {
   case shmPipe = "shm-pipe"
   case shmRing = "shm-ring"
   case zmq
+  case imagezmq
 
   /// One line for `gridstitch transports`.
   public var summary: String {
@@ -25,16 +26,26 @@ public enum TransportKind: String, CaseIterable, Sendable {
       "lock-free ring of slots per camera in shared memory; cameras render into a loaned slot, zero copy"
     case .zmq:
       "ZeroMQ: camera DEALERs into one ROUTER, credit flow, zero-copy messages; ipc:// here, tcp:// from other hosts (--listen)"
+    case .imagezmq:
+      "a hub for unchanged imagezmq senders (REQ or PUB): each sender name becomes a tile"
     }
   }
 
   /// Whether cameras run as separate processes.
   public var usesProcesses: Bool {
     switch self {
-    case .serial, .threads: false
+    case .serial, .threads, .imagezmq: false
     case .pipe, .shmMqueue, .shmPipe, .shmRing, .zmq: true
     }
   }
+
+  /// The transports whose cameras the run starts itself: what `bench` runs, and what tests run
+  /// on their own. A hub's cameras (imagezmq senders) are started by someone else.
+  public static let selfContained: [TransportKind] = allCases.filter { $0 != .imagezmq }
+
+  /// Whether frames arrive with the camera's own header (sequence, capture time, checksum).
+  /// imagezmq frames carry none: the hub numbers them and stamps their arrival.
+  public var carriesFrameHeaders: Bool { self != .imagezmq }
 }
 
 /// What each policy promises the consumer.

@@ -35,6 +35,8 @@ enum LivePage {
     .camera { display: grid; grid-template-columns: 2.6em 8.5em 1fr 1fr; gap: .4em; align-items: baseline; }
     .camera .frames, .camera .sequence { text-align: right; } .camera .state { white-space: nowrap; }
     .camera .name { font-weight: 700; } .camera .frames, .camera .sequence { color: var(--dim); }
+    .named .camera { grid-template-columns: 8em 8.5em 1fr 1fr; }
+    .camera .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .state { font-weight: 600; }
     .state.live { color: var(--live); } .state.lost { color: var(--lost); } .state.waiting { color: var(--dim); }
     #summary { white-space: pre-wrap; font: .85em/1.35 ui-monospace, monospace; margin: 0; }
@@ -49,7 +51,7 @@ enum LivePage {
         <div class="card figures">
           <div class="figure"><div class="value" id="rate">–</div><div class="label">grids/s (last second)</div></div>
           <div class="figure"><div class="value" id="frames-rate">–</div><div class="label">frames/s (last second)</div></div>
-          <div class="figure"><div class="value" id="latency">–</div><div class="label">latency p50 / p99 (ms)</div></div>
+          <div class="figure"><div class="value" id="latency">–</div><div class="label" id="latency-label">latency p50 / p99 (ms)</div></div>
           <div class="figure"><div class="value" id="spread">–</div><div class="label">capture spread p50 / p99 (ms)</div></div>
           <div class="figure"><div class="value" id="grids">–</div><div class="label">grids stitched</div></div>
           <div class="figure"><div class="value" id="average">–</div><div class="label">grids/s since start</div></div>
@@ -92,18 +94,20 @@ enum LivePage {
 
     function cameras(states) {
       const list = $("cameras");
+      list.classList.toggle("named", states.some((c) => c.name));  // imagezmq senders have names
       if (list.children.length !== states.length) {
         list.replaceChildren(...states.map((c) => {
           const row = document.createElement("div");
           row.id = `camera-${c.camera}`;
           row.className = "camera";
-          row.innerHTML = `<span class="name">C${String(c.camera).padStart(2, "0")}</span>` +
+          row.innerHTML = `<span class="name"></span>` +
             `<span class="state"></span><span class="frames"></span><span class="sequence"></span>`;
           return row;
         }));
       }
       for (const c of states) {
         const row = $(`camera-${c.camera}`);
+        row.querySelector(".name").textContent = c.name ?? `C${String(c.camera).padStart(2, "0")}`;
         const state = row.querySelector(".state");
         state.className = `state ${c.state}`;
         state.textContent = c.state === "lost" ? "lost: NO SIGNAL" : c.state;
@@ -116,15 +120,19 @@ enum LivePage {
       const [rate, framesRate] = s.running ? ratesNow(s) : [s.fps, s.frames_per_s];
       $("rate").textContent = fmt(rate, 1);
       $("frames-rate").textContent = fmt(framesRate, 0);
-      const ms = (us) => fmt(us / 1000, us < 10000 ? 2 : 1);
-      $("latency").textContent = `${ms(s.latency_p50_us)} / ${ms(s.latency_p99_us)}`;
+      const ms = (us) => (us === undefined || us === null) ? "–" : fmt(us / 1000, us < 10000 ? 2 : us < 100000 ? 1 : 0);
+      // imagezmq frames carry no capture time: their latency runs from arrival.
+      const arrival = s.arrival_latency_p50_us !== undefined;
+      $("latency-label").textContent = arrival ? "arrival → stitched p50 / p99 (ms)" : "latency p50 / p99 (ms)";
+      $("latency").textContent = arrival ? `${ms(s.arrival_latency_p50_us)} / ${ms(s.arrival_latency_p99_us)}`
+        : `${ms(s.latency_p50_us)} / ${ms(s.latency_p99_us)}`;
       $("spread").textContent = `${ms(s.capture_spread_p50_us)} / ${ms(s.capture_spread_p99_us)}`;
       $("grids").textContent = s.grids;
       $("average").textContent = fmt(s.fps, 1);
       $("transport").textContent = s.transport;
       $("policy").textContent = s.policy;
-      $("load").textContent = s.load;
-      $("sync").textContent = s.sync ?? "free";
+      $("load").textContent = s.load ?? "–";
+      $("sync").textContent = s.sync ?? (s.load === null ? "–" : "free");
       $("shape").textContent = `${s.cameras} × ${s.width}×${s.height}×${s.channels}`;
       $("setup").textContent = `set-up ${fmt(s.setup_seconds, 2)} s · run ${fmt(s.seconds, 1)} s`;
       chart(s.seconds, rate);

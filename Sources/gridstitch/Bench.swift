@@ -28,7 +28,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Scale one parameter instead: cameras=1,4,16,64 or size=240x320,480x640 (HxW).")
   var sweep: String?
 
-  static let transportNames = TransportKind.allCases.map(\.rawValue).joined(separator: ", ")
+  static let transportNames = TransportKind.selfContained.map(\.rawValue).joined(separator: ", ")
 
   func benchConfiguration() throws(GridError) -> BenchConfiguration {
     var config = BenchConfiguration()

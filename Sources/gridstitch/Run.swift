@@ -47,7 +47,9 @@ struct Run: ParsableCommand {
     help: "Write every Nth grid as a PNG (0 = none); skipped (and counted lost) while the disk is behind.")
   var snapshotEvery = 0
   @Option(help: "Folder for snapshots and grid-latest.png.") var output = "output"
-  @Option(help: "shm-ring delivery: lockstep (every frame) or latest (newest frame, cameras never block).")
+  @Option(
+    help:
+      "shm-ring and imagezmq delivery: lockstep (every frame) or latest (newest frame, cameras never block).")
   var policy: DeliveryPolicy = .lockstep
   @Option(
     name: .customLong("on-camera-loss"), help: "When a camera dies: stop, or continue with a NO SIGNAL tile.")
@@ -77,6 +79,11 @@ struct Run: ParsableCommand {
   @Option(help: "With --listen: a folder of camera public keys (*.pub); only they may join.") var allow:
     String?
   @Flag(help: "With --listen beyond loopback: admit cameras without CURVE.") var insecure = false
+  @Option(
+    help:
+      "imagezmq PUB senders (REQ_REP=False) to read: tcp://HOST:PORT,… (with --policy latest)."
+  )
+  var subscribe: String?
   @Option(help: .hidden) var fault: String?
   @Option(help: .hidden) var parent: Int32?
   /// Test only: a slow disk, made by the snapshot writer sleeping before each fsync.
@@ -113,6 +120,9 @@ struct Run: ParsableCommand {
     config.curveSecret = curveSecret
     config.allowFolder = allow
     config.insecure = insecure
+    config.subscribe =
+      subscribe.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+      ?? []
     return config
   }
 

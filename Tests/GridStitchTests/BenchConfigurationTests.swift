@@ -7,7 +7,9 @@ import Testing
 /// Parsing and checking what `gridstitch bench` is asked.
 @Suite struct BenchConfigurationTests {
   @Test func transportListsKeepTransportOrder() throws {
-    #expect(try BenchConfiguration.parseTransports("all") == TransportKind.allCases)
+    #expect(try BenchConfiguration.parseTransports("all") == TransportKind.selfContained)
+    #expect(!TransportKind.selfContained.contains(.imagezmq))
+    #expect(throws: GridError.self) { try BenchConfiguration.parseTransports("imagezmq") }
     #expect(
       try BenchConfiguration.parseTransports("shm-ring,serial,threads,serial") == [
         .serial, .threads, .shmRing,

@@ -113,7 +113,7 @@ import Testing
     let names = outcome.stdout.split(separator: "\n").map {
       $0.split(separator: " ").first.map(String.init) ?? ""
     }
-    #expect(names == ["serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring", "zmq"])
+    #expect(names == ["serial", "threads", "pipe", "shm-mqueue", "shm-pipe", "shm-ring", "zmq", "imagezmq"])
     for line in outcome.stdout.split(separator: "\n") { #expect(line.split(separator: " ").count > 3) }
   }
 }

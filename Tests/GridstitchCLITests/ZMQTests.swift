@@ -23,7 +23,7 @@ enum Ports {
 }
 
 /// A hub and its cameras, each a real `gridstitch` process.
-struct HubRun {
+struct ZMQHubRun {
   let hub: CLI.Running
   var cameras: [CLI.Running] = []
   let port: Int
@@ -140,7 +140,7 @@ enum Python {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let before = Leftovers.everything()
-    var run = try HubRun(
+    var run = try ZMQHubRun(
       ["--cameras", "4", "--frames", "300", "--verify", "--output", output], port: try Ports.free())
     // Asked-for tiles first; the others take the lowest free ones, 0 and 1.
     for camera in [3, 2] { try run.camera(["--camera", "\(camera)"]) }
@@ -163,7 +163,7 @@ enum Python {
   func killedRemoteCameraIsNamedWithinASecond() throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
-    var run = try HubRun(
+    var run = try ZMQHubRun(
       ["--cameras", "2", "--frames", "100000", "--output", output], port: try Ports.free())
     try run.camera(["--camera", "0"])
     try run.camera(["--camera", "1"])
@@ -183,7 +183,7 @@ enum Python {
   func cameraLeavesWhenItsHubVanishes() throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
-    var run = try HubRun(
+    var run = try ZMQHubRun(
       ["--cameras", "1", "--frames", "100000", "--output", output], port: try Ports.free())
     try run.camera()
     usleep(2_000_000)
@@ -200,7 +200,7 @@ enum Python {
   func remoteLossCanBeSurvived() throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
-    var run = try HubRun(
+    var run = try ZMQHubRun(
       ["--cameras", "2", "--frames", "3000", "--on-camera-loss", "continue", "--verify", "--output", output],
       port: try Ports.free())
     try run.camera(["--camera", "0"])
@@ -221,7 +221,7 @@ enum Python {
   func malformedFrameFromAJoinedCamera(fault: String) throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
-    var run = try HubRun(["--cameras", "2", "--frames", "1000", "--output", output], port: try Ports.free())
+    var run = try ZMQHubRun(["--cameras", "2", "--frames", "1000", "--output", output], port: try Ports.free())
     try run.camera(["--camera", "0"])
     try run.camera(["--camera", "1", "--fault", "\(fault):1:20"])
     let (hub, _) = run.finish()
@@ -238,7 +238,7 @@ enum Python {
     let scene = output + "/other.png"
     let made = try CLI.run(["make-scene", "--output", scene, "--width", "640", "--height", "480"])
     try #require(made.status == 0, "\(made.stderr)")
-    var run = try HubRun(
+    var run = try ZMQHubRun(
       ["--cameras", "1", "--frames", "10", "--wait-seconds", "3", "--output", output], port: try Ports.free())
     try run.camera(["--scene", scene])
     let (hub, cameras) = run.finish()
@@ -257,7 +257,7 @@ enum Python {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let port = try Ports.free()
-    var run = try HubRun(["--cameras", "2", "--frames", "5000", "--verify", "--output", output], port: port)
+    var run = try ZMQHubRun(["--cameras", "2", "--frames", "5000", "--verify", "--output", output], port: port)
     try run.camera()
     try run.camera()
     usleep(2_000_000)
@@ -328,7 +328,7 @@ enum Python {
     let guarded = ["--curve-secret", keys + "/hub.key", "--allow", allow]
 
     // The allowed camera joins and the run verifies.
-    var run = try HubRun(
+    var run = try ZMQHubRun(
       ["--cameras", "1", "--frames", "200", "--verify", "--output", output] + guarded, port: port)
     try run.camera(["--curve-secret", keys + "/good.key", "--hub-key", keys + "/hub.pub"])
     let (hub, cameras) = run.finish()
@@ -341,7 +341,7 @@ enum Python {
     // A key not in --allow, and no key at all: neither joins.
     let stranger = ["--curve-secret", keys + "/stranger.key", "--hub-key", keys + "/hub.pub"]
     for (flags, hasKey) in [(stranger, true), ([], false)] {
-      var refused = try HubRun(
+      var refused = try ZMQHubRun(
         ["--cameras", "1", "--frames", "10", "--wait-seconds", "3", "--output", output] + guarded, port: port)
       try refused.camera(flags + ["--wait-seconds", "3"])
       let (hub, cameras) = refused.finish()

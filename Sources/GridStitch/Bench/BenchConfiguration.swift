@@ -4,7 +4,7 @@ import GridTransports
 /// Everything `gridstitch bench` is asked to do. `validate()` checks every run it will start, so
 /// a bad combination is a usage error before the first run, not a failure in the middle.
 public struct BenchConfiguration: Sendable {
-  public var transports: [TransportKind] = TransportKind.allCases
+  public var transports: [TransportKind] = TransportKind.selfContained
   public var loads: [CameraLoad] = CameraLoad.allCases
   public var repeats = 3
   public var frames = 1000
@@ -32,7 +32,7 @@ public struct BenchConfiguration: Sendable {
 
   /// "all", or names separated by commas; the result is in `TransportKind` order, without repeats.
   public static func parseTransports(_ text: String) throws(GridError) -> [TransportKind] {
-    try parseList(text, flag: "--transports", all: TransportKind.allCases)
+    try parseList(text, flag: "--transports", all: TransportKind.selfContained)
   }
 
   /// "all", or names separated by commas; the result is in `CameraSync` order, without repeats.
@@ -58,7 +58,7 @@ public struct BenchConfiguration: Sendable {
     if names == ["all"] { return all }
     var chosen: [T] = []
     for name in names {
-      guard let value = T(rawValue: name) else {
+      guard let value = T(rawValue: name), all.contains(value) else {
         throw .usage("\(flag) \(text.isEmpty ? "''" : text): '\(name)' is not accepted: \(accepted)")
       }
       if !chosen.contains(value) { chosen.append(value) }

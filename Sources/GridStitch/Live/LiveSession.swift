@@ -63,7 +63,9 @@ final class LiveSession {
       let report = RunReport.of(
         config, consumer: consumer, seconds: Double(now - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
         snapshotsWritten: config.snapshotEvery > 0 ? consumer.grids / config.snapshotEvery : 0,
-        wakeups: receiver.wakeups, droppedFrames: receiver.droppedFrames)
+        wakeups: receiver.wakeups, droppedFrames: receiver.droppedFrames,
+        rejectedMessages: receiver.rejectedMessages, roster: receiver.roster)
+      let names = report.roster?.cameras.map(\.name) ?? []
       lastStates = .array(
         (0..<config.cameras).map { camera in
           let taken = supervisor.framesTaken[camera]
@@ -71,7 +73,7 @@ final class LiveSession {
           let sequence = consumer.lastSequence[camera]
           return Self.cameraState(
             camera: camera, state: state, frames: taken, lastSequence: sequence >= 0 ? Int(sequence) : nil,
-            pid: supervisor.pid(camera: camera))
+            pid: supervisor.pid(camera: camera), name: camera < names.count ? names[camera] : nil)
         })
       var json = report.json
       json["camera_states"] = lastStates
@@ -99,9 +101,9 @@ final class LiveSession {
     server.stop()
   }
 
-  static func cameraState(camera: Int, state: String, frames: Int, lastSequence: Int?, pid: Int32?)
-    -> JSONObject.Value
-  {
+  static func cameraState(
+    camera: Int, state: String, frames: Int, lastSequence: Int?, pid: Int32?, name: String? = nil
+  ) -> JSONObject.Value {
     var object = JSONObject()
     object["camera"] = .int(camera)
     object["state"] = .string(state)
@@ -109,6 +111,7 @@ final class LiveSession {
     object["frames"] = .int(frames)
     object["last_sequence"] = lastSequence.map { .int($0) } ?? .null
     object["pid"] = pid.map { .int(Int($0)) } ?? .null
+    if let name { object["name"] = .string(name) }  // an imagezmq sender's
     return .object(object)
   }
 }

@@ -1,0 +1,530 @@
+import GridCore
+import GridImage
+import GridPosix
+import GridZMQ
+
+/// The hub side of imagezmq 1.2.0, so unchanged `ImageSender`s become tiles of the grid.
+///
+/// REQ senders (imagezmq's default) reach a ROUTER bound at `listen`: each request is the
+/// envelope, the JSON metadata and the picture, and each gets exactly one reply, `OK`, as
+/// imagezmq's `ImageHub.send_reply` sends. PUB senders are read by a SUB connected to each of
+/// `subscribe`, and get no reply. Each distinct name is a camera, in order of first good frame.
+///
+/// Everything runs on the consumer's thread: the consumer's calls read the sockets, so no lock
+/// is needed and no frame is converted that is not stitched. A message is checked in full
+/// (parts, JSON, dtype, shape, byte count, JPEG header and size) when it arrives, before anything
+/// is allocated from what it claims; a bad one is dropped, counted, answered and named on stderr
+/// at most once a second per sender. A good one is kept as libzmq delivered it until the
+/// consumer takes it: then it is decoded (a JPEG straight to the nearest scale) and fitted into
+/// the tile the consumer is lent, with the sender's name as its label.
+///
+/// Under `lockstep` a sender's `OK` waits until its frame is placed in a grid, so senders run in
+/// step with the grid (their own `send_image` call is the flow control). Under `latest` it goes
+/// at once, and each grid takes every sender's newest frame. A sender that owes a frame and is
+/// silent past the camera timeout is lost; it is back when a frame under its name arrives.
+public final class ImageZMQHub: FrameReceiver {
+  /// One frame, as it arrived, until the consumer takes it.
+  private struct Arrival {
+    let data: ZMQMessage
+    let payload: ImageZMQMetadata.Payload
+    let arrivedAt: UInt64
+    let sequence: UInt64
+    /// A REQ sender's routing id, while its reply is held (nil once answered, and for PUB).
+    var replyTo: [UInt8]?
+  }
+
+  private enum SenderState {
+    case live
+    /// The consumer was told it is lost.
+    case lost
+    /// It sent again after a loss; the consumer has not taken it back yet.
+    case returned
+  }
+
+  private struct Sender {
+    let name: String
+    var peer: String
+    var state = SenderState.live
+    var pending: Arrival?
+    /// Since when it owes us a frame: its last frame, or the reply that released it.
+    var quietSince: UInt64
+    var frames = 0
+    var losses = 0
+    var returns = 0
+    var rejected = 0
+  }
+
+  private let settings: ImageZMQSettings
+  private let watchdog: Watchdog
+  private let context: ZMQContext
+  private var router: ZMQSocket?
+  private var subscriber: ZMQSocket?
+  private var pollItems: [ZMQPollItem] = []
+  private let decoder: JPEGDecoder
+  /// One fitter per camera: each keeps the spans of its sender's frame size.
+  private var fitters: [TileFitter] = []
+  /// The tile lent to the consumer; it keeps nothing between frames (the canvas does).
+  private let tile: UnsafeMutableRawBufferPointer
+  private let labelScale: Int
+  private let timeoutNanos: UInt64
+  private var senders: [Sender] = []
+  private var cameraByName: [String: Int] = [:]
+  private var ignoredNames: [String] = []
+  private var ignoredSeen: Set<String> = []
+  private var complaints = ComplaintLimiter()
+  private var rejected = 0
+  private var dropped = 0
+  private var finishing = false
+  private var finished = false
+
+  /// The most names remembered as ignored (beyond them only counted).
+  static let maxIgnoredNames = 64
+  /// The most messages read in one go before the consumer gets its turn.
+  static let readBudget = 4096
+
+  /// Binds and connects, then waits (up to `waitSeconds`) for the first good frame of every
+  /// tile. Throws `GridError.interrupted` at a stop signal, a runtime error when the address is
+  /// taken or too few senders came.
+  public static func start(_ settings: ImageZMQSettings, watchdog: Watchdog) throws -> ImageZMQHub {
+    let hub = try ImageZMQHub(settings, watchdog: watchdog)
+    try hub.awaitSenders()
+    return hub
+  }
+
+  private init(_ settings: ImageZMQSettings, watchdog: Watchdog) throws {
+    self.settings = settings
+    self.watchdog = watchdog
+    let geometry = settings.tile
+    tile = .allocate(byteCount: geometry.bytesPerFrame, alignment: 64)
+    tile.initializeMemory(as: UInt8.self, repeating: 0)
+    labelScale = FrameStamp.scale(for: geometry)
+    timeoutNanos = UInt64(settings.cameraTimeout * 1e9)
+    do {
+      decoder = try JPEGDecoder()
+    } catch {
+      tile.deallocate()
+      throw GridError.runtime("imagezmq: \(error)")
+    }
+    do {
+      context = try ZMQContext()
+    } catch {
+      tile.deallocate()
+      throw GridError.runtime("imagezmq: \(error)")
+    }
+    do {
+      if let listen = settings.listen {
+        let socket = try ZMQSocket(context, .router)
+        try configure(socket)
+        if settings.listenIPv6 { try socket.enableIPv6() }
+        do {
+          try socket.bind(listen)
+        } catch {
+          let reason = error.addressInUse ? "the address is already in use" : "\(error)"
+          throw GridError.runtime("--listen \(listen): \(reason)")
+        }
+        router = socket
+        pollItems.append(ZMQPollItem(socket: socket, events: .readable))
+      }
+      if !settings.subscribe.isEmpty {
+        let socket = try ZMQSocket(context, .sub)
+        try configure(socket)
+        if settings.subscribe.contains(where: { $0.contains("[") }) { try socket.enableIPv6() }
+        try socket.subscribeToAll()
+        for endpoint in settings.subscribe {
+          do {
+            try socket.connect(endpoint)
+          } catch {
+            throw GridError.runtime("--subscribe \(endpoint): \(error)")
+          }
+        }
+        subscriber = socket
+        pollItems.append(ZMQPollItem(socket: socket, events: .readable))
+      }
+    } catch let error as ZMQError {
+      throw GridError.runtime("imagezmq: \(error)")
+    }
+  }
+
+  private func configure(_ socket: ZMQSocket) throws(ZMQError) {
+    try socket.setMaxMessageSize(Int64(ImageZMQSettings.maxMessageBytes))
+    try socket.setReceiveHighWaterMark(ImageZMQSettings.queuedPerSender)
+  }
+
+  deinit {
+    closeSockets()
+    tile.deallocate()
+  }
+
+  private var endpoints: [String] { (settings.listen.map { [$0] } ?? []) + settings.subscribe }
+
+  // MARK: set-up
+
+  private func awaitSenders() throws {
+    let want = settings.cameras
+    settings.log(
+      "gridstitch: waiting up to \(Self.seconds(settings.waitSeconds)) s for \(want) imagezmq "
+        + "sender\(want == 1 ? "" : "s") at \(endpoints.joined(separator: ", "))")
+    let deadline = MonotonicClock.nanos() &+ UInt64(settings.waitSeconds * 1e9)
+    while senders.count < want {
+      _ = try watchdog.isAlive(camera: 0)
+      let now = MonotonicClock.nanos()
+      guard now < deadline else {
+        let joined = senders.map { "'\($0.name)'" }.joined(separator: ", ")
+        throw GridError.runtime(
+          "only \(senders.count) of \(want) imagezmq senders sent a frame within "
+            + "\(Self.seconds(settings.waitSeconds)) s (--wait-seconds)"
+            + (joined.isEmpty ? "" : ": \(joined)")
+            + "; start the others, or use --cameras \(max(senders.count, 1))")
+      }
+      try pump(waitMillis: Int(min((deadline - now) / 1_000_000 + 1, UInt64(WatchdogTick.millis))))
+    }
+  }
+
+  // MARK: FrameReceiver
+
+  public func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R)
+    throws -> R
+  {
+    while true {
+      var arrival = try awaitArrival(camera)
+      senders[camera].pending = nil
+      do {
+        try render(arrival, camera: camera)
+      } catch {
+        reject(ImageZMQRejection(refusing: senders[camera].name, "JPEG \(error.reason)"), key: nil, peer: nil)
+        release(&arrival, camera: camera)
+        continue
+      }
+      defer { release(&arrival, camera: camera) }
+      let header = FrameHeader(
+        camera: UInt32(camera), byteCount: UInt32(tile.count), sequence: arrival.sequence,
+        captureNanos: arrival.arrivedAt, checksum: nil)
+      return try body(header, UnsafeRawBufferPointer(tile))
+    }
+  }
+
+  public func hasFrame(from camera: Int) -> Bool { senders[camera].pending != nil }
+
+  public func hasReturned(camera: Int) -> Bool {
+    guard camera < senders.count, senders[camera].state == .returned else { return false }
+    senders[camera].state = .live
+    return true
+  }
+
+  /// Every sender is lost (under `--on-camera-loss continue`): the hub waits, however long, for
+  /// one to send again, answering stop signals within a tick.
+  public func awaitReturn() throws -> Bool {
+    settings.log("gridstitch: every imagezmq sender is lost: waiting for one to send again (Ctrl-C stops)")
+    while !senders.contains(where: { $0.state == .returned }) {
+      _ = try watchdog.isAlive(camera: 0)
+      try pump(waitMillis: Int(WatchdogTick.millis))
+    }
+    return true
+  }
+
+  public var droppedFrames: Int { dropped }
+  public var rejectedMessages: Int { rejected }
+
+  public var roster: HubRoster? {
+    HubRoster(
+      endpoints: endpoints,
+      cameras: senders.enumerated().map { camera, sender in
+        RemoteCameraRecord(
+          camera: camera, name: sender.name, peer: sender.peer, state: sender.state == .lost ? .lost : .live,
+          frames: sender.frames, losses: sender.losses, returns: sender.returns, rejected: sender.rejected)
+      }, ignored: ignoredNames, ignoredCount: ignoredSeen.count)
+  }
+
+  /// Every sender still waiting on us gets its `OK` (so a sender between frames carries on
+  /// when a hub comes back at this address), then the sockets close, giving the replies a
+  /// moment to leave.
+  public func finish() {
+    guard !finished else { return }
+    finished = true
+    finishing = true
+    for camera in senders.indices {
+      if let to = senders[camera].pending?.replyTo { reply(to) }
+      senders[camera].pending = nil
+    }
+    _ = try? drain()
+    closeSockets()
+  }
+
+  private func closeSockets() {
+    for socket in [router, subscriber].compactMap({ $0 }) {
+      try? socket.setLinger(millis: 200)
+      socket.close()
+    }
+    router = nil
+    subscriber = nil
+    pollItems = []
+  }
+
+  // MARK: waiting
+
+  /// The camera's next frame, reading the sockets until it comes; throws when the sender has
+  /// owed a frame for longer than the camera timeout.
+  private func awaitArrival(_ camera: Int) throws -> Arrival {
+    while true {
+      if let arrival = senders[camera].pending { return arrival }
+      let quiet = MonotonicClock.nanos() &- senders[camera].quietSince
+      if quiet >= timeoutNanos {
+        senders[camera].state = .lost
+        senders[camera].losses += 1
+        throw GridError.remoteCameraLost(
+          camera: camera, peer: "'\(senders[camera].name)' from \(senders[camera].peer)",
+          reason: "no frame for \(Self.seconds(settings.cameraTimeout)) s (--camera-timeout)")
+      }
+      _ = try watchdog.isAlive(camera: camera)
+      let left = (timeoutNanos - quiet) / 1_000_000 + 1
+      try pump(waitMillis: Int(min(left, UInt64(WatchdogTick.millis))))
+    }
+  }
+
+  /// Reads what is queued; if nothing was, waits up to `waitMillis` for something and reads it.
+  private func pump(waitMillis: Int) throws {
+    if try drain() > 0 { return }
+    do {
+      guard try ZMQPoll.poll(&pollItems, timeoutMillis: waitMillis) > 0 else { return }
+    } catch {
+      throw GridError.runtime("imagezmq: \(error)")
+    }
+    _ = try drain()
+  }
+
+  /// Handles every message queued now (at most `readBudget`); returns how many.
+  private func drain() throws -> Int {
+    var handled = 0
+    do {
+      while handled < Self.readBudget {
+        var progress = false
+        // ROUTER: routing id, the REQ's empty delimiter, metadata, picture (and one more, to see
+        // that there were too many).
+        if let router, let message = try router.receiveParts(maxParts: 5) {
+          handleRequest(message.parts, overflowed: message.overflowed)
+          handled += 1
+          progress = true
+        }
+        if let subscriber, let message = try subscriber.receiveParts(maxParts: 3) {
+          handle(body: message.parts[...], overflowed: message.overflowed, replyTo: nil)
+          handled += 1
+          progress = true
+        }
+        if !progress { break }
+      }
+    } catch {
+      throw GridError.runtime("imagezmq: \(error)")
+    }
+    return handled
+  }
+
+  // MARK: messages
+
+  private func handleRequest(_ parts: [ZMQMessage], overflowed: Bool) {
+    guard parts.count >= 2 else { return }  // a ROUTER always gives the routing id and more
+    let identity = Array(parts[0].bytes)
+    // A REQ puts an empty delimiter before its parts; the reply goes back after the same one.
+    let body = parts[1].count == 0 ? parts[2...] : parts[1...]
+    if finishing {
+      reply(identity)
+      return
+    }
+    handle(body: body, overflowed: overflowed, replyTo: identity)
+  }
+
+  private func handle(body: ArraySlice<ZMQMessage>, overflowed: Bool, replyTo: [UInt8]?) {
+    if finishing { return }
+    // A part that came over the wire knows its connection (a ROUTER's routing id part does not).
+    let peer = body.first?.property("Peer-Address") ?? "?"
+    let metadata: ImageZMQMetadata
+    do {
+      metadata = try check(body, overflowed: overflowed)
+    } catch {
+      let key =
+        error.name ?? replyTo.map { "connection " + $0.map { String($0, radix: 16) }.joined() } ?? peer
+      reject(error, key: key, peer: peer)
+      if let replyTo { reply(replyTo) }
+      return
+    }
+    deliver(metadata, data: body[body.index(after: body.startIndex)], replyTo: replyTo, peer: peer)
+  }
+
+  /// Checks a message in full before anything is made from it.
+  private func check(_ body: ArraySlice<ZMQMessage>, overflowed: Bool) throws(ImageZMQRejection)
+    -> ImageZMQMetadata
+  {
+    guard !overflowed, body.count == 2, let first = body.first, let data = body.last else {
+      throw ImageZMQRejection(
+        "\(overflowed ? "more than \(body.count)" : "\(body.count)") part\(body.count == 1 ? "" : "s"): "
+          + "imagezmq sends 2 (metadata, then the picture)")
+    }
+    let metadata = try ImageZMQMetadata.parse(first.bytes, maxSide: ImageZMQSettings.maxSide)
+    switch metadata.payload {
+    case .array(let height, let width, let channels):
+      let expected = height * width * channels
+      guard data.count == expected else {
+        throw ImageZMQRejection(
+          refusing: metadata.name,
+          "\(data.count) bytes for shape [\(height), \(width)\(channels == 3 ? ", 3" : "")]: expected \(expected)"
+        )
+      }
+    case .jpeg:
+      do {
+        _ = try decoder.header(of: data.bytes, maxSide: ImageZMQSettings.maxSide)
+      } catch {
+        throw ImageZMQRejection(refusing: metadata.name, "JPEG \(error.reason)")
+      }
+    }
+    return metadata
+  }
+
+  private func deliver(_ metadata: ImageZMQMetadata, data: ZMQMessage, replyTo: [UInt8]?, peer: String) {
+    let now = MonotonicClock.nanos()
+    guard let camera = camera(named: metadata.name, peer: peer, now: now) else {
+      if let replyTo { reply(replyTo) }
+      return
+    }
+    if let displaced = senders[camera].pending {
+      // Newest wins: the frame it replaces is dropped, and its sender (under lockstep, one that
+      // restarted or shares the name) gets its answer now.
+      dropped += 1
+      if let to = displaced.replyTo { reply(to) }
+    }
+    var sender = senders[camera]
+    let holdReply = settings.policy == .lockstep && replyTo != nil
+    if let replyTo, !holdReply { reply(replyTo) }
+    sender.pending = Arrival(
+      data: data, payload: metadata.payload, arrivedAt: now, sequence: UInt64(sender.frames),
+      replyTo: holdReply ? replyTo : nil)
+    sender.frames += 1
+    sender.quietSince = now
+    sender.peer = peer
+    if sender.state == .lost {
+      sender.state = .returned
+      sender.returns += 1
+      settings.log("gridstitch: camera \(camera) ('\(sender.name)' from \(peer)) is back")
+    }
+    senders[camera] = sender
+  }
+
+  /// The camera of `name`; a new name takes the next tile while there is one, else nil (the
+  /// sender is ignored, with one line the first time).
+  private func camera(named name: String, peer: String, now: UInt64) -> Int? {
+    if let camera = cameraByName[name] { return camera }
+    guard senders.count < settings.cameras else {
+      if ignoredSeen.count < 4 * Self.maxIgnoredNames, ignoredSeen.insert(name).inserted {
+        if ignoredNames.count < Self.maxIgnoredNames { ignoredNames.append(name) }
+        settings.log(
+          "gridstitch: imagezmq sender '\(name)' from \(peer) is ignored: all \(settings.cameras) tiles "
+            + "are taken (--cameras \(settings.cameras)); it gets its OK and nothing more")
+      }
+      return nil
+    }
+    let camera = senders.count
+    cameraByName[name] = camera
+    senders.append(Sender(name: name, peer: peer, quietSince: now))
+    fitters.append(
+      TileFitter(width: settings.tile.width, height: settings.tile.height, channels: settings.tile.channels))
+    settings.log("gridstitch: imagezmq sender '\(name)' from \(peer) joined as camera \(camera)")
+    return camera
+  }
+
+  private func reject(_ rejection: ImageZMQRejection, key: String?, peer: String?) {
+    rejected += 1
+    if let name = rejection.name, let camera = cameraByName[name] { senders[camera].rejected += 1 }
+    let key = key ?? rejection.name ?? "?"
+    let now = MonotonicClock.nanos()
+    guard let suppressed = complaints.mayComplain(about: key, now: now) else { return }
+    let who = rejection.name.map { "'\($0)'" } ?? "a sender"
+    settings.log(
+      "gridstitch: imagezmq: dropped a message from \(who)\(peer.map { " (\($0))" } ?? ""): \(rejection.reason)"
+        + (suppressed > 0 ? " (and \(suppressed) more from it in the last second)" : ""))
+  }
+
+  /// The consumer is done with the frame: a held reply goes now, and the sender owes the next.
+  private func release(_ arrival: inout Arrival, camera: Int) {
+    guard let to = arrival.replyTo else { return }
+    arrival.replyTo = nil
+    reply(to)
+    senders[camera].quietSince = MonotonicClock.nanos()
+  }
+
+  /// imagezmq's reply, `OK`, to one REQ sender. A ROUTER drops a reply to a sender that has gone,
+  /// and never blocks: a sender that does not read its replies cannot stall the hub.
+  private func reply(_ identity: [UInt8]) {
+    guard let router else { return }
+    _ = try? router.send(identity, more: true, dontWait: true)
+    _ = try? router.send([], more: true, dontWait: true)
+    _ = try? router.send(Self.ok, dontWait: true)
+  }
+
+  private static let ok = Array("OK".utf8)
+
+  // MARK: pictures
+
+  private func render(_ arrival: Arrival, camera: Int) throws(ImageError) {
+    let geometry = settings.tile
+    let fitter = fitters[camera]
+    switch arrival.payload {
+    case .array(let height, let width, let channels):
+      guard
+        let source = PixelSource(
+          pixels: arrival.data.bytes, width: width, height: height, order: channels == 3 ? .bgr : .grey)
+      else { throw ImageError(path: "array", reason: "does not match its shape") }
+      fitter.fit(source, into: tile)
+    case .jpeg:
+      try decoder.decode(
+        arrival.data.bytes, maxSide: ImageZMQSettings.maxSide, covering: geometry.width, geometry.height,
+        channels: geometry.channels
+      ) { fitter.fit($0, into: tile) }
+    }
+    drawLabel(senders[camera].name)
+  }
+
+  /// The sender's name in the tile's corner, where cameras stamp theirs, cut to fit.
+  private func drawLabel(_ name: String) {
+    let geometry = settings.tile
+    let margin = 2 * labelScale
+    let room = (geometry.width - 2 * margin) / labelScale - 1
+    let fits = max(room / BitmapFont.cellWidth, 0)
+    guard fits > 0 else { return }
+    let label = String(String.UnicodeScalarView(name.unicodeScalars.prefix(fits)))
+    BitmapFont.draw(
+      label, into: tile, width: geometry.width, height: geometry.height, channels: geometry.channels,
+      x: margin,
+      y: margin, scale: labelScale, foreground: 255, background: 0)
+  }
+
+  /// "1", "0.5", "30": seconds as a person would write them.
+  static func seconds(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : "\(value)"
+  }
+}
+
+/// At most one line a second per sender: the first problem is said at once, the rest within
+/// the second are counted and mentioned with the next line.
+struct ComplaintLimiter {
+  private var last: [String: (at: UInt64, suppressed: Int)] = [:]
+  /// Senders remembered at most; a flood of new connections forgets the old ones.
+  static let capacity = 1024
+  static let interval: UInt64 = 1_000_000_000
+
+  /// Senders remembered now.
+  var count: Int { last.count }
+
+  /// nil if a line about `key` was said less than a second ago (this one is counted); else how
+  /// many were held back since that line.
+  mutating func mayComplain(about key: String, now: UInt64) -> Int? {
+    if let previous = last[key], now &- previous.at < Self.interval {
+      last[key] = (previous.at, previous.suppressed + 1)
+      return nil
+    }
+    if last.count >= Self.capacity {
+      last = last.filter { now &- $0.value.at < Self.interval }
+      if last.count >= Self.capacity { last.removeAll() }
+    }
+    let suppressed = last[key]?.suppressed ?? 0
+    last[key] = (now, 0)
+    return suppressed
+  }
+}

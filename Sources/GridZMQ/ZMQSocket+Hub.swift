@@ -1,0 +1,25 @@
+import CZMQ
+
+/// Options a hub for peers it did not write (imagezmq senders) sets, named.
+extension ZMQSocket {
+  /// How long `close()` may still deliver queued messages (`ZMQ_LINGER`); 0 drops them.
+  public func setLinger(millis: Int32) throws(ZMQError) { try set(ZMQ_LINGER, millis) }
+
+  /// At most `messages` whole messages queued per peer for reading (`ZMQ_RCVHWM`): past it
+  /// libzmq stops reading that peer's connection, so one peer cannot fill the memory.
+  public func setReceiveHighWaterMark(_ messages: Int32) throws(ZMQError) { try set(ZMQ_RCVHWM, messages) }
+
+  /// Sends to peers that do not read block or drop after `messages` queued (`ZMQ_SNDHWM`).
+  public func setSendHighWaterMark(_ messages: Int32) throws(ZMQError) { try set(ZMQ_SNDHWM, messages) }
+
+  /// Accept IPv6 as well as IPv4 addresses (`ZMQ_IPV6`).
+  public func enableIPv6() throws(ZMQError) { try set(ZMQ_IPV6, 1) }
+
+  /// A SUB socket receives every message (`ZMQ_SUBSCRIBE` to the empty prefix).
+  public func subscribeToAll() throws(ZMQError) { try set(ZMQ_SUBSCRIBE, bytes: []) }
+}
+
+extension ZMQError {
+  /// A bind found the address taken (`EADDRINUSE`).
+  public var addressInUse: Bool { code == EADDRINUSE }
+}
