@@ -123,7 +123,8 @@ public struct RunConfiguration: Sendable {
     }
     if listen != nil && transport != .zmq && transport != .imagezmq {
       throw .usage(
-        "--listen is not accepted with --transport \(transport.rawValue): only zmq and imagezmq listen for cameras")
+        "--listen is not accepted with --transport \(transport.rawValue): only zmq and imagezmq listen for cameras"
+      )
     }
     if listen != nil && fault != nil {
       throw .usage("--fault is not accepted with --listen: the cameras are not this run's to break")

@@ -221,7 +221,8 @@ enum Python {
   func malformedFrameFromAJoinedCamera(fault: String) throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
-    var run = try ZMQHubRun(["--cameras", "2", "--frames", "1000", "--output", output], port: try Ports.free())
+    var run = try ZMQHubRun(
+      ["--cameras", "2", "--frames", "1000", "--output", output], port: try Ports.free())
     try run.camera(["--camera", "0"])
     try run.camera(["--camera", "1", "--fault", "\(fault):1:20"])
     let (hub, _) = run.finish()
@@ -257,7 +258,8 @@ enum Python {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let port = try Ports.free()
-    var run = try ZMQHubRun(["--cameras", "2", "--frames", "5000", "--verify", "--output", output], port: port)
+    var run = try ZMQHubRun(
+      ["--cameras", "2", "--frames", "5000", "--verify", "--output", output], port: port)
     try run.camera()
     try run.camera()
     usleep(2_000_000)
