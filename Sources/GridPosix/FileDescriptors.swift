@@ -221,7 +221,7 @@ extension FileDescriptors {
         $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
           var ip = address.pointee.sin_addr
           guard inet_ntop(AF_INET, &ip, &text, socklen_t(text.count)) != nil else { return nil }
-          return "\(String(cString: text)):\(UInt16(bigEndian: address.pointee.sin_port))"
+          return "\(Self.text(text)):\(UInt16(bigEndian: address.pointee.sin_port))"
         }
       }
     case AF_INET6:
@@ -229,11 +229,15 @@ extension FileDescriptors {
         $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
           var ip = address.pointee.sin6_addr
           guard inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count)) != nil else { return nil }
-          return "[\(String(cString: text))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
+          return "[\(Self.text(text))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
         }
       }
     default: return nil
     }
+  }
+
+  private static func text(_ characters: [CChar]) -> String {
+    String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   /// What /proc/self/fd/N points at ("/memfd:name (deleted)", "pipe:[123]", a path).

@@ -99,9 +99,9 @@ import Testing
     #expect(receiver.droppedFrames > 0)
   }
 
-  /// A camera checks every descriptor it is handed before it uses one: /dev/null is no pipe, a
-  /// pipe is no memfd, and a memfd of the wrong size is refused before it is mapped.
-  @Test(arguments: [TransportKind.pipe, .shmPipe, .shmMqueue, .shmRing])
+  /// A camera checks every descriptor it is handed before it uses one: /dev/null is no pipe nor
+  /// a folder, a pipe is no memfd, and a memfd of the wrong size is refused before it is mapped.
+  @Test(arguments: [TransportKind.pipe, .shmPipe, .shmMqueue, .shmRing, .zmq])
   func attachRefusesDescriptorsOfTheWrongKind(kind: TransportKind) throws {
     let fdsBefore = FileDescriptors.openDescriptors()
     do {

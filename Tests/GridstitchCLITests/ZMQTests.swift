@@ -1,27 +1,6 @@
 import Foundation
 import Testing
 
-/// A free TCP port on loopback (the kernel's pick, released again for the hub to bind).
-enum Ports {
-  static func free() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(fd >= 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-        bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-      }
-    }
-    try #require(bound)
-    return Int(UInt16(bigEndian: address.sin_port))
-  }
-}
-
 /// A hub and its cameras, each a real `gridstitch` process.
 struct ZMQHubRun {
   let hub: CLI.Running
@@ -141,7 +120,7 @@ enum Python {
     defer { try? FileManager.default.removeItem(atPath: output) }
     let before = Leftovers.everything()
     var run = try ZMQHubRun(
-      ["--cameras", "4", "--frames", "300", "--verify", "--output", output], port: try Ports.free())
+      ["--cameras", "4", "--frames", "300", "--verify", "--output", output], port: try FreePort.pick())
     // Asked-for tiles first; the others take the lowest free ones, 0 and 1.
     for camera in [3, 2] { try run.camera(["--camera", "\(camera)"]) }
     for _ in 0..<2 { try run.camera() }
@@ -164,7 +143,7 @@ enum Python {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     var run = try ZMQHubRun(
-      ["--cameras", "2", "--frames", "100000", "--output", output], port: try Ports.free())
+      ["--cameras", "2", "--frames", "100000", "--output", output], port: try FreePort.pick())
     try run.camera(["--camera", "0"])
     try run.camera(["--camera", "1"])
     usleep(2_500_000)
@@ -184,7 +163,7 @@ enum Python {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     var run = try ZMQHubRun(
-      ["--cameras", "1", "--frames", "100000", "--output", output], port: try Ports.free())
+      ["--cameras", "1", "--frames", "100000", "--output", output], port: try FreePort.pick())
     try run.camera()
     usleep(2_000_000)
     kill(run.hub.pid, SIGKILL)
@@ -202,7 +181,7 @@ enum Python {
     defer { try? FileManager.default.removeItem(atPath: output) }
     var run = try ZMQHubRun(
       ["--cameras", "2", "--frames", "3000", "--on-camera-loss", "continue", "--verify", "--output", output],
-      port: try Ports.free())
+      port: try FreePort.pick())
     try run.camera(["--camera", "0"])
     try run.camera(["--camera", "1"])
     usleep(2_000_000)
@@ -222,7 +201,7 @@ enum Python {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     var run = try ZMQHubRun(
-      ["--cameras", "2", "--frames", "1000", "--output", output], port: try Ports.free())
+      ["--cameras", "2", "--frames", "1000", "--output", output], port: try FreePort.pick())
     try run.camera(["--camera", "0"])
     try run.camera(["--camera", "1", "--fault", "\(fault):1:20"])
     let (hub, _) = run.finish()
@@ -240,7 +219,7 @@ enum Python {
     let made = try CLI.run(["make-scene", "--output", scene, "--width", "640", "--height", "480"])
     try #require(made.status == 0, "\(made.stderr)")
     var run = try ZMQHubRun(
-      ["--cameras", "1", "--frames", "10", "--wait-seconds", "3", "--output", output], port: try Ports.free())
+      ["--cameras", "1", "--frames", "10", "--wait-seconds", "3", "--output", output], port: try FreePort.pick())
     try run.camera(["--scene", scene])
     let (hub, cameras) = run.finish()
     let camera = try #require(cameras[0])
@@ -257,7 +236,7 @@ enum Python {
   func hostilePeersAreRejected() throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
-    let port = try Ports.free()
+    let port = try FreePort.pick()
     var run = try ZMQHubRun(
       ["--cameras", "2", "--frames", "5000", "--verify", "--output", output], port: port)
     try run.camera()
@@ -326,7 +305,7 @@ enum Python {
     let allow = keys + "/allow"
     try FileManager.default.createDirectory(atPath: allow, withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: keys + "/good.pub", toPath: allow + "/good.pub")
-    let port = try Ports.free()
+    let port = try FreePort.pick()
     let guarded = ["--curve-secret", keys + "/hub.key", "--allow", allow]
 
     // The allowed camera joins and the run verifies.
