@@ -19,6 +19,10 @@ public class ZMQHub: FrameReceiver {
     case remote(timeoutNanos: UInt64, stopOnLoss: Bool)
   }
 
+  /// libzmq I/O threads in the hub: two receive from the cameras' connections side by side
+  /// (16 local cameras at `none`: about 1.4 k grids/s against 1.3 k with one, on 2 cores).
+  static let ioThreads: Int32 = 2
+
   struct Queued {
     var header: FrameHeader
     var pixels: ZMQMessage

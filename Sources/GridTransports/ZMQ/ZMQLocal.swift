@@ -62,7 +62,7 @@ final class ZMQLocalHub: ZMQHub {
   init(shape: TransportShape, watchdog: Watchdog, folder: TemporaryFolder) throws {
     self.folder = folder
     try super.init(
-      shape: shape, watchdog: watchdog, cameras: .local, context: ZMQContext(),
+      shape: shape, watchdog: watchdog, cameras: .local, context: ZMQContext(ioThreads: ZMQHub.ioThreads),
       log: { line in _ = try? FileDescriptor.standardError.writeAll(Array((line + "\n").utf8)) })
     try socket.bind("ipc://\(folder.path)/\(ZMQLocalTransport.socketName)")
   }

@@ -47,7 +47,7 @@ public final class ZMQRemoteHub: ZMQHub {
     pingSent = Array(repeating: 0, count: count)
     bestRoundTrip = Array(repeating: .max, count: count)
     ready = Array(repeating: false, count: count)
-    let context = try ZMQContext()
+    let context = try ZMQContext(ioThreads: ZMQHub.ioThreads)
     try super.init(
       shape: settings.shape, watchdog: watchdog,
       cameras: .remote(timeoutNanos: timeoutNanos, stopOnLoss: stopOnLoss),
