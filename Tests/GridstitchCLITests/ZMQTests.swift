@@ -219,7 +219,8 @@ enum Python {
     let made = try CLI.run(["make-scene", "--output", scene, "--width", "640", "--height", "480"])
     try #require(made.status == 0, "\(made.stderr)")
     var run = try ZMQHubRun(
-      ["--cameras", "1", "--frames", "10", "--wait-seconds", "3", "--output", output], port: try FreePort.pick())
+      ["--cameras", "1", "--frames", "10", "--wait-seconds", "3", "--output", output],
+      port: try FreePort.pick())
     try run.camera(["--scene", scene])
     let (hub, cameras) = run.finish()
     let camera = try #require(cameras[0])
