@@ -161,6 +161,8 @@ public class ZMQHub: FrameReceiver {
     ]
     let millis = max(1, Int((nextTick &- min(nextTick, MonotonicClock.nanos())) / 1_000_000))
     _ = try ZMQPoll.poll(&items, timeoutMillis: millis)
+    // Connection events are read as they come, so a pending one never keeps the poll awake.
+    try readConnectionEvents()
     try pump()
   }
 
