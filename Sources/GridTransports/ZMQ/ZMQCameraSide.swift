@@ -251,7 +251,11 @@ final class ZMQPublisher: FramePublisher {
     while credits < slots { try service(timeoutMillis: Int(WatchdogTick.millis)) }
   }
 
-  func keepAlive() throws { try service(timeoutMillis: 0) }
+  /// While the camera waits out its load: the hub is asked at most every 20 ms (its beats, its
+  /// stop, credit for a pending frame), as `publish` asks it.
+  func keepAlive() throws {
+    if MonotonicClock.nanos() &- lastService > 20_000_000 { try service(timeoutMillis: 0) }
+  }
 
   var needsKeepAlive: Bool { true }
 
