@@ -58,19 +58,10 @@ public struct CameraProcessSpec: Sendable {
   /// A spawned camera trusts nothing it was told: the same limits as `run`, and a descriptor
   /// count that is exactly what its transport hands over.
   public func validate() throws(GridError) {
-    var config = RunConfiguration()
-    config.transport = transport
-    config.cameras = shape.cameras
-    config.frames = frames
-    config.geometry = shape.geometry
-    config.load = load
-    config.workMicros = workMicros
-    config.sync = sync
-    config.period = periodMicros
-    config.slots = shape.slots
-    config.policy = shape.policy
-    config.fault = fault
-    try config.validate()
+    try RunConfiguration.camera(
+      transport: transport, shape: shape, frames: frames, load: load, workMicros: workMicros, sync: sync,
+      periodMicros: periodMicros, fault: fault
+    ).validate()
     guard (0..<shape.cameras).contains(camera) else {
       throw .usage("--camera \(camera) is out of range: use 0 to \(shape.cameras - 1)")
     }

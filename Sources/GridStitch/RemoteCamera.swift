@@ -73,19 +73,11 @@ public enum RemoteCamera {
 
   /// The hub's settings, held to `run`'s own limits before anything is sized from them.
   static func check(_ settings: ZMQWire.Settings) throws(GridError) {
-    var config = RunConfiguration()
-    config.transport = .zmq
-    config.cameras = settings.cameras
-    config.frames = settings.frames
-    config.geometry = settings.geometry
-    config.load = settings.load
-    config.workMicros = settings.workMicros
-    config.sync = settings.sync
-    config.period = settings.periodMicros
-    config.slots = settings.slots
-    config.policy = settings.policy
     do {
-      try config.validate()
+      try RunConfiguration.camera(
+        transport: .zmq, shape: settings.shape, frames: settings.frames, load: settings.load,
+        workMicros: settings.workMicros, sync: settings.sync, periodMicros: settings.periodMicros
+      ).validate()
     } catch {
       throw .runtime("the hub's settings are not acceptable: \(error)")
     }

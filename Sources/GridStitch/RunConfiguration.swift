@@ -72,6 +72,27 @@ public struct RunConfiguration: Sendable {
 
   public init() {}
 
+  /// What a camera was told (by a spawning consumer, or by a hub) as the run it belongs to, so it
+  /// is held to `run`'s own limits before anything is sized from it.
+  static func camera(
+    transport: TransportKind, shape: TransportShape, frames: Int, load: CameraLoad, workMicros: Int,
+    sync: CameraSync, periodMicros: Int, fault: Fault? = nil
+  ) -> RunConfiguration {
+    var config = RunConfiguration()
+    config.transport = transport
+    config.cameras = shape.cameras
+    config.frames = frames
+    config.geometry = shape.geometry
+    config.load = load
+    config.workMicros = workMicros
+    config.sync = sync
+    config.period = periodMicros
+    config.slots = shape.slots
+    config.policy = shape.policy
+    config.fault = fault
+    return config
+  }
+
   public static let maxCameras = 64
   /// A remote camera unheard for this long is lost (`--camera-timeout`): it beats every 100 ms,
   /// and the hub names it on its next 100 ms tick, within a second of its going.

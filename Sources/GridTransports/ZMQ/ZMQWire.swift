@@ -79,7 +79,7 @@ public enum ZMQWire {
 
     static let wireSize = 11 * 8
 
-    var shape: TransportShape {
+    public var shape: TransportShape {
       TransportShape(cameras: cameras, geometry: geometry, slots: slots, policy: policy)
     }
 
