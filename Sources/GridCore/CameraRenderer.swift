@@ -38,8 +38,8 @@ public struct CameraRenderer: Sendable {
     let sceneRowBytes = scene.width * channels
     let (x0, y0) = origin(camera: camera, seq: seq)
     let destination = frame.baseAddress!
-    do {
-      let sceneBase = scene.pixels.baseAddress!
+    scene.withUnsafePixels { pixels in
+      let sceneBase = pixels.baseAddress!
       var sy = y0
       for y in 0..<geometry.height {
         let rowStart = sceneBase + sy * sceneRowBytes

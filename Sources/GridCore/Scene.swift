@@ -1,7 +1,10 @@
 /// Where a scene's pixels live: an array in this process, or a sealed shared mapping that every
 /// camera maps (GridPosix's `SealedMemory`). The storage outlives every scene that points into it.
 public protocol SceneStorage: AnyObject, Sendable {
-  var bytes: UnsafeRawBufferPointer { get }
+  /// The pixels' byte count.
+  var byteCount: Int { get }
+  /// Lends the pixels to `body`, and only to it (the storage lives for the call).
+  func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
 }
 
 /// The picture the cameras film: an image at least as large as a frame, greyscale or RGB.
@@ -11,17 +14,22 @@ public struct Scene: Sendable {
   public let channels: Int
   public let storage: any SceneStorage
 
-  /// The pixels, row-major, `channels` bytes each.
-  public var pixels: UnsafeRawBufferPointer { storage.bytes }
+  /// Lends the pixels (row-major, `channels` bytes each) to `body`, and only to it.
+  public func withUnsafePixels<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try storage.withUnsafeBytes(body)
+  }
+
+  /// The pixels' byte count.
+  public var byteCount: Int { storage.byteCount }
 
   public init(width: Int, height: Int, channels: Int, storage: any SceneStorage) throws(GridError) {
     let (area, tooWide) = width.multipliedReportingOverflow(by: height)
     let (count, tooDeep) = area.multipliedReportingOverflow(by: channels)
     guard width > 0, height > 0, channels == 1 || channels == 3, !tooWide, !tooDeep,
-      count == storage.bytes.count
+      count == storage.byteCount
     else {
       throw .runtime(
-        "scene: \(width)x\(height)x\(channels) with \(storage.bytes.count) bytes is not a valid image")
+        "scene: \(width)x\(height)x\(channels) with \(storage.byteCount) bytes is not a valid image")
     }
     self.width = width
     self.height = height
@@ -42,10 +50,14 @@ final class ArrayStorage: SceneStorage, @unchecked Sendable {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(pixels.count, 1), alignment: 64)
     pixels.withUnsafeBytes { buffer.copyMemory(from: $0) }
     self.buffer = buffer
-    bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<pixels.count])
+    byteCount = pixels.count
   }
 
-  let bytes: UnsafeRawBufferPointer
+  let byteCount: Int
+
+  func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try body(UnsafeRawBufferPointer(rebasing: buffer[0..<byteCount]))
+  }
 
   deinit { buffer.deallocate() }
 }

@@ -5,7 +5,8 @@ public final class GridCanvas: @unchecked Sendable {
   public let frame: FrameGeometry
   public let width: Int
   public let height: Int
-  public let bytes: UnsafeMutableRawBufferPointer
+  /// The grid's pixels: owned here, lent only inside `withUnsafeBytes`.
+  private let bytes: UnsafeMutableRawBufferPointer
 
   public init(layout: GridLayout, frame: FrameGeometry) {
     self.layout = layout
@@ -19,6 +20,17 @@ public final class GridCanvas: @unchecked Sendable {
   deinit { bytes.deallocate() }
 
   public var rowBytes: Int { width * frame.channels }
+
+  /// The grid's byte count.
+  public var byteCount: Int { bytes.count }
+
+  /// Lends the grid's pixels to `body`, and only to it.
+  public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    try body(UnsafeRawBufferPointer(bytes))
+  }
+
+  /// A copy of the grid's pixels.
+  public var pixels: [UInt8] { Array(UnsafeRawBufferPointer(bytes)) }
 
   /// Copies `pixels` (one frame) into camera's cell.
   public func place(camera: Int, pixels: UnsafeRawBufferPointer) {

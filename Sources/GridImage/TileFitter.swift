@@ -9,6 +9,8 @@ public enum PixelOrder: Sendable, Equatable {
 }
 
 /// A source image lent for fitting: `height` rows of `width × channels` bytes, tightly packed.
+/// It owns nothing: it is a view of bytes someone else lent, made and used inside the closure that
+/// lent them (`ZMQMessage.withUnsafeBytes`, `JPEGDecoder.decode`'s body), never stored.
 public struct PixelSource {
   public let pixels: UnsafeRawBufferPointer
   public let width: Int

@@ -4,7 +4,8 @@ import Glibc
 /// A POSIX semaphore placed in shared memory (`sem_init(…, pshared: 1, …)`), so it hands a slot
 /// between processes. It does not own its memory: the mapping does.
 public struct ProcessSharedSemaphore: @unchecked Sendable {
-  public let pointer: UnsafeMutablePointer<sem_t>
+  /// Into the mapping that holds the semaphore, whose owner outlives this view.
+  private let pointer: UnsafeMutablePointer<sem_t>
 
   public static var size: Int { MemoryLayout<sem_t>.stride }
 

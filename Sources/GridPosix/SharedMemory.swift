@@ -2,14 +2,15 @@ import CShims
 import Glibc
 import SystemPackage
 
-/// One owner of one `mmap`ed range: unmapped exactly once, in `deinit`.
-public struct Mapping: ~Copyable {
-  public let base: UnsafeMutableRawPointer
-  public let size: Int
+/// One owner of one `mmap`ed range: unmapped exactly once, in `deinit`. Its owner (one of the
+/// classes below) lives as long as anything addressed from `base`.
+struct Mapping: ~Copyable {
+  let base: UnsafeMutableRawPointer
+  let size: Int
 
   /// Maps `size` bytes of `fd` shared, read-write or read-only.
   /// The corresponding C function is `mmap(MAP_SHARED)`.
-  public init(_ fd: FileDescriptor, size: Int, writable: Bool) throws(SyscallError) {
+  init(_ fd: FileDescriptor, size: Int, writable: Bool) throws(SyscallError) {
     let protection = writable ? PROT_READ | PROT_WRITE : PROT_READ
     let address = mmap(nil, size, protection, MAP_SHARED, fd.rawValue, 0)
     guard let address, address != MAP_FAILED else { throw SyscallError("mmap") }
@@ -17,7 +18,10 @@ public struct Mapping: ~Copyable {
     self.size = size
   }
 
-  public var bytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: size) }
+  func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R
+  {
+    try body(UnsafeMutableRawBufferPointer(start: base, count: size))
+  }
 
   /// The corresponding C function is `munmap`.
   deinit { munmap(base, size) }
@@ -32,6 +36,12 @@ public final class SharedMemory: @unchecked Sendable {
 
   public var descriptor: FileDescriptor { owned.descriptor }
   public var size: Int { mapping.size }
+
+  /// The mapping's first byte: the one pointer into owned memory that leaves a type, because the
+  /// ring's atomics, the slots' semaphores and the frames are addressed from it for a whole run.
+  /// Whoever derives a pointer from it keeps this object in a stored property beside that pointer
+  /// for as long as it is used (`RingMapping`, `SharedSlotReceiver`, `SharedSlotPublisher`, the
+  /// transports that make them), so the mapping cannot go while a pointer into it is live.
   public var base: UnsafeMutableRawPointer { mapping.base }
 
   /// Creates and maps `size` zeroed bytes. The corresponding C functions are `memfd_create`,
@@ -83,7 +93,12 @@ public final class SealedMemory: @unchecked Sendable {
   private let mapping: Mapping
 
   public var descriptor: FileDescriptor { owned.descriptor }
-  public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(mapping.bytes) }
+  public var size: Int { mapping.size }
+
+  /// Lends the sealed bytes to `body`, and only to it.
+  public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    try mapping.withUnsafeMutableBytes { (bytes) throws(E) in try body(UnsafeRawBufferPointer(bytes)) }
+  }
 
   /// The seals that make the contents final. The corresponding C macros are `F_SEAL_*`.
   static let seals = gs_seals_final()
@@ -96,7 +111,7 @@ public final class SealedMemory: @unchecked Sendable {
     let created = try SharedMemory.create(name: name, size: size, sealable: true)
     do {
       let writable = try Mapping(created.descriptor, size: size, writable: true)
-      try fill(writable.bytes)
+      try writable.withUnsafeMutableBytes { try fill($0) }
     }  // the writable mapping is gone here: F_SEAL_WRITE refuses while one exists
     _ = try check("fcntl(F_ADD_SEALS)", gs_add_seals(created.rawValue, Self.seals))
     self.mapping = try Mapping(created.descriptor, size: size, writable: false)

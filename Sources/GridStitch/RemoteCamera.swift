@@ -49,8 +49,8 @@ public enum RemoteCamera {
       endpoint: hub, routingID: ZMQRemoteCamera.routingID(), curve: curve,
       watch: .remote(hub: hub, timeoutNanos: HubWatch.remoteTimeoutNanos))
     let hello = ZMQWire.Hello(
-      requestedCamera: Int32(options.camera ?? -1), sceneGrey: Checksum.of(scenes.grey.pixels),
-      sceneRGB: Checksum.of(scenes.rgb.pixels))
+      requestedCamera: Int32(options.camera ?? -1), sceneGrey: scenes.grey.withUnsafePixels(Checksum.of),
+      sceneRGB: scenes.rgb.withUnsafePixels(Checksum.of))
     let settings = try ZMQRemoteCamera.join(
       link: link, hello: hello, waitNanos: UInt64(options.waitSeconds * 1e9), hub: hub)
     try check(settings)

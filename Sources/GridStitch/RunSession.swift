@@ -131,7 +131,7 @@ final class RunSession {
       slots: config.ringSlots, checksums: config.verify)
     let timeout = config.cameraTimeout ?? RunConfiguration.defaultRemoteTimeout
     let hub = try ZMQRemoteHub(
-      endpoint: listen.tcpEndpoint, settings: settings, sceneChecksum: Checksum.of(scene.pixels),
+      endpoint: listen.tcpEndpoint, settings: settings, sceneChecksum: scene.withUnsafePixels(Checksum.of),
       security: security, timeoutNanos: UInt64(timeout * 1e9), stopOnLoss: config.onCameraLoss == .stop,
       watchdog: supervisor, log: { Console.error($0) })
     Console.error(

@@ -15,20 +15,27 @@ public final class SharedScene: SceneStorage, @unchecked Sendable {
   static let maximumBytes = 1 << 30
 
   private let memory: SealedMemory
-  public let bytes: UnsafeRawBufferPointer
+
+  public var byteCount: Int { memory.size - Self.headerBytes }
+
+  public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try memory.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[Self.headerBytes...])) }
+  }
 
   /// The descriptor a spawned camera is handed.
   public var descriptor: FileDescriptor { memory.descriptor }
 
   /// Copies `scene` into a new sealed memfd and returns the scene that reads from it.
   public static func share(_ scene: Scene) throws(GridError) -> Scene {
-    let size = headerBytes + scene.pixels.count
+    let size = headerBytes + scene.byteCount
     let memory: SealedMemory
     do {
       memory = try SealedMemory(name: "gridstitch-scene", size: size) { buffer in
         let words = [Self.magic, UInt64(scene.width), UInt64(scene.height), UInt64(scene.channels)]
         words.withUnsafeBytes { buffer.copyMemory(from: $0) }
-        UnsafeMutableRawBufferPointer(rebasing: buffer[headerBytes...]).copyMemory(from: scene.pixels)
+        scene.withUnsafePixels {
+          UnsafeMutableRawBufferPointer(rebasing: buffer[headerBytes...]).copyMemory(from: $0)
+        }
       }
     } catch {
       throw .runtime("scene: cannot share \(size) bytes with the cameras: \(error)")
@@ -73,8 +80,5 @@ public final class SharedScene: SceneStorage, @unchecked Sendable {
       width: Int(width), height: Int(height), channels: channels, storage: SharedScene(memory))
   }
 
-  private init(_ memory: SealedMemory) {
-    self.memory = memory
-    self.bytes = UnsafeRawBufferPointer(rebasing: memory.bytes[Self.headerBytes...])
-  }
+  private init(_ memory: SealedMemory) { self.memory = memory }
 }

@@ -88,11 +88,11 @@ final class SnapshotWriter: @unchecked Sendable {
     self.width = canvas.width
     self.height = canvas.height
     self.channels = canvas.frame.channels
-    self.gridBytes = canvas.bytes.count
+    self.gridBytes = canvas.byteCount
     self.every = every
     self.slowDiskMicros = slowDiskMicros
     // Enough buffers to ride out a slow write, at most 256 MiB of them; allocated as needed.
-    depth = every > 0 ? min(8, max(2, (256 << 20) / max(1, canvas.bytes.count))) : 1
+    depth = every > 0 ? min(8, max(2, (256 << 20) / max(1, canvas.byteCount))) : 1
     // The thread holds the writer until it leaves: an abandoned writer stuck in a slow call keeps
     // its buffers until it returns, whatever the run does meanwhile.
     thread = try Thread { [self] in self.drain() }
@@ -116,7 +116,7 @@ final class SnapshotWriter: @unchecked Sendable {
       return nil
     }
     guard let buffer else { return }
-    buffer.copyMemory(from: UnsafeRawBufferPointer(canvas.bytes))
+    canvas.withUnsafeBytes { buffer.copyMemory(from: $0) }
     lock.withLock {
       pending.append(Job(number: nextJobNumber(), buffer: buffer, grid: grid))
       lock.broadcast()
@@ -134,7 +134,7 @@ final class SnapshotWriter: @unchecked Sendable {
   func finish(latest: GridCanvas?) -> Tally {
     if let latest {
       guard let buffer = awaitFreeBuffer() else { return abandon(latest: latest) }
-      buffer.copyMemory(from: UnsafeRawBufferPointer(latest.bytes))
+      latest.withUnsafeBytes { buffer.copyMemory(from: $0) }
       lock.withLock { pending.append(Job(number: nextJobNumber(), buffer: buffer, grid: nil)) }
     }
     lock.withLock {
@@ -179,7 +179,7 @@ final class SnapshotWriter: @unchecked Sendable {
       return job
     }
     if let latest, let lastJob {
-      lastJob.buffer.copyMemory(from: UnsafeRawBufferPointer(latest.bytes))
+      latest.withUnsafeBytes { lastJob.buffer.copyMemory(from: $0) }
       do {
         try Thread { [self] in self.perform(lastJob) }.detach()
       } catch {

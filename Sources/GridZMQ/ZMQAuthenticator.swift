@@ -36,9 +36,9 @@ public final class ZMQAuthenticator {
 
   private func answer(_ parts: [ZMQMessage], overflowed: Bool) throws(ZMQError) {
     func text(_ index: Int) -> String {
-      index < parts.count ? String(decoding: parts[index].bytes, as: UTF8.self) : ""
+      index < parts.count ? parts[index].text : ""
     }
-    let requestID = parts.count > 1 ? Array(parts[1].bytes) : []
+    let requestID = parts.count > 1 ? parts[1].array : []
     let address = text(3)
     let mechanism = text(5)
     var status = "400"
@@ -47,7 +47,7 @@ public final class ZMQAuthenticator {
     if overflowed || parts.count < 6 || text(0) != "1.0" {
       reason = "malformed ZAP request"
     } else if mechanism == "CURVE", parts.count == 7, parts[6].count == 32 {
-      let key = Array(parts[6].bytes)
+      let key = parts[6].array
       if allowed.contains(key) {
         status = "200"
         user = ZMQCurveKeyPair.encode(key) ?? ""

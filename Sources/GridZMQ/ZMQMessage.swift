@@ -37,7 +37,7 @@ public final class ZMQMessage {
   /// A message holding a copy of `bytes`.
   public convenience init(copying bytes: UnsafeRawBufferPointer) throws(ZMQError) {
     try self.init(count: bytes.count)
-    if bytes.count > 0 { mutableBytes.copyMemory(from: bytes) }
+    if bytes.count > 0 { withUnsafeMutableBytes { $0.copyMemory(from: bytes) } }
   }
 
   deinit {
@@ -45,12 +45,25 @@ public final class ZMQMessage {
     raw.deallocate()
   }
 
-  /// The message's bytes, lent while the message lives and is not sent.
-  public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: zmq_msg_data(raw), count: count) }
-
-  public var mutableBytes: UnsafeMutableRawBufferPointer {
-    UnsafeMutableRawBufferPointer(start: zmq_msg_data(raw), count: count)
+  /// Lends the message's bytes to `body`, and only to it: the message lives (a method's `self`
+  /// is kept alive for the call) until `body` returns. A pointer that escaped `body` would read
+  /// freed memory as soon as the optimizer released the message after its last use.
+  public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    try body(UnsafeRawBufferPointer(start: zmq_msg_data(raw), count: count))
   }
+
+  /// Lends the message's bytes to `body` to fill, before it is sent.
+  public func withUnsafeMutableBytes<R, E: Error>(
+    _ body: (UnsafeMutableRawBufferPointer) throws(E) -> R
+  ) throws(E) -> R {
+    try body(UnsafeMutableRawBufferPointer(start: zmq_msg_data(raw), count: count))
+  }
+
+  /// A copy of the message's bytes.
+  public var array: [UInt8] { withUnsafeBytes { Array($0) } }
+
+  /// The message's bytes as text, ill-formed UTF-8 repaired (a copy).
+  public var text: String { withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 
   public var count: Int { zmq_msg_size(raw) }
 

@@ -26,9 +26,12 @@ public final class ZMQMonitor {
   public func next() throws(ZMQError) -> Event? {
     guard let (parts, _) = try socket.receiveParts(maxParts: 2) else { return nil }
     guard parts.count == 2, parts[0].count == 6 else { return nil }
-    let head = parts[0].bytes
-    let event = Int32(head.loadUnaligned(fromByteOffset: 0, as: UInt16.self))
-    let value = head.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
-    return Event(event: event, value: value, endpoint: String(decoding: parts[1].bytes, as: UTF8.self))
+    let (event, value) = parts[0].withUnsafeBytes { head in
+      (
+        Int32(head.loadUnaligned(fromByteOffset: 0, as: UInt16.self)),
+        head.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+      )
+    }
+    return Event(event: event, value: value, endpoint: parts[1].text)
   }
 }

@@ -24,10 +24,11 @@ import Testing
     }
     #expect(canvas.width == layout.cols * 8)
     #expect(canvas.height == layout.rows * 4)
+    let pixels = canvas.pixels
     for y in 0..<canvas.height {
       for x in 0..<canvas.width {
         let cell = (y / 4) * layout.cols + x / 8
-        let value = canvas.bytes[y * canvas.width + x]
+        let value = pixels[y * canvas.width + x]
         if cell < cameras {
           let index = (y % 4) * 8 + x % 8
           #expect(value == UInt8(truncatingIfNeeded: cell + 1 + index % 3), "pixel \(x),\(y)")
@@ -46,8 +47,8 @@ import Testing
     #expect(canvas.tile(camera: 1) == tile)
     #expect(canvas.tile(camera: 0) == Array(repeating: 0, count: 12))
     // Row 0 of the grid: camera 0's 6 bytes, then camera 1's first row.
-    #expect(Array(canvas.bytes[6..<12]) == [1, 2, 3, 4, 5, 6])
-    #expect(Array(canvas.bytes[18..<24]) == [7, 8, 9, 10, 11, 12])
+    #expect(Array(canvas.pixels[6..<12]) == [1, 2, 3, 4, 5, 6])
+    #expect(Array(canvas.pixels[18..<24]) == [7, 8, 9, 10, 11, 12])
   }
 
   @Test func noSignalCardFillsOnlyItsCell() {

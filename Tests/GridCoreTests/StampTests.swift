@@ -12,13 +12,14 @@ import Testing
     let rowBytes = geometry.bytesPerRow
     let (x0, y0) = renderer.origin(camera: camera, seq: seq)
     var frame = [UInt8](repeating: 0x5A, count: geometry.bytesPerFrame)
+    let pixels = scene.withUnsafePixels { Array($0) }
     for y in 0..<geometry.height {
       let sy = (y0 + y) % scene.height
       for x in 0..<geometry.width {
         let sx = (x0 + x) % scene.width
         for channel in 0..<channels {
           frame[y * rowBytes + x * channels + channel] =
-            scene.pixels[(sy * scene.width + sx) * channels + channel]
+            pixels[(sy * scene.width + sx) * channels + channel]
         }
       }
     }

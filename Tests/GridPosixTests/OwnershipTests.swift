@@ -99,7 +99,7 @@ import Testing
       let sealed = try SealedMemory(name: "gridstitch-sealed-test", size: 4096) { buffer in
         buffer.initializeMemory(as: UInt8.self, repeating: 7)
       }
-      #expect(sealed.bytes[4095] == 7)
+      #expect(sealed.withUnsafeBytes { $0[4095] } == 7)
       let fd = sealed.descriptor.rawValue
       #expect(ftruncate(fd, 8192) == -1 && errno == EPERM)
       #expect(mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED)
@@ -108,7 +108,7 @@ import Testing
       let copy = fcntl(fd, F_DUPFD_CLOEXEC, 32)
       let attached = try SealedMemory(
         attaching: OwnedDescriptor(taking: FileDescriptor(rawValue: copy)), size: 4096)
-      #expect(attached.bytes[0] == 7)
+      #expect(attached.withUnsafeBytes { $0[0] } == 7)
       // An unsealed memfd is refused: a camera must not map a scene someone can still change.
       let open = try SharedMemory(name: "gridstitch-unsealed-test", size: 4096)
       let unsealed = fcntl(open.descriptor.rawValue, F_DUPFD_CLOEXEC, 32)

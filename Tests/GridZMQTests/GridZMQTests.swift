@@ -34,7 +34,7 @@ import Testing
     #expect(try router.waitReadable(timeoutMillis: 5000))
     let (parts, overflowed) = try #require(try router.receiveParts(maxParts: 3))
     #expect(!overflowed)
-    #expect(parts.map { Array($0.bytes) } == [[7], Array("head".utf8), Array("body".utf8)])
+    #expect(parts.map(\.array) == [[7], Array("head".utf8), Array("body".utf8)])
     // Too many parts: the extra are read and dropped, and the caller is told.
     try dealer.send([1], more: true)
     try dealer.send([2], more: true)
@@ -66,7 +66,7 @@ import Testing
     let received = ZMQMessage()
     try pull.receive(into: received)
     #expect(received.count == 100_000)
-    #expect(received.bytes.allSatisfy { $0 == 0xA5 })
+    #expect(received.array.allSatisfy { $0 == 0xA5 })
     let deadline = Date().addingTimeInterval(5)
     while freed.pointee == 0 && Date() < deadline { usleep(1000) }
     #expect(freed.pointee == 1)

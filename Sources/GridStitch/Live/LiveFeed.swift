@@ -60,7 +60,7 @@ final class LiveFeed: LiveSource, @unchecked Sendable {
     version += 1
     let copied = LiveGrid(
       version: version, width: canvas.width, height: canvas.height, channels: canvas.frame.channels,
-      pixels: Array(UnsafeRawBufferPointer(canvas.bytes)))
+      pixels: canvas.pixels)
     lock.withLock { grid = copied }
   }
 

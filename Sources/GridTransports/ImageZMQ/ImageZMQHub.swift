@@ -322,7 +322,7 @@ public final class ImageZMQHub: FrameReceiver {
 
   private func handleRequest(_ parts: [ZMQMessage], overflowed: Bool) {
     guard parts.count >= 2 else { return }  // a ROUTER always gives the routing id and more
-    let identity = Array(parts[0].bytes)
+    let identity = parts[0].array
     // A REQ puts an empty delimiter before its parts; the reply goes back after the same one.
     let body = parts[1].count == 0 ? parts[2...] : parts[1...]
     if finishing {
@@ -358,7 +358,9 @@ public final class ImageZMQHub: FrameReceiver {
         "\(overflowed ? "more than \(body.count)" : "\(body.count)") part\(body.count == 1 ? "" : "s"): "
           + "imagezmq sends 2 (metadata, then the picture)")
     }
-    let metadata = try ImageZMQMetadata.parse(first.bytes, maxSide: ImageZMQSettings.maxSide)
+    let metadata = try first.withUnsafeBytes { (bytes) throws(ImageZMQRejection) in
+      try ImageZMQMetadata.parse(bytes, maxSide: ImageZMQSettings.maxSide)
+    }
     switch metadata.payload {
     case .array(let height, let width, let channels):
       let expected = height * width * channels
@@ -370,7 +372,9 @@ public final class ImageZMQHub: FrameReceiver {
       }
     case .jpeg:
       do {
-        _ = try decoder.header(of: data.bytes, maxSide: ImageZMQSettings.maxSide)
+        _ = try data.withUnsafeBytes { (bytes) throws(ImageError) in
+          try decoder.header(of: bytes, maxSide: ImageZMQSettings.maxSide)
+        }
       } catch {
         throw ImageZMQRejection(refusing: metadata.name, "JPEG \(error.reason)")
       }
@@ -465,18 +469,20 @@ public final class ImageZMQHub: FrameReceiver {
   private func render(_ arrival: Arrival, camera: Int) throws(ImageError) {
     let geometry = settings.tile
     let fitter = fitters[camera]
-    switch arrival.payload {
-    case .array(let height, let width, let channels):
-      guard
-        let source = PixelSource(
-          pixels: arrival.data.bytes, width: width, height: height, order: channels == 3 ? .bgr : .grey)
-      else { throw ImageError(path: "array", reason: "does not match its shape") }
-      fitter.fit(source, into: tile)
-    case .jpeg:
-      try decoder.decode(
-        arrival.data.bytes, maxSide: ImageZMQSettings.maxSide, covering: geometry.width, geometry.height,
-        channels: geometry.channels
-      ) { fitter.fit($0, into: tile) }
+    try arrival.data.withUnsafeBytes { (bytes) throws(ImageError) in
+      switch arrival.payload {
+      case .array(let height, let width, let channels):
+        guard
+          let source = PixelSource(
+            pixels: bytes, width: width, height: height, order: channels == 3 ? .bgr : .grey)
+        else { throw ImageError(path: "array", reason: "does not match its shape") }
+        fitter.fit(source, into: tile)
+      case .jpeg:
+        try decoder.decode(
+          bytes, maxSide: ImageZMQSettings.maxSide, covering: geometry.width, geometry.height,
+          channels: geometry.channels
+        ) { fitter.fit($0, into: tile) }
+      }
     }
     drawLabel(senders[camera].name)
   }

@@ -102,6 +102,8 @@ struct RingControl {
     static let pixels = 64
   }
 
+  /// Into the run's `SharedMemory`, which `RingMapping` holds beside every `RingControl` made
+  /// from it (receivers and publishers keep the mapping), so the memory outlives this view.
   let base: UnsafeMutableRawPointer
   let slots: Int
   let slotStride: Int

@@ -92,13 +92,15 @@ public final class ZMQCameraLink {
     }
     lastHeard = MonotonicClock.nanos()
     answered = true
-    guard !overflowed, parts.count == 1, let kind = ZMQWire.kind(of: parts[0].bytes, parts: 1),
+    let message = parts[0]
+    guard !overflowed, parts.count == 1,
+      let kind = message.withUnsafeBytes({ ZMQWire.kind(of: $0, parts: 1) }),
       kind.rawValue >= ZMQWire.Kind.welcome.rawValue
     else {
-      throw GridError.runtime(
-        "the hub sent a malformed message: \(ZMQWire.refusal(of: parts[0].bytes, parts: parts.count))")
+      let why = message.withUnsafeBytes { ZMQWire.refusal(of: $0, parts: parts.count) }
+      throw GridError.runtime("the hub sent a malformed message: \(why)")
     }
-    return (kind, Array(ZMQWire.body(parts[0].bytes)))
+    return (kind, message.withUnsafeBytes { Array(ZMQWire.body($0)) })
   }
 
   /// Beats when due; throws if the hub is gone (nothing heard for the timeout) or, for a local
@@ -150,36 +152,67 @@ final class ZMQBufferPool: @unchecked Sendable {
   deinit { for buffer in all { buffer.deallocate() } }
 
   /// A free buffer, waiting for libzmq to return one for at most `timeoutNanos`; nil if none did.
-  func take(timeoutNanos: Int64) -> UnsafeMutableRawBufferPointer? {
-    lock.withLock {
+  /// The buffer has one owner, which gives it back (or lends it to libzmq) exactly once.
+  func take(timeoutNanos: Int64) -> PooledBuffer? {
+    let start: UnsafeMutableRawPointer? = lock.withLock {
       if free.isEmpty { lock.wait(timeoutNanos: timeoutNanos) }
-      guard let buffer = free.popLast() else { return nil }
-      return UnsafeMutableRawBufferPointer(start: buffer, count: bytes)
+      return free.popLast()
     }
+    guard let start else { return nil }
+    return PooledBuffer(start: start, count: bytes, pool: self)
   }
 
-  func give(_ buffer: UnsafeMutableRawPointer) {
+  fileprivate func give(_ buffer: UnsafeMutableRawPointer) {
     lock.withLock {
       free.append(buffer)
       lock.broadcast()
     }
   }
+}
 
-  /// A zero-copy message over `buffer` that returns it here when libzmq is done.
-  func message(lending buffer: UnsafeMutableRawBufferPointer) throws(ZMQError) -> ZMQMessage {
-    let hint = Unmanaged.passRetained(self).toOpaque()
+/// One buffer taken from a `ZMQBufferPool`: lent to a renderer only inside a closure, then either
+/// lent to libzmq as a message (`message()`, whose free callback returns it) or, dropped, given
+/// back to the pool. Being `~Copyable`, it cannot be returned twice or used after it went.
+struct PooledBuffer: ~Copyable {
+  private let start: UnsafeMutableRawPointer
+  private let count: Int
+  /// The pool, retained once by this owner; the retain passes to libzmq's callback with the bytes.
+  private let pool: Unmanaged<ZMQBufferPool>
+
+  fileprivate init(start: UnsafeMutableRawPointer, count: Int, pool: ZMQBufferPool) {
+    self.start = start
+    self.count = count
+    self.pool = .passRetained(pool)
+  }
+
+  deinit { pool.takeRetainedValue().give(start) }
+
+  func withUnsafeMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+    try body(UnsafeMutableRawBufferPointer(start: start, count: count))
+  }
+
+  /// A zero-copy message over the buffer; libzmq's free callback gives it back to the pool.
+  consuming func message() throws(ZMQError) -> ZMQMessage {
+    let (start, count, pool) = (self.start, self.count, self.pool)
+    discard self
     do {
       return try ZMQMessage(
-        lending: buffer,
+        lending: UnsafeMutableRawBufferPointer(start: start, count: count),
         free: { data, hint in
-          let pool = Unmanaged<ZMQBufferPool>.fromOpaque(hint!).takeRetainedValue()
-          pool.give(data!)
-        }, hint: hint)
+          Unmanaged<ZMQBufferPool>.fromOpaque(hint!).takeRetainedValue().give(data!)
+        }, hint: pool.toOpaque())
     } catch {
-      Unmanaged<ZMQBufferPool>.fromOpaque(hint).release()
+      pool.takeRetainedValue().give(start)
       throw error
     }
   }
+}
+
+/// A frame rendered while the camera had no credit (`latest`): sent when credit comes, or
+/// replaced by a newer one.
+struct PendingFrame: ~Copyable {
+  let header: FrameHeader
+  let buffer: PooledBuffer
 }
 
 /// `zmq`'s camera side. A frame is rendered into a pooled buffer and sent without a copy.
@@ -194,7 +227,7 @@ final class ZMQPublisher: FramePublisher {
   private let lockstep: Bool
   private let slots: Int
   private var credits: Int
-  private var pending: (header: FrameHeader, buffer: UnsafeMutableRawBufferPointer)?
+  private var pending: PendingFrame?
   private let head = UnsafeMutableRawBufferPointer.allocate(
     byteCount: ZMQWire.prefixSize + FrameHeader.wireSize, alignment: 8)
   private var lastService: UInt64 = 0
@@ -209,10 +242,7 @@ final class ZMQPublisher: FramePublisher {
     pool = ZMQBufferPool(count: shape.slots + 2, bytes: shape.geometry.bytesPerFrame)
   }
 
-  deinit {
-    if let pending { pool.give(pending.buffer.baseAddress!) }
-    head.deallocate()
-  }
+  deinit { head.deallocate() }
 
   func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
     // With credit in hand the hub is not asked (each look is a system call); it is asked when the
@@ -221,26 +251,23 @@ final class ZMQPublisher: FramePublisher {
     if lockstep {
       while credits == 0 { try service(timeoutMillis: Int(WatchdogTick.millis)) }
     }
-    var buffer: UnsafeMutableRawBufferPointer?
-    while buffer == nil {
-      buffer = pool.take(timeoutNanos: WatchdogTick.nanos)
-      if buffer == nil { try service(timeoutMillis: 0) }
-    }
+    let buffer = try takeBuffer()
+    // A throw from here on drops `buffer`, which gives it back to the pool.
     var header = FrameHeader.zero
-    do {
-      try fill(&header, buffer!)
-    } catch {
-      pool.give(buffer!.baseAddress!)
-      throw error
-    }
+    try buffer.withUnsafeMutableBytes { try fill(&header, $0) }
     if credits > 0 {
-      try send(header, buffer!)
+      try send(header, buffer)
     } else {
-      if let old = pending {
-        pool.give(old.buffer.baseAddress!)
-        dropped += 1
-      }
-      pending = (header, buffer!)
+      if pending != nil { dropped += 1 }  // replaced: its buffer goes back to the pool
+      pending = PendingFrame(header: header, buffer: buffer)
+    }
+  }
+
+  /// A free buffer, answering the hub while libzmq still holds every one.
+  private func takeBuffer() throws -> PooledBuffer {
+    while true {
+      if let buffer = pool.take(timeoutNanos: WatchdogTick.nanos) { return buffer }
+      try service(timeoutMillis: 0)
     }
   }
 
@@ -259,9 +286,9 @@ final class ZMQPublisher: FramePublisher {
 
   var needsKeepAlive: Bool { true }
 
-  private func send(_ header: FrameHeader, _ buffer: UnsafeMutableRawBufferPointer) throws {
+  private func send(_ header: FrameHeader, _ buffer: consuming PooledBuffer) throws {
     ZMQWire.writeFramePrefix(header, into: head)
-    let pixels = try pool.message(lending: buffer)
+    let pixels = try buffer.message()
     try link.socket.send(bytes: UnsafeRawBufferPointer(head), more: true)
     try link.socket.send(pixels)
     link.framesSent += 1
@@ -281,8 +308,7 @@ final class ZMQPublisher: FramePublisher {
           throw GridError.runtime("the hub granted \(granted) credits past the \(slots) it may")
         }
         credits += granted
-        if let frame = pending, credits > 0 {
-          pending = nil
+        if credits > 0, let frame = pending.take() {
           try send(frame.header, frame.buffer)
         }
       case .stop: throw ZMQStopped()

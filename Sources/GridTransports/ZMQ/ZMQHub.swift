@@ -129,7 +129,7 @@ public class ZMQHub: FrameReceiver {
     }
     lastSequence[camera] = Int64(item.header.sequence)
     defer { giveBack(camera, taken) }
-    return try body(item.header, item.pixels.bytes)
+    return try item.pixels.withUnsafeBytes { try body(item.header, $0) }
   }
 
   public func finish() {
@@ -229,9 +229,16 @@ public class ZMQHub: FrameReceiver {
 
   /// One message from the ROUTER: [routing id, first part, (pixels)].
   func take(_ parts: [ZMQMessage], overflowed: Bool) throws {
-    let id = Array(parts[0].bytes)
+    guard parts.count > 1 else {
+      return try take(parts, body: UnsafeRawBufferPointer(start: nil, count: 0), overflowed: overflowed)
+    }
+    try parts[1].withUnsafeBytes { try take(parts, body: $0, overflowed: overflowed) }
+  }
+
+  /// `body` is the first part's bytes, lent for this call only.
+  private func take(_ parts: [ZMQMessage], body: UnsafeRawBufferPointer, overflowed: Bool) throws {
+    let id = parts[0].array
     let camera = byID[id]
-    let body = parts.count > 1 ? parts[1].bytes : UnsafeRawBufferPointer(start: nil, count: 0)
     let kind = overflowed ? nil : ZMQWire.kind(of: body, parts: parts.count - 1)
     guard let camera, !given[camera] else {
       try stranger(id: id, kind: kind, parts: parts)
@@ -280,7 +287,7 @@ public class ZMQHub: FrameReceiver {
   /// A message from a peer that is not (or no longer) one of the run's cameras.
   func stranger(id: [UInt8], kind: ZMQWire.Kind?, parts: [ZMQMessage]) throws {
     if kind == .hello {
-      let hello = ZMQWire.decodeHello(ZMQWire.body(parts[1].bytes))
+      let hello = parts[1].withUnsafeBytes { ZMQWire.decodeHello(ZMQWire.body($0)) }
       try arrived(id: id, hello: hello, from: parts[1], fd: parts[1].sourceDescriptor ?? -1)
       return
     }
@@ -296,9 +303,8 @@ public class ZMQHub: FrameReceiver {
     guard now &- lastRejectLog >= 1_000_000_000 else { return }
     lastRejectLog = now
     let peer = part.property("Peer-Address") ?? "a local peer"
-    log(
-      "gridstitch: dropped a message from \(peer): \(why ?? ZMQWire.refusal(of: part.bytes, parts: 1)) "
-        + "(\(rejectedMessages) so far)")
+    let reason = why ?? part.withUnsafeBytes { ZMQWire.refusal(of: $0, parts: 1) }
+    log("gridstitch: dropped a message from \(peer): \(reason) (\(rejectedMessages) so far)")
   }
 
   /// Hooks the join phases override: a hello from a new peer, a joined camera's hello or pong.
