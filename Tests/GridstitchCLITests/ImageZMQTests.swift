@@ -141,6 +141,13 @@ import Testing
     #expect(json["grids"] as? Int == 20)
     #expect(json["rejected_messages"] as? Int == cases.count + 20)
     #expect((json["senders"] as? [[String: Any]])?.map { $0["name"] as? String } == ["good"])
+    // A peer's text is escaped: no control byte, no bidi override, no forged line on stderr.
+    let forbidden = outcome.stderr.unicodeScalars.filter {
+      ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}"
+    }
+    #expect(forbidden.isEmpty, "raw control characters on stderr: \(forbidden.map(\.value))")
+    #expect(!outcome.stderr.contains("\ngridstitch: camera 9 ('x') lost: forged"))
+    #expect(outcome.stderr.contains(#"pi\x1B]0;owned\x07\x1B[2J\x0Agridstitch: camera 9"#))
     // One line per dropped message at most, and for one sender at most one a second.
     let lines = outcome.stderr.split(separator: "\n").filter { $0.contains("dropped a message") }
     let burstLines = lines.filter { $0.contains("'h-burst'") }.count

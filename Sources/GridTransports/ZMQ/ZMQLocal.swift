@@ -63,7 +63,9 @@ final class ZMQLocalHub: ZMQHub {
     self.folder = folder
     try super.init(
       shape: shape, watchdog: watchdog, cameras: .local, context: ZMQContext(ioThreads: ZMQHub.ioThreads),
-      log: { line in _ = try? FileDescriptor.standardError.writeAll(Array((line + "\n").utf8)) })
+      log: { line in
+        _ = try? FileDescriptor.standardError.writeAll(Array((TerminalText.escaped(line) + "\n").utf8))
+      })
     try socket.bind("ipc://\(folder.path)/\(ZMQLocalTransport.socketName)")
   }
 
