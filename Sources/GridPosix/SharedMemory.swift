@@ -18,7 +18,8 @@ struct Mapping: ~Copyable {
     self.size = size
   }
 
-  func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R
+  func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E)
+    -> R
   {
     try body(UnsafeMutableRawBufferPointer(start: base, count: size))
   }
