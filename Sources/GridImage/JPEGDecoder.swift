@@ -79,6 +79,16 @@ public final class JPEGDecoder {
       throw ImageError(
         path: "jpeg", reason: "\(width)x\(height) is over the limit: at most \(maxSide) pixels a side")
     }
+    // Scans are counted before anything is decoded: a legal picture with hundreds of them would
+    // hold the decoder for seconds.
+    if let cost = JPEGCost.of(jpeg), cost.blockScans(width: Int(width), height: Int(height)) > JPEGCost.budget
+    {
+      throw ImageError(
+        path: "jpeg",
+        reason:
+          "\(width)x\(height) in \(cost.scans) scans is over the decoding budget: at most "
+          + "\(JPEGCost.budget >> 20) M blocks × scans")
+    }
     return JPEGHeader(width: Int(width), height: Int(height))
   }
 

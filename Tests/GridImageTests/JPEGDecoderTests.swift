@@ -89,3 +89,50 @@ private func decode(
     #expect(good.width == 256 && good.first[2] > 200)
   }
 }
+
+/// The scan bomb: a legal header, then the picture's scan repeated until decoding it would take
+/// seconds. Refused from its markers, before libturbojpeg decodes anything.
+@Suite struct JPEGCostTests {
+  /// `picture` with its one scan (SOS segment and entropy-coded data) repeated `times` times, with
+  /// or without its EOI.
+  private func repeatingScans(_ picture: [UInt8], times: Int, end: Bool = true) throws -> [UInt8] {
+    let sos = try #require((0..<picture.count - 1).first { picture[$0] == 0xFF && picture[$0 + 1] == 0xDA })
+    let eoi = picture.count - 2
+    #expect(picture[eoi] == 0xFF && picture[eoi + 1] == 0xD9)
+    let scan = picture[sos..<eoi]
+    var bomb = Array(picture[..<sos])
+    for _ in 0..<times { bomb += scan }
+    if end { bomb += [0xFF, 0xD9] }
+    return bomb
+  }
+
+  @Test func countsScansAndComponents() throws {
+    let colour = try jpeg(width: 64, height: 32, channels: 3, left: [1, 2, 3])
+    let cost = try #require(colour.withUnsafeBytes { JPEGCost.of($0) })
+    #expect(cost.scans == 1 && cost.components == 3 && !cost.progressive)
+    #expect(cost.blockScans(width: 64, height: 32) == 8 * 4 * 3)
+    let many = try repeatingScans(colour, times: 40)
+    #expect(many.withUnsafeBytes { JPEGCost.of($0) }?.scans == 40)
+    #expect(
+      "not a jpeg".utf8.withContiguousStorageIfAvailable { JPEGCost.of(UnsafeRawBufferPointer($0)) }
+        == .some(nil))
+  }
+
+  @Test(arguments: [true, false])
+  func aPictureOfHundredsOfScansIsRefusedBeforeDecoding(withEnd: Bool) throws {
+    let picture = try jpeg(width: 2048, height: 2048, channels: 1, left: [90], right: [160])
+    let decoder = try JPEGDecoder()
+    // One scan: well within the budget.
+    #expect(try picture.withUnsafeBytes { try decoder.header(of: $0, maxSide: 8192) }.width == 2048)
+    // 65,536 blocks × 300 scans: over it, named, whether or not the picture ends properly.
+    let bomb = try repeatingScans(picture, times: 300, end: withEnd)
+    #expect {
+      try bomb.withUnsafeBytes { try decoder.header(of: $0, maxSide: 8192) }
+    } throws: { error in
+      (error as? ImageError)?.reason.contains("2048x2048 in 300 scans is over the decoding budget") == true
+    }
+    #expect(throws: ImageError.self) { try decode(bomb, covering: (320, 240), channels: 1, decoder: decoder) }
+    // The decoder goes on with the next picture.
+    #expect(try decode(picture, covering: (256, 256), channels: 1, decoder: decoder).width == 256)
+  }
+}
