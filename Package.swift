@@ -115,6 +115,7 @@ let package = Package(
     ),
     .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
     .testTarget(name: "GridZMQTests", dependencies: ["GridZMQ"]),
+    .testTarget(name: "GridViewTests", dependencies: ["GridView"]),
     .testTarget(
       name: "GridPosixTests",
       dependencies: ["GridPosix", .product(name: "SystemPackage", package: "swift-system")]),

@@ -63,16 +63,16 @@ public final class LiveServer: Sendable {
         status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "no-cache"],
         body: .init(byteBuffer: frame.jpeg))
     }
+    let snapshots = SnapshotEncoder()
     router.get("/snapshot.png") { _, _ in
-      guard let grid = await freshGrid(source) else { return unavailable() }
-      let png = try grid.pixels.withUnsafeBytes { pixels in
-        try PNG.encode(
-          width: grid.width, height: grid.height, channels: grid.channels, pixels: pixels,
-          path: "snapshot.png")
+      var png = await snapshots.rationed()
+      if png == nil {
+        guard let grid = await freshGrid(source) else { return unavailable() }
+        png = try await snapshots.png(of: grid)
       }
       return Response(
         status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-cache"],
-        body: .init(byteBuffer: ByteBuffer(bytes: png)))
+        body: .init(byteBuffer: png!))
     }
     router.get("/stream.mjpg") { _, _ in
       Response(
