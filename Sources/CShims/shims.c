@@ -101,11 +101,15 @@ int gs_install_stop_handlers(void) {
   action.sa_flags = 0;
   if (sigaction(SIGINT, &action, NULL) != 0) return -1;
   if (sigaction(SIGTERM, &action, NULL) != 0) return -1;
+  // A closed terminal (or a supervisor's reload) ends a run as SIGTERM does: with a summary and
+  // nothing left behind.
+  if (sigaction(SIGHUP, &action, NULL) != 0) return -1;
   // A parent may hand us these blocked (a test runner's thread, say): we must see them.
   sigset_t stops;
   sigemptyset(&stops);
   sigaddset(&stops, SIGINT);
   sigaddset(&stops, SIGTERM);
+  sigaddset(&stops, SIGHUP);
   return pthread_sigmask(SIG_UNBLOCK, &stops, NULL) == 0 ? 0 : -1;
 }
 
@@ -114,6 +118,7 @@ int gs_stop_signal(void) { return stop_signal; }
 void gs_reset_signal_handlers(void) {
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   signal(SIGPIPE, SIG_DFL);
   gs_default_crash_signals();
   sigset_t none;

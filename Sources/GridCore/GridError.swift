@@ -15,7 +15,7 @@ public enum GridError: Error, CustomStringConvertible, Equatable, Sendable {
   /// A peer sent something malformed; rejected before any allocation. Exits 3, as a foreign
   /// frame does: what arrived is not what the camera must send.
   case protocolViolation(camera: Int, reason: String)
-  /// The run was stopped by a signal (SIGINT, SIGTERM).
+  /// The run was stopped by a signal (SIGINT, SIGTERM, SIGHUP).
   case interrupted(signal: Int32)
 
   public var exitCode: Int32 {

@@ -198,7 +198,7 @@ public final class ProcessTable {
   }
 }
 
-/// The process-wide SIGINT/SIGTERM flag: handlers set it, loops poll it.
+/// The process-wide SIGINT/SIGTERM/SIGHUP flag: handlers set it, loops poll it.
 public enum StopSignals {
   /// The corresponding C function is `sigaction`, without SA_RESTART so blocking calls return EINTR.
   public static func install() { _ = gs_install_stop_handlers() }

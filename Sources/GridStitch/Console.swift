@@ -16,8 +16,10 @@ public enum Console {
     }
   }
 
-  /// A message on stderr; if even that cannot be written there is no one left to tell.
-  public static func error(_ line: String) { write(line + "\n", to: .standardError) }
+  /// A message on stderr, one line whatever it quotes: control and bidi characters (a peer's
+  /// name, a hub's refusal) are escaped. If even that cannot be written there is no one left to
+  /// tell.
+  public static func error(_ line: String) { write(TerminalText.escaped(line) + "\n", to: .standardError) }
   public static func raw(_ text: String, to fd: FileDescriptor) { write(text, to: fd) }
 
   private static func write(_ text: String, to fd: FileDescriptor) {

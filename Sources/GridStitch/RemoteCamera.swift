@@ -128,8 +128,16 @@ public enum CurveKeys {
   public static func generate(name: String, folder: String) throws(GridError) -> (
     secret: String, public: String
   ) {
-    guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
-      throw .usage("keygen \(name) is not accepted: name the key with letters, digits, - or _")
+    // A name becomes two file names and appears in lines: letters, digits, '.', '-' and '_'
+    // only, never a hidden file.
+    let allowed = name.unicodeScalars.allSatisfy {
+      $0.isASCII
+        && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0))
+    }
+    guard !name.isEmpty, name.utf8.count <= 64, allowed, !name.hasPrefix(".") else {
+      throw .usage(
+        "keygen '\(name)' is not accepted: name the key with 1 to 64 letters, digits, '.', '-' or '_', "
+          + "not starting with '.'")
     }
     guard ZMQContext.has("curve") else {
       throw .runtime("this libzmq (\(ZMQContext.version)) was built without CURVE: it cannot make keys")

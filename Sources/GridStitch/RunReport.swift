@@ -34,6 +34,8 @@ public struct RunReport: Sendable {
   public var latestSnapshot: String?
   /// The stop signal that ended the run early, if any.
   public var interruptedBy: Int32?
+  /// The stop signal that ended a `--linger` view after the run had completed.
+  public var viewEndedBy: Int32?
   public var sync: CameraSync = .free
   /// Microseconds between `genlock` triggers (0 under `free`).
   public var periodMicros = 0

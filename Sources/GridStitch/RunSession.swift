@@ -200,8 +200,9 @@ final class RunSession {
     try snapshots?.check()
     lateSignal = lateSignal ?? tally?.interruptedBy
     tearDown()
-    let report = report(tally: tally)
-    live?.finish(report)  // live view (issue 10): final figures; --linger waits for Ctrl-C here
+    var report = report(tally: tally)
+    // The live view's final figures; --linger waits here for a stop signal, the run's exit status.
+    report.viewEndedBy = live?.finish(report)
     return report
   }
 

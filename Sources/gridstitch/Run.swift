@@ -142,7 +142,7 @@ struct Run: ParsableCommand {
     } else if !quiet {
       try Console.out(report.summary)
     }
-    if let signal = report.interruptedBy { throw ExitCode(128 + signal) }
+    if let signal = report.interruptedBy ?? report.viewEndedBy { throw ExitCode(128 + signal) }
   }
 }
 
@@ -155,7 +155,7 @@ struct View: ParsableCommand {
 
   func run() throws {
     let address = try serve.map { try ServeAddress(parsing: $0) } ?? .loopbackDefault
-    try Gallery.serve(folder: folder, address: address)
+    throw ExitCode(128 + (try Gallery.serve(folder: folder, address: address)))
   }
 }
 

@@ -153,9 +153,9 @@ import Testing
     #expect(jpeg.status == 200)
     #expect(JPEGCheck.decodedSize(jpeg.body)?.width == 640)
 
-    kill(run.pid, SIGINT)
-    let outcome = try #require(run.wait(seconds: 20), "a lingering view did not stop on SIGINT")
-    #expect(outcome.status == 0, "\(outcome.stderr)")
+    kill(run.pid, SIGTERM)
+    let outcome = try #require(run.wait(seconds: 20), "a lingering view did not stop on SIGTERM")
+    #expect(outcome.status == 143, "\(outcome.stderr)")
     #expect(try CLI.json(outcome)["grids"] as? Int == 50)
   }
 
@@ -195,7 +195,7 @@ import Testing
     }
     kill(gallery.pid, SIGINT)
     let outcome = try #require(gallery.wait(seconds: 10), "view did not stop on SIGINT")
-    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(outcome.status == 130, "\(outcome.stderr)")
   }
 
   @Test(.timeLimit(.minutes(1)))

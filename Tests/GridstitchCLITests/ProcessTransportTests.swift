@@ -190,6 +190,27 @@ import Testing
     #expect(Leftovers.everything() == before)
   }
 
+  /// A closed terminal (SIGHUP) ends a run as SIGTERM does: a summary, exit 129, every camera
+  /// reaped, nothing left (zmq's socket folder included).
+  @Test(.timeLimit(.minutes(1)), arguments: ["pipe", "zmq"])
+  func hangUpExits129WithASummary(transport: String) throws {
+    let before = Leftovers.everything()
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let running = try CLI.Running([
+      "run", "--transport", transport, "--frames", "100000", "--json", "--output", output,
+    ])
+    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    try #require(cameras.count == 16)
+    usleep(300_000)
+    kill(running.pid, SIGHUP)
+    let outcome = try #require(running.wait(seconds: 5))
+    #expect(outcome.status == 129, "\(outcome.stderr)")
+    #expect(try CLI.json(outcome)["interrupted_by_signal"] as? Int == 1)
+    for camera in cameras { #expect(!Leftovers.isRunning(camera)) }
+    #expect(Leftovers.everything() == before)
+  }
+
   /// The consumer SIGKILLed: every camera gone within 2 s (parent-death signal), nothing in /dev/shm.
   @Test(.timeLimit(.minutes(1)), arguments: transports, launches)
   func killedConsumerTakesCamerasWithIt(transport: String, launch: String) throws {

@@ -292,6 +292,15 @@ enum Python {
     #expect(again.status == 1)
     #expect(again.stderr.contains("hub.key: cannot create: File exists"), "\(again.stderr)")
     #expect(try String(contentsOfFile: folder + "/hub.pub", encoding: .utf8) == key, "a key was replaced")
+    // Names that would make odd files or odd lines are refused, and nothing is written.
+    for bad in ["cam\nera", ".hidden", "a/b", "", "x y", String(repeating: "k", count: 65), "cam\u{1B}[2J"] {
+      let refused = try CLI.run(["keygen", bad, "--output", folder])
+      #expect(refused.status == 2, "\(bad.debugDescription): \(refused.stderr)")
+      #expect(refused.stderr.contains("is not accepted"), "\(refused.stderr)")
+      #expect(refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+    }
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    #expect(files == ["hub.key", "hub.pub"])
   }
 
   @Test(.timeLimit(.minutes(1)))

@@ -2,9 +2,10 @@ import GridCore
 import GridPosix
 import GridView
 
-/// `gridstitch view [DIR]`: serves the gallery of DIR's snapshots until SIGINT or SIGTERM.
+/// `gridstitch view [DIR]`: serves the gallery of DIR's snapshots until SIGINT, SIGTERM or SIGHUP.
 public enum Gallery {
-  public static func serve(folder: String, address: ServeAddress) throws(GridError) {
+  /// Serves until a stop signal, and returns it (the exit status is 128 + it).
+  public static func serve(folder: String, address: ServeAddress) throws(GridError) -> Int32 {
     StopSignals.install()
     let server: GalleryServer
     do {
@@ -13,7 +14,12 @@ public enum Gallery {
       throw .runtime(error.description)
     }
     Console.error("gallery of \(folder): \(server.url) (Ctrl-C stops)")
-    while StopSignals.pending == nil { MonotonicClock.sleep(micros: 100_000) }
+    var signal = StopSignals.pending
+    while signal == nil {
+      MonotonicClock.sleep(micros: 100_000)
+      signal = StopSignals.pending
+    }
     server.stop()
+    return signal!
   }
 }

@@ -84,8 +84,8 @@ final class LiveSession {
   }
 
   /// The run has ended: the page shows the final figures and summary. With `--linger` (and a run
-  /// that was not stopped by a signal) the view stays up until SIGINT or SIGTERM.
-  func finish(_ report: RunReport) {
+  /// that was not stopped by a signal) the view stays up until a stop signal, which it returns.
+  func finish(_ report: RunReport) -> Int32? {
     var json = report.json
     json["camera_states"] = lastStates
     json["running"] = .bool(false)
@@ -94,11 +94,14 @@ final class LiveSession {
     if config.linger && report.interruptedBy == nil {
       Console.error("live view: the run has ended; still serving \(server.url) until Ctrl-C")
       while StopSignals.pending == nil { MonotonicClock.sleep(micros: 100_000) }
+      server.stop()
+      return StopSignals.pending
     } else {
       // Open pages get a moment to receive the final figures before the server goes.
       MonotonicClock.sleep(micros: 1_000_000 / LiveServer.eventsPerSecond + 100_000)
     }
     server.stop()
+    return nil
   }
 
   static func cameraState(
