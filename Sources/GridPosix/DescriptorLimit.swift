@@ -15,6 +15,19 @@ public enum DescriptorLimit {
   /// Makes room for descriptors numbered below `count`: raises the soft limit up to the hard one
   /// if it must. True if the limit is now at least `count`.
   /// The corresponding C function is `setrlimit(RLIMIT_NOFILE)`.
+  /// Raises the soft limit to the hard one, so a flood of connections to a listener meets the
+  /// hard limit, not the soft one the run sized for itself; returns the soft limit now.
+  /// The corresponding C function is `setrlimit(RLIMIT_NOFILE)`.
+  @discardableResult public static func raiseToHard() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return current().soft }
+    if limit.rlim_cur < limit.rlim_max {
+      limit.rlim_cur = limit.rlim_max
+      _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+    return current().soft
+  }
+
   public static func ensure(_ count: Int) -> Bool {
     let (soft, hard) = current()
     if soft >= count { return true }

@@ -33,7 +33,11 @@ enum DescriptorBudget {
   /// Raises the soft limit if the hard one allows; else the one-line error naming both numbers.
   static func ensure(for config: RunConfiguration) throws(GridError) {
     let needed = needed(for: config)
-    guard !DescriptorLimit.ensure(needed) else { return }
+    guard !DescriptorLimit.ensure(needed) else {
+      // What the run needs fits; the rest of the hard limit is room for peers' connections.
+      DescriptorLimit.raiseToHard()
+      return
+    }
     let limit = DescriptorLimit.current()
     throw .runtime(
       "the open-file limit is too low: this run needs \(needed) descriptors (\(config.cameras) cameras, "

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 
@@ -17,6 +18,12 @@ public final class WebServer: @unchecked Sendable {
   private let task: Task<Void, Never>
   private let exited: DispatchSemaphore
 
+  /// Connections served at once; more wait in the kernel's backlog, holding none of ours.
+  static let maximumConnections = 256
+  /// A connection that sends no request for this long is closed (one that is being answered, a
+  /// stream, is not idle).
+  static let idleSeconds: Int64 = 10
+
   public var url: String {
     let shown = host.contains(":") ? "[\(host)]" : host
     return "http://\(shown):\(port)/"
@@ -29,7 +36,10 @@ public final class WebServer: @unchecked Sendable {
     let quiet = Logger(label: "gridstitch.view") { _ in SwiftLogNoOpLogHandler() }
     let app = Application(
       router: router,
-      configuration: .init(address: .hostname(host, port: port), serverName: "gridstitch"),
+      server: .http1(configuration: .init(idleTimeout: .seconds(Self.idleSeconds))),
+      configuration: .init(
+        address: .hostname(host, port: port), serverName: "gridstitch",
+        availableConnectionsDelegate: MaximumAvailableConnections(Self.maximumConnections)),
       onServerRunning: { channel in bound.settle(.success(channel.localAddress?.port ?? port)) },
       logger: quiet)
     task = Task.detached {

@@ -12,6 +12,11 @@ extension ZMQSocket {
   /// Sends to peers that do not read block or drop after `messages` queued (`ZMQ_SNDHWM`).
   public func setSendHighWaterMark(_ messages: Int32) throws(ZMQError) { try set(ZMQ_SNDHWM, messages) }
 
+  /// A connection that has not finished its ZMTP greeting (and CURVE handshake) within `millis`
+  /// is closed (`ZMQ_HANDSHAKE_IVL`; libzmq's default is 30 s, long enough for idle connections to
+  /// pile up to the open-file limit).
+  public func setHandshakeTimeout(millis: Int32) throws(ZMQError) { try set(ZMQ_HANDSHAKE_IVL, millis) }
+
   /// Accept IPv6 as well as IPv4 addresses (`ZMQ_IPV6`).
   public func enableIPv6() throws(ZMQError) { try set(ZMQ_IPV6, 1) }
 

@@ -148,6 +148,7 @@ public final class ImageZMQHub: FrameReceiver {
   private func configure(_ socket: ZMQSocket) throws(ZMQError) {
     try socket.setMaxMessageSize(Int64(ImageZMQSettings.maxMessageBytes))
     try socket.setReceiveHighWaterMark(ImageZMQSettings.queuedPerSender)
+    try socket.setHandshakeTimeout(millis: ZMQHub.handshakeMillis)
   }
 
   deinit {

@@ -23,6 +23,10 @@ public class ZMQHub: FrameReceiver {
   /// (16 local cameras at `none`: about 1.4 k grids/s against 1.3 k with one, on 2 cores).
   static let ioThreads: Int32 = 2
 
+  /// A peer that has not greeted (ZMTP, CURVE) within this is disconnected: idle connections
+  /// cannot hold the hub's descriptors for libzmq's default 30 s.
+  static let handshakeMillis: Int32 = 3000
+
   struct Queued {
     var header: FrameHeader
     var pixels: ZMQMessage
@@ -77,6 +81,7 @@ public class ZMQHub: FrameReceiver {
     try socket.setRouterMandatory()
     try socket.set(ZMQ_RCVHWM, 0)
     try socket.set(ZMQ_SNDHWM, 0)
+    try socket.setHandshakeTimeout(millis: Self.handshakeMillis)
     // No part of any message is larger than a frame's pixels (plus, under CURVE, its box's
     // overhead, which libzmq counts too): anything larger is refused by libzmq before it
     // allocates, and the peer's connection is closed.
