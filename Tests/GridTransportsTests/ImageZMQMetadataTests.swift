@@ -99,17 +99,4 @@ private func refusal(_ text: String) -> String? {
       #expect(error.name == "pi-7")
     }
   }
-
-  @Test func complaintsComeAtMostOnceASecondPerSender() {
-    var limiter = ComplaintLimiter()
-    #expect(limiter.mayComplain(about: "a", now: 1_000) == 0)
-    #expect(limiter.mayComplain(about: "a", now: 2_000) == nil)
-    #expect(limiter.mayComplain(about: "a", now: 3_000) == nil)
-    #expect(limiter.mayComplain(about: "b", now: 3_000) == 0)
-    #expect(limiter.mayComplain(about: "a", now: 1_000_001_000) == 2)
-    #expect(limiter.mayComplain(about: "a", now: 1_000_002_000) == nil)
-    // A flood of new senders never grows it past its capacity.
-    for index in 0..<5000 { _ = limiter.mayComplain(about: "flood-\(index)", now: 5_000_000_000) }
-    #expect(limiter.count <= ComplaintLimiter.capacity)
-  }
 }

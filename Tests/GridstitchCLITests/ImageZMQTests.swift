@@ -118,8 +118,10 @@ import Testing
     try #require(hub.awaitLine(containing: "waiting up to 100 s for 1 imagezmq sender") != nil)
     let before = try #require(ProcessMemory.peakVirtualKiB(hub.pid))
 
+    let started = Date()
     let hostile = try Peer("imagezmq_hostile.py", [endpoint, "20"])
     let ended = try #require(hostile.wait(seconds: 90), "the hostile peer hung")
+    let floodSeconds = Date().timeIntervalSince(started)
     #expect(ended.status == 0, "\(ended.stderr)")
     let report = try #require(
       try JSONSerialization.jsonObject(with: Data(ended.stdout.utf8)) as? [String: Any], "\(ended)")
@@ -148,20 +150,13 @@ import Testing
     #expect(forbidden.isEmpty, "raw control characters on stderr: \(forbidden.map(\.value))")
     #expect(!outcome.stderr.contains("\ngridstitch: camera 9 ('x') lost: forged"))
     #expect(outcome.stderr.contains(#"pi\x1B]0;owned\x07\x1B[2J\x0Agridstitch: camera 9"#))
-    // One line per dropped message at most, and for one sender at most one a second.
+    // At most two lines a second however many names the messages claim (each case is a new
+    // one), the first said at once; every message is counted in `rejected_messages` above.
     let lines = outcome.stderr.split(separator: "\n").filter { $0.contains("dropped a message") }
-    let burstLines = lines.filter { $0.contains("'h-burst'") }.count
-    #expect(lines.count == cases.count + burstLines, "\(lines.count) lines")
-    // Lines about one sender come a second apart at least: the burst's 20 make few.
-    let burstSeconds = report["burst_seconds"] as? Double ?? 0
-    #expect(burstLines >= 1 && burstLines <= Int(burstSeconds.rounded(.up)) + 1, "\(burstLines) lines")
-    for reason in [
-      "1 part", "3 parts", "invalid JSON", "dtype float32 is not accepted",
-      "shape [240, 320, 4] is not accepted",
-      "76799 bytes for shape [240, 320]", "JPEG bad header", "9000x9000 is over the limit",
-    ] {
-      #expect(lines.contains { $0.contains(reason) }, "no line says \(reason)")
-    }
+    #expect(
+      lines.count >= 1 && lines.count <= 2 * (Int(floodSeconds.rounded(.up)) + 1), "\(lines.count) lines")
+    #expect(
+      lines.first?.contains("is not accepted") == true || lines.first?.contains("bytes for shape") == true)
   }
 
   @Test(.timeLimit(.minutes(2)))

@@ -65,6 +65,16 @@ huge_jpeg = good_jpeg[: sof + 5] + (9000).to_bytes(2, "big") + (9000).to_bytes(2
 
 grey = np.zeros((240, 320), np.uint8)
 
+# First, so that the hub (two lines a second at most) says it: a name that would set the
+# terminal's title, clear the screen, forge a line of its own and turn the rest around, on a
+# message short of a byte (so the hub's line quotes it).
+raw(
+    "control characters in the name",
+    [
+        meta(msg="pi\x1b]0;owned\x07\x1b[2J\ngridstitch: camera 9 ('x') lost: forged\u202e\x00", dtype="uint8", shape=[240, 320]),
+        grey.tobytes()[:-1],
+    ],
+)
 # Parts: one, three.
 raw("one part", [meta(msg="h-one", dtype="uint8", shape=[240, 320])])
 raw("three parts", [meta(msg="h-three", dtype="uint8", shape=[240, 320]), grey.tobytes(), b"extra"])
@@ -77,15 +87,6 @@ raw("name too long", [meta(msg="n" * 300), good_jpeg])
 raw("metadata too large", [meta(msg="h-big", pad="p" * 9000), good_jpeg])
 raw("deeply nested JSON", [b"[" * 100 + b"]" * 100, good_jpeg])
 raw("invalid UTF-8", [b'{"msg": "\xff\xfe"}', good_jpeg])
-# A name that would set the terminal's title, clear the screen, forge a line of its own and turn
-# the rest around, on a message short of a byte (so the hub's line quotes it).
-raw(
-    "control characters in the name",
-    [
-        meta(msg="pi\x1b]0;owned\x07\x1b[2J\ngridstitch: camera 9 ('x') lost: forged\u202e\x00", dtype="uint8", shape=[240, 320]),
-        grey.tobytes()[:-1],
-    ],
-)
 # dtype and shape, from imagezmq itself.
 with_imagezmq("dtype float32", lambda s: s.send_image("h-float", np.zeros((240, 320), np.float32)))
 with_imagezmq("shape [h, w, 4]", lambda s: s.send_image("h-rgba", np.zeros((240, 320, 4), np.uint8)))

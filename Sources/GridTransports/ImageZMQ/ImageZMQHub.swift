@@ -439,11 +439,11 @@ public final class ImageZMQHub: FrameReceiver {
     if let name = rejection.name, let camera = cameraByName[name] { senders[camera].rejected += 1 }
     let key = key ?? rejection.name ?? "?"
     let now = MonotonicClock.nanos()
-    guard let suppressed = complaints.mayComplain(about: key, now: now) else { return }
+    guard let held = complaints.mayComplain(about: key, now: now) else { return }
     let who = rejection.name.map { "'\($0)'" } ?? "a sender"
     settings.log(
       "gridstitch: imagezmq: dropped a message from \(who)\(peer.map { " (\($0))" } ?? ""): \(rejection.reason)"
-        + (suppressed > 0 ? " (and \(suppressed) more from it in the last second)" : ""))
+        + held.note)
   }
 
   /// The consumer is done with the frame: a held reply goes now, and the sender owes the next.
@@ -505,33 +505,5 @@ public final class ImageZMQHub: FrameReceiver {
   /// "1", "0.5", "30": seconds as a person would write them.
   static func seconds(_ value: Double) -> String {
     value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : "\(value)"
-  }
-}
-
-/// At most one line a second per sender: the first problem is said at once, the rest within
-/// the second are counted and mentioned with the next line.
-struct ComplaintLimiter {
-  private var last: [String: (at: UInt64, suppressed: Int)] = [:]
-  /// Senders remembered at most; a flood of new connections forgets the old ones.
-  static let capacity = 1024
-  static let interval: UInt64 = 1_000_000_000
-
-  /// Senders remembered now.
-  var count: Int { last.count }
-
-  /// nil if a line about `key` was said less than a second ago (this one is counted); else how
-  /// many were held back since that line.
-  mutating func mayComplain(about key: String, now: UInt64) -> Int? {
-    if let previous = last[key], now &- previous.at < Self.interval {
-      last[key] = (previous.at, previous.suppressed + 1)
-      return nil
-    }
-    if last.count >= Self.capacity {
-      last = last.filter { now &- $0.value.at < Self.interval }
-      if last.count >= Self.capacity { last.removeAll() }
-    }
-    let suppressed = last[key]?.suppressed ?? 0
-    last[key] = (now, 0)
-    return suppressed
   }
 }

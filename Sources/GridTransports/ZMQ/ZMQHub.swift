@@ -66,7 +66,8 @@ public class ZMQHub: FrameReceiver {
   private var nextTick: UInt64 = 0
   /// The CURVE gatekeeper, on a thread of its own (libzmq waits for its answers).
   var gate: ZMQGate?
-  var lastRejectLog: UInt64 = 0
+  /// At most a line a second about one peer, two in all.
+  var complaints = ComplaintLimiter()
 
   init(
     shape: TransportShape, watchdog: Watchdog, cameras: Cameras, context: ZMQContext,
@@ -301,15 +302,13 @@ public class ZMQHub: FrameReceiver {
 
   func rejectedMessagesBy(_ count: Int) { rejectedMessages += count }
 
-  /// Counts a dropped message, with at most one line a second.
+  /// Counts a dropped message; says so within the hub's complaint limits.
   func reject(_ part: ZMQMessage, why: String?) {
     rejectedMessages += 1
-    let now = MonotonicClock.nanos()
-    guard now &- lastRejectLog >= 1_000_000_000 else { return }
-    lastRejectLog = now
     let peer = part.property("Peer-Address") ?? "a local peer"
+    guard let held = complaints.mayComplain(about: peer, now: MonotonicClock.nanos()) else { return }
     let reason = why ?? part.withUnsafeBytes { ZMQWire.refusal(of: $0, parts: 1) }
-    log("gridstitch: dropped a message from \(peer): \(reason) (\(rejectedMessages) so far)")
+    log("gridstitch: dropped a message from \(peer): \(reason) (\(rejectedMessages) so far)" + held.note)
   }
 
   /// Hooks the join phases override: a hello from a new peer, a joined camera's hello or pong.

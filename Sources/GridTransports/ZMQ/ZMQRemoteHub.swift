@@ -128,7 +128,9 @@ public final class ZMQRemoteHub: ZMQHub {
     let peer = (fd >= 0 ? FileDescriptors.peerAddress(fd) : nil) ?? part.property("Peer-Address") ?? "?"
     let name = "tcp://\(peer)"
     func refuse(_ reason: String) {
-      log("gridstitch: refused a camera from \(name): \(reason)")
+      if let held = complaints.mayComplain(about: peer, now: MonotonicClock.nanos()) {
+        log("gridstitch: refused a camera from \(name): \(reason)" + held.note)
+      }
       rejectedMessagesBy(1)
       _ = try? socket.send(id, more: true, dontWait: true)
       _ = try? socket.send(ZMQWire.message(.refuse, body: Array(reason.utf8.prefix(200))), dontWait: true)
