@@ -125,7 +125,7 @@ let package = Package(
       dependencies: [
         "GridTransports", "GridCore", "GridPosix", .product(name: "SystemPackage", package: "swift-system"),
       ]),
-    .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore", "CTurboJPEG"]),
+    .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore", "CTurboJPEG", "CShims"]),
     .testTarget(
       name: "GridStitchTests", dependencies: ["GridStitch", "GridCore", "GridTransports", "GridPosix"]),
     .testTarget(

@@ -231,3 +231,9 @@ int gs_install_crash_reporter(void) {
 int gs_open_directory_path(const char *path) {
   return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 }
+
+int gs_thread_set_effective_ids(unsigned int uid, unsigned int gid) {
+  // The group first: once the uid is not 0 the thread may no longer change its gid.
+  if (syscall(SYS_setresgid, -1, gid, -1) != 0) return -1;
+  return (int)syscall(SYS_setresuid, -1, uid, -1);
+}

@@ -37,7 +37,18 @@ import Testing
     let renderer = try CameraRenderer(scene: Self.scene(), geometry: geometry, cameras: 4)
     let frame = Self.render(renderer, camera: 3, seq: 1234)
     #expect(frame.count == 600_000)
-    #expect(!frame.allSatisfy { $0 == 0xAA })
+    // Below the stamp, every pixel is the scene's at the origin plus its offset, wrapped round
+    // the 640×480 scene both ways (a frame 1000×600 wraps once across and once down).
+    let scene = try Self.scene()
+    let pixels = scene.withUnsafePixels { Array($0) }
+    let (x0, y0) = renderer.origin(camera: 3, seq: 1234)
+    var wrong = 0
+    for y in 40..<600 {
+      for x in 0..<1000 where frame[y * 1000 + x] != pixels[((y0 + y) % 480) * 640 + (x0 + x) % 640] {
+        wrong += 1
+      }
+    }
+    #expect(wrong == 0, "\(wrong) pixels are not the wrapped scene's")
   }
 
   @Test func sceneChannelMismatchIsAnError() throws {

@@ -89,3 +89,7 @@ static inline void gs_cpu_relax(void) {
 int gs_open_directory_path(const char *path);
 
 #endif
+
+/// Sets this thread's effective uid and gid only (raw setresuid/setresgid: glibc's wrappers would
+/// change every thread's), so a test run as root can act as another user and come back.
+int gs_thread_set_effective_ids(unsigned int uid, unsigned int gid);
