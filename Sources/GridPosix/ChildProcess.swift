@@ -241,6 +241,14 @@ public enum ResourceUsage {
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
   }
 
+  /// Context switches, voluntary (a wait) and involuntary (preempted), of this process's threads or
+  /// of its reaped children. The corresponding C function is `getrusage`.
+  public static func contextSwitches(children: Bool) -> Int {
+    var usage = rusage()
+    getrusage(children ? Int32(RUSAGE_CHILDREN.rawValue) : Int32(RUSAGE_SELF.rawValue), &usage)
+    return usage.ru_nvcsw + usage.ru_nivcsw
+  }
+
   /// Online cores. The corresponding C function is `sysconf(_SC_NPROCESSORS_ONLN)`.
   public static var onlineCores: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 

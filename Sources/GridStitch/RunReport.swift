@@ -31,6 +31,9 @@ public struct RunReport: Sendable {
   public var lostCameras: [Int]
   public var consumerCPUSeconds: Double
   public var camerasCPUSeconds: Double
+  /// Context switches (voluntary and involuntary) of the consumer's threads and its reaped
+  /// cameras, over the whole process, set-up included: the cost of hand-over made visible.
+  public var contextSwitches: Int = 0
   public var latestSnapshot: String?
   /// The stop signal that ended the run early, if any.
   public var interruptedBy: Int32?
@@ -95,6 +98,7 @@ public struct RunReport: Sendable {
     object["lost_cameras"] = .array(lostCameras.map { .int($0) })
     object["consumer_cpu_s"] = .double(consumerCPUSeconds)
     object["cameras_cpu_s"] = .double(camerasCPUSeconds)
+    object["context_switches"] = .int(contextSwitches)
     object["latest_snapshot"] = latestSnapshot.map { .string($0) } ?? .null
     object["interrupted_by_signal"] = interruptedBy.map { .int(Int($0)) } ?? .null
     object["sync"] = .string(sync.rawValue)

@@ -266,7 +266,7 @@ extension RunReport {
     rejectedMessages: Int = 0, clockUncertaintyMicros: Double = 0, latestSnapshot: String? = nil,
     interruptedBy: Int32? = nil, roster: HubRoster? = nil
   ) -> RunReport {
-    RunReport(
+    var report = RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
       cameras: config.cameras, geometry: config.geometry, grids: consumer?.grids ?? 0,
       frames: consumer?.framesMoved ?? 0, seconds: seconds, setupSeconds: setupSeconds,
@@ -284,5 +284,9 @@ extension RunReport {
       slots: config.transport == .shmRing || config.transport == .zmq ? config.ringSlots : 0,
       rejectedMessages: rejectedMessages, clockUncertaintyMicros: clockUncertaintyMicros,
       remote: config.listen != nil && config.transport == .zmq, roster: roster)
+    report.contextSwitches =
+      ResourceUsage.contextSwitches(children: false)
+      + (consumer == nil ? 0 : ResourceUsage.contextSwitches(children: true))
+    return report
   }
 }

@@ -33,7 +33,7 @@ func benchContext(model: String = "Test CPU @ 3.0GHz") -> BenchContext {
     "groupname,time_per_frame,time_for_all_frames,stddev_for_all_frames,fps,"
     + "transport,load,launch,sync,period_us,cameras,grids,repeats,frames_per_s,mb_per_s,"
     + "latency_p50_us,latency_p99_us,latency_max_us,consumer_cpu_s,cameras_cpu_s,"
-    + "setup_seconds,bound_fps,efficiency"
+    + "setup_seconds,bound_fps,efficiency,switches_per_frame"
 
   @Test func csvHeaderIsExactly() {
     let csv = BenchFiles.csv(benchRows([.serial], loads: [.io]))
@@ -106,13 +106,14 @@ func benchContext(model: String = "Test CPU @ 3.0GHz") -> BenchContext {
       "setup_seconds": 0.050165, "fps": 488.902504, "frames_per_s": 7822.44, "mb_per_s": 600.763396, \
       "latency_p50_us": 5128.191, "latency_p99_us": 11182.079, "latency_max_us": 13205.503, \
       "verified_frames": 0, "lost_cameras": [], "consumer_cpu_s": 0.083783, "cameras_cpu_s": 0, \
-      "latest_snapshot": "/tmp/a \\"b\\"\\u00e9", "interrupted_by_signal": null}
+      "context_switches": 1620, "latest_snapshot": "/tmp/a \\"b\\"\\u00e9", "interrupted_by_signal": null}
       """
     let sample = try RunSample(json: Array(line.utf8))
     #expect(sample.grids == 200)
     #expect(sample.frames == 3200)
     #expect(sample.seconds == 0.40908)
     #expect(sample.camerasCPUSeconds == 0)
+    #expect(sample.contextSwitches == 1620)
     #expect(sample.latencyP99Micros == 11182.079)
     #expect(throws: GridError.runtime("the run's output is not one JSON object")) {
       try RunSample(json: Array("gridstitch: oops".utf8))

@@ -52,6 +52,8 @@ import Testing
     // 10 MB/s for 1, 2 and 3 s → 60 MB in 6 s.
     #expect(abs(row.megabytesPerSecond - 10) < 1e-12)
     #expect(row.framesPerSecond == 200)
+    // 200 switches for 400 frames in each repeat.
+    #expect(row.switchesPerFrame == 0.5)
   }
 
   @Test func numbersForFiles() {
@@ -70,5 +72,5 @@ func sample(seconds: Double, grids: Int, p50: Double = 100, max: Double = 1000) 
   RunSample(
     seconds: seconds, setupSeconds: 0.05, grids: grids, frames: grids * 4, megabytesPerSecond: 10,
     latencyP50Micros: p50, latencyP99Micros: p50 * 2, latencyMaxMicros: max, consumerCPUSeconds: 0.5,
-    camerasCPUSeconds: 0.25)
+    camerasCPUSeconds: 0.25, contextSwitches: grids * 2)
 }

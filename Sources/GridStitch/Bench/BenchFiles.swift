@@ -37,7 +37,7 @@ public enum BenchFiles {
     "transport", "load", "launch", "sync", "period_us", "cameras", "grids", "repeats", "frames_per_s",
     "mb_per_s",
     "latency_p50_us", "latency_p99_us", "latency_max_us", "consumer_cpu_s", "cameras_cpu_s", "setup_seconds",
-    "bound_fps", "efficiency",
+    "bound_fps", "efficiency", "switches_per_frame",
   ]
 
   /// A sweep's CSV: which point, then the bench columns.
@@ -69,6 +69,7 @@ public enum BenchFiles {
       ("setup_seconds", .double(row.setupSeconds)),
       ("bound_fps", .double(row.bound.fps)),
       ("efficiency", .double(row.efficiency)),
+      ("switches_per_frame", .double(row.switchesPerFrame)),
     ]
   }
 
@@ -157,6 +158,7 @@ public enum BenchFiles {
           run["latency_max_us"] = .double(sample.latencyMaxMicros)
           run["consumer_cpu_s"] = .double(sample.consumerCPUSeconds)
           run["cameras_cpu_s"] = .double(sample.camerasCPUSeconds)
+          run["context_switches"] = .int(sample.contextSwitches)
           return .object(run)
         }
       })

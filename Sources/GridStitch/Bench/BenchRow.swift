@@ -14,11 +14,13 @@ public struct RunSample: Sendable, Equatable, Decodable {
   public var latencyMaxMicros: Double
   public var consumerCPUSeconds: Double
   public var camerasCPUSeconds: Double
+  /// Context switches of the whole run, consumer and cameras.
+  public var contextSwitches: Int
 
   public init(
     seconds: Double, setupSeconds: Double, grids: Int, frames: Int, megabytesPerSecond: Double,
     latencyP50Micros: Double, latencyP99Micros: Double, latencyMaxMicros: Double, consumerCPUSeconds: Double,
-    camerasCPUSeconds: Double
+    camerasCPUSeconds: Double, contextSwitches: Int = 0
   ) {
     self.seconds = seconds
     self.setupSeconds = setupSeconds
@@ -30,6 +32,7 @@ public struct RunSample: Sendable, Equatable, Decodable {
     self.latencyMaxMicros = latencyMaxMicros
     self.consumerCPUSeconds = consumerCPUSeconds
     self.camerasCPUSeconds = camerasCPUSeconds
+    self.contextSwitches = contextSwitches
   }
 
   /// Reads the line `gridstitch run --json` printed (the keys `RunReport.json` writes); a
@@ -56,6 +59,7 @@ public struct RunSample: Sendable, Equatable, Decodable {
     case latencyMaxMicros = "latency_max_us"
     case consumerCPUSeconds = "consumer_cpu_s"
     case camerasCPUSeconds = "cameras_cpu_s"
+    case contextSwitches = "context_switches"
   }
 
   /// Megabytes moved in the timed part.
@@ -120,6 +124,12 @@ public struct BenchRow: Sendable {
   public var consumerCPUSeconds: Double { mean(\.consumerCPUSeconds) }
   public var camerasCPUSeconds: Double { mean(\.camerasCPUSeconds) }
   public var setupSeconds: Double { mean(\.setupSeconds) }
+  /// Context switches per frame moved (consumer and cameras, mean over repeats): where a
+  /// transport's hand-over costs wake-ups, this shows it.
+  public var switchesPerFrame: Double {
+    let frames = mean { Double($0.frames) }
+    return frames > 0 ? mean { Double($0.contextSwitches) } / frames : 0
+  }
   /// Grids/s ÷ the bound's grids/s.
   public var efficiency: Double { bound.fps.isFinite && bound.fps > 0 ? fps / bound.fps : 0 }
 }

@@ -4,7 +4,7 @@ import GridTransports
 public enum BenchTable {
   static let headers = [
     "transport", "grids/s", "± s", "s/all", "MB/s", "p50 µs", "p99 µs", "consumer s", "cameras s",
-    "efficiency",
+    "switches/frame", "efficiency",
   ]
 
   static func cells(_ row: BenchRow) -> [String] {
@@ -13,7 +13,7 @@ public enum BenchTable {
       Format.fixed(row.secondsForAllGrids, 3), Format.rate(row.megabytesPerSecond),
       Format.fixed(row.latencyP50Micros, 0), Format.fixed(row.latencyP99Micros, 0),
       Format.fixed(row.consumerCPUSeconds, 2), Format.fixed(row.camerasCPUSeconds, 2),
-      Format.fixed(row.efficiency * 100, 1) + "%",
+      Format.fixed(row.switchesPerFrame, 2), Format.fixed(row.efficiency * 100, 1) + "%",
     ]
   }
 
