@@ -244,6 +244,13 @@ public final class ZMQSocket {
     return try ZMQPoll.poll(&items, timeoutMillis: timeoutMillis) > 0
   }
 
+  /// Waits at most `timeoutMillis` for room to queue a message; false on timeout.
+  /// The corresponding C function is `zmq_poll(ZMQ_POLLOUT)`.
+  public func waitWritable(timeoutMillis: Int) throws(ZMQError) -> Bool {
+    var items = [ZMQPollItem(socket: self, events: .writable)]
+    return try ZMQPoll.poll(&items, timeoutMillis: timeoutMillis) > 0
+  }
+
   /// Whether `ZMQ_EVENTS` has a message ready to read now (no syscall if none is).
   public var hasMessage: Bool {
     ((try? get(ZMQ_EVENTS)) ?? 0) & Int32(ZMQ_POLLIN) != 0

@@ -78,6 +78,16 @@ enum CLI {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// Waits at most `seconds` for `text` on stderr; false if it did not come.
+    func awaitStderr(containing text: String, seconds: Double) -> Bool {
+      let deadline = Date().addingTimeInterval(seconds)
+      while Date() < deadline {
+        if stderrTime(of: text) != nil { return true }
+        usleep(10_000)
+      }
+      return false
+    }
+
     /// Waits at most `seconds`; nil if still running (then it is killed).
     func wait(seconds: Double) -> Outcome? {
       let deadline = Date().addingTimeInterval(seconds)

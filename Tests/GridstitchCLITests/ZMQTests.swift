@@ -174,6 +174,30 @@ enum Python {
     #expect(camera.stderr.split(separator: "\n").count == 2, "\(camera.stderr)")  // joined, then gone
   }
 
+  /// A hub that welcomes a camera, then sends it one message over its size limit (libzmq then
+  /// drops the connection): the camera's sends never block, so it leaves by its 1.5 s rule, and
+  /// within 2 s of SIGTERM.
+  @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+  func aCameraFacingAHostileHubNeverHangs(terminated: Bool) throws {
+    let port = try FreePort.pick()
+    let hub = try Peer("hostile_hub.py", ["tcp://127.0.0.1:\(port)"])
+    defer { hub.kill() }
+    usleep(300_000)
+    let camera = try CLI.Running(["camera", "--connect", "tcp://127.0.0.1:\(port)", "--wait-seconds", "10"])
+    defer { camera.stopIfRunning() }
+    try #require(camera.awaitStderr(containing: "joined", seconds: 10), "the camera was not welcomed")
+    if terminated {
+      usleep(200_000)
+      kill(camera.pid, SIGTERM)
+      let outcome = try #require(camera.wait(seconds: 2), "the camera outlived SIGTERM by 2 s")
+      #expect(outcome.status == 143, "\(outcome.stderr)")
+    } else {
+      let outcome = try #require(camera.wait(seconds: 4), "the camera hung on a hostile hub")
+      #expect(outcome.status == 1, "\(outcome.stderr)")
+      #expect(outcome.stderr.contains("is gone: nothing heard for 1.5 s"), "\(outcome.stderr)")
+    }
+  }
+
   /// `--on-camera-loss continue` carries on past a lost remote camera, as past a local one.
   @Test(.timeLimit(.minutes(1)))
   func remoteLossCanBeSurvived() throws {

@@ -70,8 +70,21 @@ public final class ZMQCameraLink {
     try socket.connect(endpoint)
   }
 
+  /// A beat or a pong: never waits. When libzmq has no connection to queue it on (a hub that
+  /// broke the link), it is left out, and the 1.5 s rule decides whether the hub is gone.
   func send(_ kind: ZMQWire.Kind, body: [UInt8] = []) throws(ZMQError) {
-    try socket.send(ZMQWire.message(kind, body: body))
+    try socket.send(ZMQWire.message(kind, body: body), dontWait: true)
+  }
+
+  /// Sends one part without ever blocking in libzmq: while it cannot be queued, the camera
+  /// keeps watching its hub (beats, the 1.5 s rule, the parent) and stop signals, so a hub that
+  /// broke the link cannot hold it.
+  func sendWatching(_ send: () throws(ZMQError) -> Bool) throws {
+    while try !send() {
+      if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+      try keepAlive()
+      _ = try socket.waitWritable(timeoutMillis: Int(WatchdogTick.millis))
+    }
   }
 
   public func hello(_ hello: ZMQWire.Hello) throws(ZMQError) {
@@ -289,8 +302,12 @@ final class ZMQPublisher: FramePublisher {
   private func send(_ header: FrameHeader, _ buffer: consuming PooledBuffer) throws {
     ZMQWire.writeFramePrefix(header, into: head)
     let pixels = try buffer.message()
-    try link.socket.send(bytes: UnsafeRawBufferPointer(head), more: true)
-    try link.socket.send(pixels)
+    let socket = link.socket
+    try link.sendWatching { () throws(ZMQError) in
+      try socket.send(bytes: UnsafeRawBufferPointer(head), more: true, dontWait: true)
+    }
+    // The rest of a message whose first part was queued is queued too.
+    try link.sendWatching { () throws(ZMQError) in try socket.send(pixels, dontWait: true) }
     link.framesSent += 1
     credits -= 1
   }
