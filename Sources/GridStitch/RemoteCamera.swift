@@ -165,8 +165,13 @@ public enum CurveKeys {
     return (secretPath, publicPath)
   }
 
-  /// The key pair of the secret key in `path`; the file must not be readable by others.
+  /// The key pair of the secret key in `path`; the file must not be readable by others, and it
+  /// must not be a public key: not a `*.pub`, not the text of a `*.pub` beside it, and where
+  /// keygen's `NAME.pub` sits beside `NAME.key`, its public key must be that one.
   static func secret(at path: String) throws(GridError) -> ZMQCurveKeyPair {
+    guard !path.hasSuffix(".pub") else {
+      throw .usage("\(path) is a public key (*.pub): give the secret key, NAME.key (gridstitch keygen)")
+    }
     if let mode = FileSystem.permissions(path), mode & 0o077 != 0 {
       throw .usage(
         "\(path) is readable by others (mode \(String(mode, radix: 8))): a secret key must be 0600 (chmod 600)"
@@ -176,7 +181,27 @@ public enum CurveKeys {
     guard let pair = ZMQCurveKeyPair(secretKey: text) else {
       throw .usage("\(path) is not a CURVE secret key: expected 40 characters of Z85 (gridstitch keygen)")
     }
+    let (folder, file) = split(path)
+    for name in FileSystem.list(folder) where name.hasSuffix(".pub") {
+      if (try? keyText(at: folder + "/" + name)) == text {
+        throw .usage(
+          "\(path) holds the public key \(name): give the secret key, NAME.key (gridstitch keygen)")
+      }
+    }
+    if file.hasSuffix(".key"), let own = try? publicKey(at: folder + "/" + file.dropLast(4) + ".pub"),
+      own != pair.publicKey
+    {
+      throw .usage("\(path) is not the secret key of \(file.dropLast(4)).pub beside it")
+    }
     return pair
+  }
+
+  /// The folder and the file name of `path`.
+  private static func split(_ path: String) -> (folder: String, file: String) {
+    guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+    return (
+      slash == path.startIndex ? "/" : String(path[..<slash]), String(path[path.index(after: slash)...])
+    )
   }
 
   static func publicKey(at path: String) throws(GridError) -> String {
@@ -187,20 +212,37 @@ public enum CurveKeys {
     return text
   }
 
-  /// Every `*.pub` in `folder`, as key bytes; at least one.
-  static func allowed(in folder: String) throws(GridError) -> Set<[UInt8]> {
+  /// Every `*.pub` in `folder` that holds a public key, as key bytes (at least one), and what
+  /// was skipped, with why: hidden files, and a `NAME.pub` that is not the public key of the
+  /// `NAME.key` beside it (a secret key saved under a public name).
+  static func allowed(in folder: String) throws(GridError) -> (keys: Set<[UInt8]>, skipped: [String]) {
     guard FileSystem.isDirectory(folder) else {
       throw .usage("--allow \(folder) is not a folder: give the folder of the cameras' *.pub keys")
     }
     var keys: Set<[UInt8]> = []
-    for name in FileSystem.list(folder) where name.hasSuffix(".pub") {
+    var skipped: [String] = []
+    let names = FileSystem.list(folder)
+    for name in names.sorted() where name.hasSuffix(".pub") {
+      guard !name.hasPrefix(".") else {
+        skipped.append("\(name) (hidden)")
+        continue
+      }
       let text = try publicKey(at: folder + "/" + name)
+      let stem = name.dropLast(4)
+      if names.contains(stem + ".key"), let secret = try? keyText(at: folder + "/" + stem + ".key"),
+        let pair = ZMQCurveKeyPair(secretKey: secret), pair.publicKey != text
+      {
+        skipped.append("\(name) (not the public key of \(stem).key: a secret key?)")
+        continue
+      }
       if let bytes = ZMQCurveKeyPair.decode(text) { keys.insert(bytes) }
     }
     guard !keys.isEmpty else {
-      throw .usage("--allow \(folder) holds no *.pub key: no camera could join")
+      throw .usage(
+        "--allow \(folder) holds no *.pub key: no camera could join"
+          + (skipped.isEmpty ? "" : " (skipped: \(skipped.joined(separator: ", ")))"))
     }
-    return keys
+    return (keys, skipped)
   }
 
   private static func keyText(at path: String) throws(GridError) -> String {

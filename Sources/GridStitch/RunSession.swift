@@ -120,9 +120,11 @@ final class RunSession {
   {
     guard let listen = config.listen else { throw GridError.usage("--listen is missing") }
     let security = try config.curveSecret.map { path in
-      ZMQRemoteHub.Security(
-        secretKey: try CurveKeys.secret(at: path).secretKey,
-        allowed: try CurveKeys.allowed(in: config.allowFolder ?? ""))
+      let allowed = try CurveKeys.allowed(in: config.allowFolder ?? "")
+      if !allowed.skipped.isEmpty {
+        Console.error("gridstitch: --allow: skipped \(allowed.skipped.joined(separator: ", "))")
+      }
+      return ZMQRemoteHub.Security(secretKey: try CurveKeys.secret(at: path).secretKey, allowed: allowed.keys)
     }
     let settings = ZMQWire.Settings(
       camera: 0, cameras: config.cameras, geometry: config.geometry, frames: config.frames, load: config.load,

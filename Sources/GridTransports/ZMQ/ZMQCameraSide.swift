@@ -34,8 +34,11 @@ public final class ZMQCameraLink {
   private let beats: Bool
   /// Until the hub has answered, its silence is not a loss (it may not be up yet).
   var answered = false
-  /// Handshake failures (a CURVE key the hub refused), for a CURVE client.
+  /// Handshake failures (a CURVE key the hub refused; a hub that requires CURVE of a camera
+  /// without keys), for a remote camera.
   let handshakes: ZMQMonitor?
+  /// Whether this camera speaks CURVE.
+  let hasKeys: Bool
 
   /// Connects to `endpoint` with `routingID`; with `curve`, as a CURVE client of the hub whose
   /// public key is `serverKey`. ZMTP heartbeats close a link whose peer went silent.
@@ -57,8 +60,9 @@ public final class ZMQCameraLink {
     } else {
       beats = false
     }
-    if let curve {
-      try socket.setCurveClient(keys: curve.keys, serverKey: curve.serverKey)
+    if let curve { try socket.setCurveClient(keys: curve.keys, serverKey: curve.serverKey) }
+    hasKeys = curve != nil
+    if case .remote = watch {
       handshakes = try socket.monitor(
         events: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, name: "camera")
@@ -125,9 +129,15 @@ public final class ZMQCameraLink {
       if !parent.consumerIsAlive() { throw parent.consumerGone() }
     case .remote(let hub, let timeout):
       if let event = try handshakes?.next(), event.isHandshakeFailure {
+        guard hasKeys else {
+          throw GridError.runtime(
+            "the hub \(hub) refused this camera: it requires CURVE keys "
+              + "(give --curve-secret with this camera's key and --hub-key with the hub's public key)")
+        }
         throw GridError.runtime(
           "the hub \(hub) refused this camera: the CURVE handshake failed"
-            + (event.event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? " (its key is not allowed there)" : ""))
+            + (event.event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+              ? " (its key is not allowed there)" : " (is --hub-key the hub's public key?)"))
       }
       if answered, now &- lastHeard > timeout {
         throw GridError.runtime(
