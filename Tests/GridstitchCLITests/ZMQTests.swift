@@ -198,6 +198,30 @@ enum Python {
     }
   }
 
+  /// Loopback is no boundary: a stranger who says hello and then anything malformed before it
+  /// has finished joining loses its place, counted; the run goes on with the real camera.
+  @Test(.timeLimit(.minutes(1)))
+  func aJoinerThatBreaksTheProtocolIsDismissedNotTheRun() throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    var run = try ZMQHubRun(
+      ["--cameras", "1", "--frames", "50", "--wait-seconds", "20", "--output", output],
+      port: try FreePort.pick())
+    usleep(300_000)
+    let stranger = try Python.run("hostile_joiner.py", ["tcp://127.0.0.1:\(run.port)"], timeout: 30)
+    #expect(stranger.status == 0, "\(stranger.stderr)")
+    #expect(stranger.stdout.contains("\"welcomed\": true"), "\(stranger.stdout)")
+    try run.camera()
+    let (hub, cameras) = run.finish()
+    let outcome = try #require(hub)
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(outcome.stderr.contains("dismissed while joining"), "\(outcome.stderr)")
+    let json = try CLI.json(outcome)
+    #expect(json["grids"] as? Int == 50)
+    #expect((json["rejected_messages"] as? Int ?? 0) >= 2)
+    #expect(cameras.first??.status == 0)
+  }
+
   /// `--on-camera-loss continue` carries on past a lost remote camera, as past a local one.
   @Test(.timeLimit(.minutes(1)))
   func remoteLossCanBeSurvived() throws {

@@ -250,6 +250,25 @@ public class ZMQHub: FrameReceiver {
       try stranger(id: id, kind: kind, parts: parts)
       return
     }
+    guard onProbation(camera) else {
+      return try take(parts, body: body, kind: kind, from: camera, overflowed: overflowed)
+    }
+    // A joiner that has not finished joining is no camera of the run yet: what it breaks costs it
+    // its place, not the run (anyone who can reach a loopback port can say hello).
+    do {
+      try take(parts, body: body, kind: kind, from: camera, overflowed: overflowed)
+    } catch GridError.protocolViolation(_, let reason) {
+      dismiss(camera, because: reason)
+      reject(parts.count > 1 ? parts[1] : parts[0], why: reason + " (from a camera still joining)")
+    }
+  }
+
+  /// A message from camera `camera` (of the run, or joining): a malformed one is a protocol
+  /// violation naming it.
+  private func take(
+    _ parts: [ZMQMessage], body: UnsafeRawBufferPointer, kind: ZMQWire.Kind?, from camera: Int,
+    overflowed: Bool
+  ) throws {
     guard let kind else {
       throw GridError.protocolViolation(
         camera: camera,
@@ -301,6 +320,12 @@ public class ZMQHub: FrameReceiver {
   }
 
   func rejectedMessagesBy(_ count: Int) { rejectedMessages += count }
+
+  /// Whether `camera` is still joining (a remote hub before the camera's pings are done).
+  func onProbation(_ camera: Int) -> Bool { false }
+
+  /// Gives a joining camera's place up (the remote hub frees its tile).
+  func dismiss(_ camera: Int, because reason: String) {}
 
   /// Counts a dropped message; says so within the hub's complaint limits.
   func reject(_ part: ZMQMessage, why: String?) {

@@ -103,13 +103,27 @@ public final class ZMQRemoteHub: ZMQHub {
     for camera in 0..<settings.cameras where ids[camera] != nil {
       guard silence(of: camera, now: now, timeout: timeout) != nil else { continue }
       log("gridstitch: camera \(camera) (\(names[camera])) left before the start; its tile is free again")
-      if let id = ids[camera] { byID[id] = nil }
-      ids[camera] = nil
-      descriptors[camera] = nil
-      ready[camera] = false
-      samples[camera] = 0
-      bestRoundTrip[camera] = .max
+      freeTile(camera)
     }
+  }
+
+  private func freeTile(_ camera: Int) {
+    if let id = ids[camera] { byID[id] = nil }
+    ids[camera] = nil
+    descriptors[camera] = nil
+    ready[camera] = false
+    samples[camera] = 0
+    bestRoundTrip[camera] = .max
+  }
+
+  override func onProbation(_ camera: Int) -> Bool { !ready[camera] }
+
+  /// A joiner that broke the protocol before it was ready loses its tile; the run goes on.
+  override func dismiss(_ camera: Int, because reason: String) {
+    if let held = complaints.mayComplain(about: names[camera], now: MonotonicClock.nanos()) {
+      log("gridstitch: camera \(camera) (\(names[camera])) dismissed while joining: \(reason)" + held.note)
+    }
+    freeTile(camera)
   }
 
   /// Lets every camera go: T0 in its own clock, and its credit.
