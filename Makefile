@@ -9,7 +9,7 @@ VENV := .venv-test
 VENV_PACKAGES := pyzmq==26.* imagezmq==1.2.0 numpy simplejpeg
 CONFIG ?= release
 
-.PHONY: demo test live build deps test-deps venv lint bench clean
+.PHONY: demo test sanitize tsan live build deps test-deps venv lint bench clean
 
 # Installs what is missing (Debian packages; needs root or sudo), nothing else.
 deps:
@@ -47,6 +47,49 @@ live: build
 test: test-deps venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+
+# The whole suite under AddressSanitizer, in its own scratch path. The CLI tests run the
+# `gridstitch` beside the test bundle, so they run the ASan binary too, and so does every camera
+# it forks or spawns. Reports go to files (log_path), not to stderr, because a test may swallow a
+# child's stderr: any file in $(ASAN_LOGS) fails the run, whatever the tests said.
+# detect_leaks=0: Swift's -sanitize=address on Linux turns LeakSanitizer on (it is ASan's default
+# on x86_64), and at exit it reports the toolchain's own objects, not ours: in the test runner
+# some 700 KB in 7,000 allocations held by swift-corelibs-foundation (every Foundation.Process,
+# Data read by FileManager.contents) and XCTest's harness. Its scan at exit also delays every
+# process's end, which the suite's "answered within 1 s" checks measure.
+ASAN_SCRATCH := .build-asan
+ASAN_LOGS := $(CURDIR)/$(ASAN_SCRATCH)/asan-logs
+ASAN_RUN_OPTIONS := log_path=$(ASAN_LOGS)/asan:halt_on_error=1:detect_leaks=0
+ASAN_RUN_OPTIONS := $(ASAN_RUN_OPTIONS):suppressions=$(CURDIR)/.ci/asan.supp
+
+sanitize: test-deps venv
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path $(ASAN_SCRATCH)
+	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
+	status=0; ASAN_OPTIONS="$(ASAN_RUN_OPTIONS)" $(SWIFT) test --skip-build --no-parallel \
+	  --sanitize=address --scratch-path $(ASAN_SCRATCH) || status=$$?; \
+	.ci/sanitizer-logs $(ASAN_LOGS) AddressSanitizer || status=1; exit $$status
+
+# ThreadSanitizer over the suites that run threads inside one process (the live view's encoder
+# and server, the snapshot writer, the ZAP handler thread, the hubs' bookkeeping, the threads
+# transport). None of them forks: the only children they start are posix_spawn'ed (/bin/sleep;
+# `gridstitch bench` over in-process transports, which runs the TSan binary and reports into the
+# same folder). Left out: GridstitchCLITests, whose every run forks or spawns camera processes
+# of the binary. TSan cannot follow a fork once a process runs threads (it refuses to start
+# threads in such a child), so that suite would stand on gridstitch forking before its first
+# thread, and it would add the suite's ten minutes again to a CI over its budget; those
+# processes run under `make sanitize`.
+TSAN_SCRATCH := .build-tsan
+TSAN_LOGS := $(CURDIR)/$(TSAN_SCRATCH)/tsan-logs
+TSAN_SUITES := GridCoreTests|GridZMQTests|GridPosixTests|GridTransportsTests|GridImageTests|GridStitchTests
+TSAN_RUN_OPTIONS := log_path=$(TSAN_LOGS)/tsan:halt_on_error=1:second_deadlock_stack=1
+TSAN_RUN_OPTIONS := $(TSAN_RUN_OPTIONS):suppressions=$(CURDIR)/.ci/tsan.supp
+
+tsan: test-deps venv
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_SCRATCH)
+	rm -rf $(TSAN_LOGS) && mkdir -p $(TSAN_LOGS)
+	status=0; TSAN_OPTIONS="$(TSAN_RUN_OPTIONS)" $(SWIFT) test --skip-build --no-parallel \
+	  --sanitize=thread --scratch-path $(TSAN_SCRATCH) --filter '^($(TSAN_SUITES))\.' || status=$$?; \
+	.ci/sanitizer-logs $(TSAN_LOGS) ThreadSanitizer || status=1; exit $$status
 
 lint:
 	$(SWIFT) format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests

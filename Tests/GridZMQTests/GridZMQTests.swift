@@ -54,22 +54,29 @@ import Testing
     try push.connect(try pull.lastEndpoint)
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 100_000, alignment: 64)
     buffer.initializeMemory(as: UInt8.self, repeating: 0xA5)
-    let freed = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-    freed.initialize(to: 0)
-    defer {
-      buffer.deallocate()
-      freed.deallocate()
-    }
+    // libzmq calls the free callback on its I/O thread: the count is read here under a lock.
+    let freed = FreeCount()
+    defer { buffer.deallocate() }
     let message = try ZMQMessage(
-      lending: buffer, free: { _, hint in hint!.assumingMemoryBound(to: Int.self).pointee += 1 }, hint: freed)
+      lending: buffer,
+      free: { _, hint in Unmanaged<FreeCount>.fromOpaque(hint!).takeUnretainedValue().add() },
+      hint: Unmanaged.passUnretained(freed).toOpaque())
     try push.send(message)
     let received = ZMQMessage()
     try pull.receive(into: received)
     #expect(received.count == 100_000)
     #expect(received.array.allSatisfy { $0 == 0xA5 })
     let deadline = Date().addingTimeInterval(5)
-    while freed.pointee == 0 && Date() < deadline { usleep(1000) }
-    #expect(freed.pointee == 1)
+    while freed.value == 0 && Date() < deadline { usleep(1000) }
+    #expect(freed.value == 1)
+    withExtendedLifetime(freed) {}
+  }
+
+  final class FreeCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
   }
 
   /// A message over `ZMQ_MAXMSGSIZE` never arrives: libzmq drops the connection instead.

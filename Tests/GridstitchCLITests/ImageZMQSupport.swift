@@ -213,7 +213,9 @@ enum ProcessMemory {
   static func peakVirtualKiB(_ pid: Int32) -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
     for line in status.split(separator: "\n") where line.hasPrefix("VmPeak:") {
-      return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+      // "VmPeak:\t    1234 kB": the number is padded to 8 places, so past 99,999,999 kB (as under
+      // AddressSanitizer, whose shadow is terabytes) a tab alone stands before it.
+      return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "")
     }
     return nil
   }

@@ -12,6 +12,10 @@ enum CLI {
   /// The executable's real path, as /proc/PID/exe shows it.
   static let resolvedExecutable = URL(fileURLWithPath: executable).resolvingSymlinksInPath().path
 
+  /// Whether the binary under test (built with the tests) carries AddressSanitizer (`make
+  /// sanitize`): its shadow memory and allocator hold some 30 MB private in every process.
+  static let addressSanitized: Bool = dlsym(nil, "__asan_init") != nil
+
   /// The package root, so runs find assets/scene.png.
   static let packageRoot: String = {
     var url = URL(fileURLWithPath: #filePath)

@@ -305,7 +305,11 @@ enum Python {
     #expect(json["rejected_messages"] as? Int == report["counted"] as? Int, "\(outcome.stderr)")
     #expect((report["refusal"] as? String ?? "").contains("films another scene"), "\(report)")
     // 2000 frame-sized messages passed through; none may stay (less than 100 of them in growth).
-    #expect(rssAfter - rssBefore < 100 * 76_800 / 1024, "RSS \(rssBefore) KiB → \(rssAfter) KiB")
+    // AddressSanitizer keeps freed memory resident on purpose (its quarantine, 256 MB), so there
+    // the messages' freed buffers stay: the bound is for the uninstrumented binary.
+    if !CLI.addressSanitized {
+      #expect(rssAfter - rssBefore < 100 * 76_800 / 1024, "RSS \(rssBefore) KiB → \(rssAfter) KiB")
+    }
     // One line a second at most, not one per message.
     let lines = outcome.stderr.split(separator: "\n").filter { $0.contains("dropped a message") }
     #expect(lines.count >= 1 && lines.count < 20, "\(outcome.stderr)")
