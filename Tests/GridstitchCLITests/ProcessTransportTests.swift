@@ -224,8 +224,9 @@ import Testing
     try #require(cameras.count == 16)
     usleep(300_000)
     // zmq's ipc folder exists until every camera has connected (set-up); see
-    // `ZMQLocalTests.abandonedFolderIsRemovedByTheNextRun` for a kill before that.
-    let setUp = Date().addingTimeInterval(10)
+    // `ZMQLocalTests.abandonedFolderIsRemovedByTheNextRun` for a kill before that. Set-up may be
+    // slow (16 cameras under AddressSanitizer on 2 cores): the kill waits for it.
+    let setUp = Date().addingTimeInterval(40)
     while Leftovers.zmqFolders().contains(where: { $0.contains("-zmq-\(running.pid)-") }) && Date() < setUp {
       usleep(20_000)
     }
