@@ -80,7 +80,7 @@ sanitize: test-deps venv
 # processes run under `make sanitize`.
 TSAN_SCRATCH := .build-tsan
 TSAN_LOGS := $(CURDIR)/$(TSAN_SCRATCH)/tsan-logs
-TSAN_SUITES := GridCoreTests|GridZMQTests|GridPosixTests|GridTransportsTests|GridImageTests|GridStitchTests
+TSAN_SUITES := GridCoreTests|GridZMQTests|GridPosixTests|GridTransportsTests|GridImageTests|GridStitchTests|GridViewTests
 TSAN_RUN_OPTIONS := log_path=$(TSAN_LOGS)/tsan:halt_on_error=1:second_deadlock_stack=1
 TSAN_RUN_OPTIONS := $(TSAN_RUN_OPTIONS):suppressions=$(CURDIR)/.ci/tsan.supp
 
