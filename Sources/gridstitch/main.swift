@@ -1,0 +1,3 @@
+import GridCLI
+
+GridstitchMain.main()
