@@ -7,6 +7,12 @@ let package = Package(
   products: [
     .executable(name: "gridstitch", targets: ["gridstitch"]),
     .library(name: "GridStitch", targets: ["GridStitch"]),
+    // For the fuzz package (FuzzTesting/), which reaches each parser of outside bytes through these.
+    .library(name: "GridCLI", targets: ["GridCLI"]),
+    .library(name: "GridCore", targets: ["GridCore"]),
+    .library(name: "GridTransports", targets: ["GridTransports"]),
+    .library(name: "GridImage", targets: ["GridImage"]),
+    .library(name: "GridPosix", targets: ["GridPosix"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -104,9 +110,10 @@ let package = Package(
         .product(name: "SystemPackage", package: "swift-system"),
       ]
     ),
-    // The CLI: parsing, validation, printing only.
-    .executableTarget(
-      name: "gridstitch",
+    // The CLI: parsing, validation, printing only. A library, so the fuzz package can parse
+    // `produce`'s arguments as the program does; the executable only calls it.
+    .target(
+      name: "GridCLI",
       dependencies: [
         "GridStitch",
         "GridCore",
@@ -114,6 +121,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .executableTarget(name: "gridstitch", dependencies: ["GridCLI"]),
     .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
     .testTarget(name: "GridZMQTests", dependencies: ["GridZMQ"]),
     .testTarget(name: "GridViewTests", dependencies: ["GridView"]),

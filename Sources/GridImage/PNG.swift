@@ -52,8 +52,11 @@ public enum PNG {
     return try decode(bytes, channels: channels, path: path)
   }
 
-  /// Decodes PNG bytes; `path` only names them in errors.
-  public static func decode(_ bytes: [UInt8], channels: Int, path: String) throws(ImageError) -> Image {
+  /// Decodes PNG bytes; `path` only names them in errors. `limit` bounds the decoded size (the
+  /// fuzz target lowers it, so a hostile header costs it no gigabyte).
+  public static func decode(
+    _ bytes: [UInt8], channels: Int, path: String, limit: Int = maximumDecodedBytes
+  ) throws(ImageError) -> Image {
     let format = try pngFormat(channels: channels, path: path)
     var image = png_image()
     image.version = CLibPNG_IMAGE_VERSION
@@ -66,7 +69,7 @@ public enum PNG {
     let width = Int(image.width)
     let height = Int(image.height)
     let (byteCount, overflow) = width.multipliedReportingOverflow(by: height * channels)
-    guard !overflow, byteCount <= maximumDecodedBytes else {
+    guard !overflow, byteCount <= limit else {
       throw ImageError(path: path, reason: "image too large: \(width)x\(height)")
     }
     var pixels = [UInt8](repeating: 0, count: byteCount)

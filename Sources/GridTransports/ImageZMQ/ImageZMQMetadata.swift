@@ -2,25 +2,25 @@
 /// pyzmq's `send_json`. `send_image` sends `{"msg": NAME, "dtype": "uint8", "shape": [h, w]}` or
 /// `[h, w, 3]`, and the C-contiguous array bytes as the second part; `send_jpg` sends
 /// `{"msg": NAME}` and the JPEG bytes.
-struct ImageZMQMetadata: Equatable {
-  enum Payload: Equatable {
+public struct ImageZMQMetadata: Equatable {
+  public enum Payload: Equatable {
     /// An OpenCV image: rows of `width × channels` bytes, BGR when `channels` is 3.
     case array(height: Int, width: Int, channels: Int)
     case jpeg
   }
 
   /// The sender's name: each distinct name is a camera.
-  let name: String
-  let payload: Payload
+  public let name: String
+  public let payload: Payload
 
   /// The largest JSON part read at all: pyzmq's metadata is under 100 bytes with a short name.
-  static let maxBytes = 8192
+  public static let maxBytes = 8192
   /// The longest name accepted, in UTF-8 bytes.
-  static let maxNameBytes = 256
+  public static let maxNameBytes = 256
 
   /// Reads and checks the metadata; `maxSide` bounds an array's height and width. Every
   /// refusal names what was wrong and what is accepted.
-  static func parse(_ bytes: UnsafeRawBufferPointer, maxSide: Int) throws(ImageZMQRejection)
+  public static func parse(_ bytes: UnsafeRawBufferPointer, maxSide: Int) throws(ImageZMQRejection)
     -> ImageZMQMetadata
   {
     guard bytes.count <= maxBytes else {
@@ -84,9 +84,9 @@ struct ImageZMQMetadata: Equatable {
 }
 
 /// Why a message was dropped, and the sender's name when the metadata named one.
-struct ImageZMQRejection: Error, Equatable {
-  let reason: String
-  let name: String?
+public struct ImageZMQRejection: Error, Equatable {
+  public let reason: String
+  public let name: String?
 
   init(_ reason: String) {
     self.reason = reason

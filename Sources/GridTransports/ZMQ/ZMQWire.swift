@@ -26,7 +26,7 @@ public enum ZMQWire {
     case hubHeartbeat = 0x17
 
     /// The exact size of the first part (prefix + body); `refuse` carries up to 200 bytes of text.
-    var firstPartSize: ClosedRange<Int> {
+    public var firstPartSize: ClosedRange<Int> {
       let body: Int
       switch self {
       case .hello: body = 4 + 8 + 8
@@ -43,7 +43,7 @@ public enum ZMQWire {
     }
 
     /// Parts in the whole message (a ROUTER adds the routing id in front of these).
-    var parts: Int { self == .frame ? 2 : 1 }
+    public var parts: Int { self == .frame ? 2 : 1 }
   }
 
   /// What the hub tells a camera that joins: everything it needs to agree with the hub.
@@ -77,13 +77,13 @@ public enum ZMQWire {
       self.checksums = checksums
     }
 
-    static let wireSize = 11 * 8
+    public static let wireSize = 11 * 8
 
     public var shape: TransportShape {
       TransportShape(cameras: cameras, geometry: geometry, slots: slots, policy: policy)
     }
 
-    func encode() -> [UInt8] {
+    public func encode() -> [UInt8] {
       let values: [Int64] = [
         Int64(camera), Int64(cameras), Int64(geometry.width), Int64(geometry.height),
         Int64(geometry.channels), Int64(frames), Int64(CameraLoad.allCases.firstIndex(of: load)!),
@@ -95,7 +95,7 @@ public enum ZMQWire {
     }
 
     /// Decodes the values; their limits are for the camera to check (`RunConfiguration`).
-    static func decode(_ body: UnsafeRawBufferPointer) throws(GridError) -> Settings {
+    public static func decode(_ body: UnsafeRawBufferPointer) throws(GridError) -> Settings {
       guard body.count == wireSize else { throw .runtime("the hub's settings are \(body.count) bytes") }
       func value(_ index: Int) -> Int64 {
         Int64(
@@ -134,8 +134,12 @@ public enum ZMQWire {
 
   // MARK: encoding
 
-  static func bytes(of value: UInt64) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
-  static func bytes(of value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+  public static func bytes(of value: UInt64) -> [UInt8] {
+    withUnsafeBytes(of: value.littleEndian) { Array($0) }
+  }
+  public static func bytes(of value: UInt32) -> [UInt8] {
+    withUnsafeBytes(of: value.littleEndian) { Array($0) }
+  }
 
   static func prefix(_ kind: Kind) -> [UInt8] { magic + [version, kind.rawValue, 0, 0, 0] }
 
@@ -148,7 +152,7 @@ public enum ZMQWire {
         + bytes(of: hello.sceneRGB))
   }
 
-  static func writeFramePrefix(_ header: FrameHeader, into buffer: UnsafeMutableRawBufferPointer) {
+  public static func writeFramePrefix(_ header: FrameHeader, into buffer: UnsafeMutableRawBufferPointer) {
     for (index, byte) in prefix(.frame).enumerated() { buffer[index] = byte }
     header.encode(into: buffer.baseAddress! + prefixSize)
   }
@@ -157,7 +161,7 @@ public enum ZMQWire {
 
   /// The kind of a first part whose prefix and exact length check out; nil otherwise (the
   /// caller counts it as rejected, or ends the run if a joined camera sent it).
-  static func kind(of part: UnsafeRawBufferPointer, parts: Int) -> Kind? {
+  public static func kind(of part: UnsafeRawBufferPointer, parts: Int) -> Kind? {
     guard part.count >= prefixSize, part[0] == magic[0], part[1] == magic[1], part[2] == magic[2] else {
       return nil
     }
@@ -168,7 +172,7 @@ public enum ZMQWire {
   }
 
   /// Why a first part was refused, for the message that names a camera.
-  static func refusal(of part: UnsafeRawBufferPointer, parts: Int) -> String {
+  public static func refusal(of part: UnsafeRawBufferPointer, parts: Int) -> String {
     guard part.count >= prefixSize, Array(part[0..<3]) == magic else {
       return "not a gridstitch message (\(part.count) bytes)"
     }
@@ -178,19 +182,19 @@ public enum ZMQWire {
     return "\(kind) message of \(part.count) bytes"
   }
 
-  static func body(_ part: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+  public static func body(_ part: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
     UnsafeRawBufferPointer(rebasing: part[prefixSize...])
   }
 
-  static func uint64(_ body: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+  public static func uint64(_ body: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
     UInt64(littleEndian: body.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
   }
 
-  static func uint32(_ body: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
+  public static func uint32(_ body: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
     UInt32(littleEndian: body.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
   }
 
-  static func decodeHello(_ body: UnsafeRawBufferPointer) -> Hello {
+  public static func decodeHello(_ body: UnsafeRawBufferPointer) -> Hello {
     Hello(
       requestedCamera: Int32(bitPattern: uint32(body, at: 0)), sceneGrey: uint64(body, at: 4),
       sceneRGB: uint64(body, at: 12))

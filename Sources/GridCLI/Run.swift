@@ -226,7 +226,12 @@ struct Produce: ParsableCommand {
   @Option var fault: String?
 
   func run() throws {
-    let spec = CameraProcessSpec(
+    throw ExitCode(try CameraProcess.main(try spec()))
+  }
+
+  /// What the arguments describe; `CameraProcess.main` validates it before using any of it.
+  func spec() throws(GridError) -> CameraProcessSpec {
+    CameraProcessSpec(
       transport: transport, camera: camera,
       shape: TransportShape(
         cameras: cameras, geometry: .init(width: width, height: height, channels: channels), slots: slots,
@@ -234,7 +239,6 @@ struct Produce: ParsableCommand {
       frames: frames, load: load, workMicros: workMicros, sync: sync, periodMicros: periodMicros,
       checksums: checksums, parent: parent,
       descriptorCount: descriptors, fault: try fault.map(Run.parseFault))
-    throw ExitCode(try CameraProcess.main(spec))
   }
 }
 

@@ -1,0 +1,81 @@
+import FuzzDriver
+import GridCore
+import GridTransports
+
+/// The first byte is how many parts the message came in (1 to 3), the rest its first part, as a
+/// hub or a camera reads it. Whatever the bytes, classifying and explaining them must not trap;
+/// a part that is accepted must decode, and re-encode to exactly the same bytes.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+  guard count >= 1 else { return 0 }
+  let parts = Int(start.load(as: UInt8.self) % 3) + 1
+  // A copy of its own, so a read past the part is a read past an allocation.
+  let bytes = Array(UnsafeRawBufferPointer(start: start + 1, count: count - 1))
+  bytes.withUnsafeBytes { part in check(part, parts: parts) }
+  return 0
+}
+
+func check(_ part: UnsafeRawBufferPointer, parts: Int) {
+  let refusal = ZMQWire.refusal(of: part, parts: parts)
+  precondition(!refusal.isEmpty && refusal.utf8.count < 200, "refusal: \(refusal)")
+  guard let kind = ZMQWire.kind(of: part, parts: parts) else { return }
+  precondition(kind.firstPartSize.contains(part.count) && kind.parts == parts)
+  let body = ZMQWire.body(part)
+  precondition(body.count == part.count - ZMQWire.prefixSize)
+  let same = ZMQWire.message(kind, body: Array(body))
+  precondition(same.elementsEqual(part), "\(kind) does not re-encode to its bytes")
+  let encoded: [UInt8]
+  switch kind {
+  case .hello:
+    encoded = ZMQWire.hello(ZMQWire.decodeHello(body))
+  case .frame:
+    let header = FrameHeader(decoding: body.baseAddress!)
+    encoded = framePrefix(header)
+    // Only the header's own fields survive; flag bits beyond the checksum's are not kept.
+    let again = encoded.withUnsafeBytes { FrameHeader(decoding: $0.baseAddress! + ZMQWire.prefixSize) }
+    precondition(again == header, "frame header \(header) decodes as \(again)")
+    precondition(Array(encoded.prefix(ZMQWire.prefixSize)).elementsEqual(part.prefix(ZMQWire.prefixSize)))
+    return
+  case .heartbeat, .ping, .go:
+    encoded = ZMQWire.message(kind, body: ZMQWire.bytes(of: ZMQWire.uint64(body, at: 0)))
+  case .pong:
+    encoded = ZMQWire.message(
+      kind,
+      body: ZMQWire.bytes(of: ZMQWire.uint64(body, at: 0)) + ZMQWire.bytes(of: ZMQWire.uint64(body, at: 8)))
+  case .credit:
+    encoded = ZMQWire.message(kind, body: ZMQWire.bytes(of: ZMQWire.uint32(body, at: 0)))
+  case .welcome:
+    checkSettings(body)
+    return
+  case .refuse, .stop, .hubHeartbeat:
+    encoded = ZMQWire.message(kind, body: Array(body))
+  }
+  precondition(encoded.elementsEqual(part), "\(kind) does not round-trip")
+}
+
+/// Settings are accepted only with every value from 0 to Int32.max and a known load; accepted
+/// ones re-encode to settings that decode the same.
+func checkSettings(_ body: UnsafeRawBufferPointer) {
+  guard let settings = try? ZMQWire.Settings.decode(body) else { return }
+  let values = [
+    settings.camera, settings.cameras, settings.geometry.width, settings.geometry.height,
+    settings.geometry.channels, settings.frames, settings.workMicros, settings.periodMicros, settings.slots,
+  ]
+  precondition(values.allSatisfy { (0...Int(Int32.max)).contains($0) }, "settings \(settings)")
+  let encoded = settings.encode()
+  precondition(encoded.count == ZMQWire.Settings.wireSize)
+  let again = encoded.withUnsafeBytes { try? ZMQWire.Settings.decode($0) }
+  precondition(again == settings, "settings \(settings) do not round-trip")
+}
+
+func framePrefix(_ header: FrameHeader) -> [UInt8] {
+  var buffer = [UInt8](repeating: 0xAA, count: ZMQWire.prefixSize + FrameHeader.wireSize)
+  buffer.withUnsafeMutableBytes { ZMQWire.writeFramePrefix(header, into: $0) }
+  return buffer
+}
+
+/// The process's entry: libFuzzer's driver (SwiftPM links `main` to this name).
+@_cdecl("FuzzZMQWire_main")
+public func start(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+  gridstitch_fuzz_main(argc, argv)
+}
