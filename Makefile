@@ -9,7 +9,7 @@ VENV := .venv-test
 VENV_PACKAGES := pyzmq==26.* imagezmq==1.2.0 numpy simplejpeg
 CONFIG ?= release
 
-.PHONY: demo test sanitize tsan live build deps test-deps venv lint bench clean
+.PHONY: demo test sanitize tsan fuzz live build deps test-deps venv lint bench clean
 
 # Installs what is missing (Debian packages; needs root or sudo), nothing else.
 deps:
@@ -91,8 +91,17 @@ tsan: test-deps venv
 	  --sanitize=thread --scratch-path $(TSAN_SCRATCH) --filter '^($(TSAN_SUITES))\.' || status=$$?; \
 	.ci/sanitizer-logs $(TSAN_LOGS) ThreadSanitizer || status=1; exit $$status
 
+# libFuzzer (with AddressSanitizer) over every parser of outside bytes: the package beside this
+# one, FuzzTesting/, one target per parser. Each replays its committed corpus and every input that
+# ever crashed it, then fuzzes for FUZZ_SECONDS; a crash or report fails the run (FuzzTesting/run.sh).
+FUZZ_SECONDS ?= 60
+
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) FuzzTesting/run.sh
+
 lint:
-	$(SWIFT) format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests \
+	  FuzzTesting/Package.swift FuzzTesting/Sources
 
 bench: build
 	.build/$(CONFIG)/gridstitch bench

@@ -140,9 +140,7 @@ public enum FileDescriptors {
     let own = dirfd(dir)
     var result: [CInt] = []
     while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) {
-        String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-      }
+      let name = String(cString: gs_dirent_name(entry))
       if let fd = CInt(name), fd != own { result.append(fd) }
     }
     return result.sorted()

@@ -170,9 +170,7 @@ public enum FileSystem {
     defer { closedir(dir) }
     var names: [String] = []
     while let entry = readdir(dir) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) {
-        String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-      }
+      let name = String(cString: gs_dirent_name(entry))
       if name != "." && name != ".." { names.append(name) }
     }
     return names.sorted()

@@ -273,6 +273,6 @@ import Testing
 
     kill(gallery.pid, SIGTERM)
     let outcome = try #require(gallery.wait(seconds: 10), "view did not stop on SIGTERM")
-    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(outcome.status == 143, "\(outcome.stderr)")
   }
 }

@@ -1,6 +1,7 @@
 #ifndef GRIDSTITCH_CSHIMS_H
 #define GRIDSTITCH_CSHIMS_H
 
+#include <dirent.h>
 #include <mqueue.h>
 #include <semaphore.h>
 #include <stdint.h>
@@ -93,3 +94,8 @@ int gs_open_directory_path(const char *path);
 /// Sets this thread's effective uid and gid only (raw setresuid/setresgid: glibc's wrappers would
 /// change every thread's), so a test run as root can act as another user and come back.
 int gs_thread_set_effective_ids(unsigned int uid, unsigned int gid);
+
+/// A directory entry's name, by address: reading `d_name` from Swift copies the whole 256-byte
+/// array out of the entry, past the end of an entry that sits last in readdir's buffer
+/// (AddressSanitizer: heap-buffer-overflow).
+static inline const char *gs_dirent_name(const struct dirent *entry) { return entry->d_name; }
