@@ -3,6 +3,8 @@ import CZMQ
 /// One `zmq_msg_t`, owned: closed exactly once, in `deinit`. It lives at a fixed heap address
 /// (libzmq keeps small messages inside the struct, so it must not move while in use).
 public final class ZMQMessage {
+  /// Internal to GridZMQ: `ZMQSocket` hands it to `zmq_msg_send`/`zmq_msg_recv` only while the
+  /// message is a parameter of the call, which keeps it alive.
   let raw: UnsafeMutablePointer<zmq_msg_t>
 
   /// An empty message, to receive into (`zmq_msg_init`).
