@@ -182,6 +182,8 @@ public enum ZMQWire {
     return "\(kind) message of \(part.count) bytes"
   }
 
+  /// The part's bytes after the prefix: a slice of `part`, owned by no one here, valid exactly as
+  /// long as the caller's loan of `part` (inside its `ZMQMessage.withUnsafeBytes`).
   public static func body(_ part: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
     UnsafeRawBufferPointer(rebasing: part[prefixSize...])
   }
