@@ -39,7 +39,7 @@ for target in "${TARGETS[@]}"; do
   corpus=../Tests/FuzzCorpus/$target
   artifacts=.build/artifacts/$target
   mkdir -p "$artifacts"
-  options=(-print_final_stats=1 -timeout=10 -rss_limit_mb=2048 "-artifact_prefix=$artifacts/")
+  options=(-print_final_stats=1 -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 "-artifact_prefix=$artifacts/")
   [ -f "Dictionaries/$target.dict" ] && options+=("-dict=Dictionaries/$target.dict")
 
   # Regressions: every committed input once, each as a file of its own.

@@ -58,6 +58,10 @@ public enum PNG {
     _ bytes: [UInt8], channels: Int, path: String, limit: Int = maximumDecodedBytes
   ) throws(ImageError) -> Image {
     let format = try pngFormat(channels: channels, path: path)
+    // libpng inflates compressed ancillary chunks without a bound (Debian builds it with no
+    // chunk allocation limit): 67 bytes of iCCP asked it for 2 GB. They carry nothing the decode
+    // needs, so only the chunks that shape the pixels reach it.
+    let bytes = decodableChunks(of: bytes)
     var image = png_image()
     image.version = CLibPNG_IMAGE_VERSION
     defer { png_image_free(&image) }
@@ -144,6 +148,43 @@ public enum PNG {
       }
     }
     try result.get()
+  }
+
+  /// The chunks libpng's simplified API reads to produce pixels: the critical ones and those
+  /// that change the colours it converts (transparency, gamma, chromaticities, sRGB, significant
+  /// bits, background). Text, ICC profiles and every other chunk are dropped before libpng
+  /// sees them; in particular the compressed ones (zTXt, iTXt, iCCP), which it would inflate
+  /// into memory of a size the file claims.
+  package static let decodedChunkTypes: Set<String> = [
+    "IHDR", "PLTE", "IDAT", "IEND", "tRNS", "gAMA", "cHRM", "sRGB", "sBIT", "bKGD",
+  ]
+
+  /// `bytes` with only ``decodedChunkTypes`` kept, each chunk copied whole (its CRC included, so
+  /// libpng still checks it); what follows IEND is dropped. A bad signature, and a truncated
+  /// chunk of a kept type, are passed on as they are, so libpng reports them in its own words.
+  package static func decodableChunks(of bytes: [UInt8]) -> [UInt8] {
+    let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    guard bytes.count >= signature.count, bytes[..<signature.count].elementsEqual(signature) else {
+      return bytes
+    }
+    var kept = signature
+    kept.reserveCapacity(bytes.count)
+    var offset = signature.count
+    while bytes.count - offset >= 8 {
+      let length = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+      let type = String(decoding: bytes[offset + 4..<offset + 8], as: UTF8.self)
+      guard length + 12 <= bytes.count - offset else {
+        // Truncated: libpng reads what is left of a chunk it decodes and reports the end.
+        if decodedChunkTypes.contains(type) { kept.append(contentsOf: bytes[offset...]) }
+        return kept
+      }
+      let end = offset + 12 + length
+      if decodedChunkTypes.contains(type) { kept.append(contentsOf: bytes[offset..<end]) }
+      offset = end
+      if type == "IEND" { return kept }
+    }
+    kept.append(contentsOf: bytes[offset...])
+    return kept
   }
 
   private static func pngFormat(channels: Int, path: String) throws(ImageError) -> UInt32 {

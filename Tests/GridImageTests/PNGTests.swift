@@ -190,6 +190,37 @@ private func pattern(width: Int, height: Int, channels: Int) -> [UInt8] {
       #expect(try contents(of: folder).isEmpty)
     }
   }
+
+  /// The fuzzer's finding: 67 bytes whose last chunk header claims 2 GB of zTXt that is not
+  /// there. libpng allocated and touched the whole claim before it found the end of the data.
+  /// The decode must fail as a short file does, without growing by anything like that.
+  @Test func aTruncatedChunkThatClaimsGigabytesCostsNothing() throws {
+    let plain = try ([1, 2, 3] as [UInt8]).withUnsafeBytes {
+      try PNG.encode(width: 1, height: 1, channels: 3, pixels: $0, path: "claim")
+    }
+    let claim = Array(plain[..<33]) + [0x7D, 0x72, 0x00, 0x49] + Array("zTXtEN".utf8)
+    let before = maximumResidentBytes()
+    let error = try #require(throws: ImageError.self) { try PNG.decode(claim, channels: 3, path: "claim") }
+    #expect(error.reason.hasPrefix("cannot read PNG"))
+    #expect(maximumResidentBytes() - before < 256 << 20)
+  }
+
+  /// Chunks outside the decode are dropped, the ones it reads are kept in order, and bytes after
+  /// IEND are gone; a truncated chunk of a kept type reaches libpng, which reports it.
+  @Test func onlyTheChunksThatShapePixelsReachLibpng() throws {
+    let plain = try ([1, 2, 3, 4, 5, 6] as [UInt8]).withUnsafeBytes {
+      try PNG.encode(width: 2, height: 1, channels: 3, pixels: $0, path: "x")
+    }
+    let noisy =
+      Array(plain[..<33]) + chunk("iCCP", Array("x".utf8) + [0, 0, 0x78, 0x9C])
+      + chunk("tEXt", Array("a\0b".utf8))
+      + Array(plain[33...]) + [1, 2, 3]
+    #expect(PNG.decodableChunks(of: noisy) == plain)
+    #expect(try PNG.decode(noisy, channels: 3, path: "x").pixels == [1, 2, 3, 4, 5, 6])
+    let truncated = Array(plain.prefix(plain.count - 14))
+    #expect(PNG.decodableChunks(of: truncated) == truncated)
+    #expect(throws: ImageError.self) { try PNG.decode(truncated, channels: 3, path: "x") }
+  }
 }
 
 @Suite struct SceneCardTests {
@@ -327,4 +358,25 @@ private func pattern(width: Int, height: Int, channels: Int) -> [UInt8] {
       #expect(mode == 0o644 & ~Int(mask))
     }
   }
+}
+
+/// The process's peak resident size so far, in bytes.
+private func maximumResidentBytes() -> Int {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  return usage.ru_maxrss * 1024
+}
+
+/// A PNG chunk: length, type, data, CRC-32 of type and data.
+private func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+  let body = Array(type.utf8) + data
+  var crc: UInt32 = 0xFFFF_FFFF
+  for byte in body {
+    crc ^= UInt32(byte)
+    for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+  }
+  crc = ~crc
+  let length = UInt32(data.count)
+  return [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: length >> $0) } + body
+    + [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: crc >> $0) }
 }
