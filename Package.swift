@@ -104,6 +104,7 @@ let package = Package(
         "GridPosix",
         "GridTransports",
         "GridView",
+        "GridZMQ",
         .product(name: "Atomics", package: "swift-atomics"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "RealModule", package: "swift-numerics"),

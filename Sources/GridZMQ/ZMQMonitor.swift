@@ -4,18 +4,14 @@ import CZMQ
 /// 32-bit value, then the endpoint).
 public final class ZMQMonitor {
   public struct Event: Sendable, Equatable {
-    /// A ZMQ_EVENT_* bit.
-    public let event: Int32
+    /// One event bit.
+    public let event: ZMQEvents
     /// For connection events, the connection's descriptor; for others, an error number or a count.
     public let value: UInt32
     public let endpoint: String
 
-    public var isDisconnect: Bool { event == ZMQ_EVENT_DISCONNECTED }
-    public var isHandshakeFailure: Bool {
-      event
-        & (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-          | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0
-    }
+    public var isDisconnect: Bool { event == .disconnected }
+    public var isHandshakeFailure: Bool { !event.isDisjoint(with: .handshakeFailed) }
   }
 
   public let socket: ZMQSocket
@@ -28,10 +24,26 @@ public final class ZMQMonitor {
     guard parts.count == 2, parts[0].count == 6 else { return nil }
     let (event, value) = parts[0].withUnsafeBytes { head in
       (
-        Int32(head.loadUnaligned(fromByteOffset: 0, as: UInt16.self)),
+        ZMQEvents(rawValue: Int32(head.loadUnaligned(fromByteOffset: 0, as: UInt16.self))),
         head.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
       )
     }
     return Event(event: event, value: value, endpoint: parts[1].text)
   }
+}
+
+/// The `ZMQ_EVENT_*` bits a monitor is asked for and reports, named.
+public struct ZMQEvents: OptionSet, Sendable, Hashable {
+  public let rawValue: Int32
+  public init(rawValue: Int32) { self.rawValue = rawValue }
+
+  public static let disconnected = ZMQEvents(rawValue: ZMQ_EVENT_DISCONNECTED)
+  public static let handshakeFailedNoDetail = ZMQEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+  public static let handshakeFailedProtocol = ZMQEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+  /// The peer's key was refused (by the ZAP handler), or ours by the peer.
+  public static let handshakeFailedAuth = ZMQEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+  public static let handshakeFailed: ZMQEvents = [
+    .handshakeFailedNoDetail, .handshakeFailedProtocol, .handshakeFailedAuth,
+  ]
+  public static let all = ZMQEvents(rawValue: ZMQ_EVENT_ALL)
 }

@@ -69,7 +69,7 @@ public final class ZMQSocket {
   // MARK: options
 
   /// `zmq_setsockopt` of an int option.
-  public func set(_ option: Int32, _ value: Int32) throws(ZMQError) {
+  func set(_ option: Int32, _ value: Int32) throws(ZMQError) {
     let handle = try open
     var value = value
     _ = try check("zmq_setsockopt(\(option), \(value))") {
@@ -78,7 +78,7 @@ public final class ZMQSocket {
   }
 
   /// `zmq_setsockopt` of an int64 option (`ZMQ_MAXMSGSIZE`).
-  public func set(_ option: Int32, int64 value: Int64) throws(ZMQError) {
+  func set(_ option: Int32, int64 value: Int64) throws(ZMQError) {
     let handle = try open
     var value = value
     _ = try check("zmq_setsockopt(\(option), \(value))") {
@@ -87,19 +87,19 @@ public final class ZMQSocket {
   }
 
   /// `zmq_setsockopt` of a binary or string option (routing id, keys, subscriptions).
-  public func set(_ option: Int32, bytes: [UInt8]) throws(ZMQError) {
+  func set(_ option: Int32, bytes: [UInt8]) throws(ZMQError) {
     let handle = try open
     _ = try check("zmq_setsockopt(\(option), \(bytes.count) bytes)") {
       bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
     }
   }
 
-  public func set(_ option: Int32, string: String) throws(ZMQError) {
+  func set(_ option: Int32, string: String) throws(ZMQError) {
     try set(option, bytes: Array(string.utf8))
   }
 
   /// `zmq_getsockopt` of an int option.
-  public func get(_ option: Int32) throws(ZMQError) -> Int32 {
+  func get(_ option: Int32) throws(ZMQError) -> Int32 {
     let handle = try open
     var value: Int32 = 0
     var size = MemoryLayout<Int32>.size
@@ -258,11 +258,13 @@ public final class ZMQSocket {
 
   // MARK: monitoring
 
-  /// Starts a monitor of `events` (ZMQ_EVENT_* bits) and returns the PAIR socket that reads them.
-  public func monitor(events: Int32 = ZMQ_EVENT_ALL, name: String) throws(ZMQError) -> ZMQMonitor {
+  /// Starts a monitor of `events` and returns the PAIR socket that reads them.
+  public func monitor(events: ZMQEvents = .all, name: String) throws(ZMQError) -> ZMQMonitor {
     let handle = try open
     let endpoint = "inproc://monitor-\(name)"
-    _ = try check("zmq_socket_monitor(\(endpoint))") { zmq_socket_monitor(handle, endpoint, events) }
+    _ = try check("zmq_socket_monitor(\(endpoint))") {
+      zmq_socket_monitor(handle, endpoint, events.rawValue)
+    }
     let pair = try ZMQSocket(context, .pair)
     try pair.connect(endpoint)
     return ZMQMonitor(socket: pair)

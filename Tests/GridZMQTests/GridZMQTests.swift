@@ -119,7 +119,7 @@ import Testing
       context: context, allowed: [try #require(ZMQCurveKeyPair.decode(good.publicKey))], allowNull: false)
     let router = try ZMQSocket(context, .router)
     try router.setCurveServer(secretKey: hub.secretKey)
-    try router.set(ZMQ_ZAP_DOMAIN, string: "gridstitch")
+    try router.setZAPDomain("gridstitch")
     try router.bind("tcp://127.0.0.1:0")
     let endpoint = try router.lastEndpoint
 

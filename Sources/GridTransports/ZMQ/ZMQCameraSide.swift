@@ -1,4 +1,3 @@
-import CZMQ
 import GridCore
 import GridPosix
 import GridZMQ
@@ -49,9 +48,9 @@ public final class ZMQCameraLink {
     context = try ZMQContext()
     socket = try ZMQSocket(context, .dealer)
     try socket.setRoutingID(routingID)
-    try socket.set(ZMQ_RECONNECT_IVL, 10)
-    try socket.set(ZMQ_RCVHWM, 0)
-    try socket.set(ZMQ_SNDHWM, 0)
+    try socket.setReconnectInterval(millis: 10)
+    try socket.setReceiveHighWaterMark(0)  // credits bound the queues
+    try socket.setSendHighWaterMark(0)
     // The hub's largest message is its settings.
     try socket.setMaxMessageSize(Int64(ZMQWire.Kind.welcome.firstPartSize.upperBound + 256))
     if case .remote = watch {
@@ -64,8 +63,7 @@ public final class ZMQCameraLink {
     hasKeys = curve != nil
     if case .remote = watch {
       handshakes = try socket.monitor(
-        events: ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-          | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, name: "camera")
+        events: .handshakeFailed, name: "camera")
     } else {
       handshakes = nil
     }
@@ -136,7 +134,7 @@ public final class ZMQCameraLink {
         }
         throw GridError.runtime(
           "the hub \(hub) refused this camera: the CURVE handshake failed"
-            + (event.event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+            + (event.event == .handshakeFailedAuth
               ? " (its key is not allowed there)" : " (is --hub-key the hub's public key?)"))
       }
       if answered, now &- lastHeard > timeout {

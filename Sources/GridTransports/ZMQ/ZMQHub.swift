@@ -1,5 +1,4 @@
 import Atomics
-import CZMQ
 import GridCore
 import GridPosix
 import GridZMQ
@@ -80,15 +79,15 @@ public class ZMQHub: FrameReceiver {
     self.context = context
     socket = try ZMQSocket(context, .router)
     try socket.setRouterMandatory()
-    try socket.set(ZMQ_RCVHWM, 0)
-    try socket.set(ZMQ_SNDHWM, 0)
+    try socket.setReceiveHighWaterMark(0)  // credits bound the queues
+    try socket.setSendHighWaterMark(0)
     try socket.setHandshakeTimeout(millis: Self.handshakeMillis)
     // No part of any message is larger than a frame's pixels (plus, under CURVE, its box's
     // overhead, which libzmq counts too): anything larger is refused by libzmq before it
     // allocates, and the peer's connection is closed.
     try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, ZMQWire.Settings.wireSize) + 256))
     if case .remote = cameras { try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 500) }
-    monitor = try socket.monitor(events: ZMQ_EVENT_DISCONNECTED, name: "hub")
+    monitor = try socket.monitor(events: .disconnected, name: "hub")
     let count = shape.cameras
     ids = Array(repeating: nil, count: count)
     names = (0..<count).map { "camera \($0)" }
@@ -141,7 +140,7 @@ public class ZMQHub: FrameReceiver {
   public func finish() {
     for camera in 0..<shape.cameras where ids[camera] != nil { send(camera, .stop) }
     // Let the stops go out before the socket closes, a little while at most.
-    try? socket.set(ZMQ_LINGER, 500)
+    try? socket.setLinger(millis: 500)
   }
 
   // MARK: receiving

@@ -1,4 +1,3 @@
-import CZMQ
 import GridCore
 import GridPosix
 import GridZMQ
@@ -55,7 +54,7 @@ public final class ZMQRemoteHub: ZMQHub {
     if let security {
       gate = try ZMQGate(context: context, allowed: security.allowed, log: log)
       try socket.setCurveServer(secretKey: security.secretKey)
-      try socket.set(ZMQ_ZAP_DOMAIN, string: "gridstitch")
+      try socket.setZAPDomain("gridstitch")
     }
     do {
       try socket.bind(endpoint)

@@ -1,7 +1,13 @@
 import CZMQ
 
-/// Options a hub for peers it did not write (imagezmq senders) sets, named.
+/// The socket options the transports set, named: nothing outside GridZMQ sees a `ZMQ_*` number.
 extension ZMQSocket {
+  /// How soon a lost connection is tried again (`ZMQ_RECONNECT_IVL`).
+  public func setReconnectInterval(millis: Int32) throws(ZMQError) { try set(ZMQ_RECONNECT_IVL, millis) }
+
+  /// The ZAP domain every connection's handshake is authenticated under (`ZMQ_ZAP_DOMAIN`).
+  public func setZAPDomain(_ domain: String) throws(ZMQError) { try set(ZMQ_ZAP_DOMAIN, string: domain) }
+
   /// How long `close()` may still deliver queued messages (`ZMQ_LINGER`); 0 drops them.
   public func setLinger(millis: Int32) throws(ZMQError) { try set(ZMQ_LINGER, millis) }
 
