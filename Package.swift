@@ -103,7 +103,6 @@ let package = Package(
         "GridImage",
         "GridPosix",
         "GridTransports",
-        "GridView",
         "GridZMQ",
         .product(name: "Atomics", package: "swift-atomics"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -122,7 +121,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(name: "gridstitch", dependencies: ["GridCLI"]),
+    .executableTarget(name: "gridstitch", dependencies: ["GridCLI", "GridCore", "GridView"]),
     .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
     .testTarget(name: "GridZMQTests", dependencies: ["GridZMQ"]),
     .testTarget(name: "GridViewTests", dependencies: ["GridView"]),

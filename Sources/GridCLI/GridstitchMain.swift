@@ -9,7 +9,12 @@ public enum GridstitchMain {
   // Exit codes are a contract (DESIGN.md): usage errors 2, runtime errors 1, verification 3,
   // signals 128 + n. ArgumentParser's own usage errors (64) are mapped to 2, and every error is
   // one line on stderr.
-  public static func main() {
+  /// The web views `run --serve` and `view` serve; given by the executable (see `WebViews`).
+  nonisolated(unsafe) static var webViews: WebViews?
+
+  /// Runs the program. `webViews` is set once, here, before any command runs or thread starts.
+  public static func main(webViews: WebViews?) {
+    Self.webViews = webViews
     if CommandLine.arguments.dropFirst().first == "produce" {
       ProcessRole.spawnedCamera()
     } else {

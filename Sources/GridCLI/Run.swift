@@ -136,7 +136,7 @@ struct Run: ParsableCommand {
   func run() throws {
     let config = try configuration()
     try config.validate()
-    let report = try Pipeline.run(config)
+    let report = try Pipeline.run(config, webViews: GridstitchMain.webViews)
     if json {
       try Console.out(report.json.rendered())
     } else if !quiet {
@@ -155,7 +155,10 @@ struct View: ParsableCommand {
 
   func run() throws {
     let address = try serve.map { try ServeAddress(parsing: $0) } ?? .loopbackDefault
-    throw ExitCode(128 + (try Gallery.serve(folder: folder, address: address)))
+    guard let webViews = GridstitchMain.webViews else {
+      throw GridError.runtime("view: this program was built without the web view")
+    }
+    throw ExitCode(128 + (try Gallery.serve(folder: folder, address: address, webViews: webViews)))
   }
 }
 

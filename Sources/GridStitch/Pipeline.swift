@@ -5,12 +5,12 @@ import GridTransports
 /// `gridstitch run`: load the scene, start the cameras behind the chosen transport, stitch every
 /// grid, verify, snapshot, and measure.
 public enum Pipeline {
-  public static func run(_ config: RunConfiguration) throws -> RunReport {
+  public static func run(_ config: RunConfiguration, webViews: WebViews? = nil) throws -> RunReport {
     try config.validate()
     if let parent = config.parent, !ProcessIdentity.dieWithParent(expectedParent: parent) {
       throw GridError.runtime("the process that started this run (pid \(parent)) is gone")
     }
-    let session = try RunSession(config)
+    let session = try RunSession(config, webViews: webViews)
     defer { session.tearDown() }
     try session.stream()
     return try session.finish()

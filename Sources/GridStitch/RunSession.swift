@@ -40,14 +40,16 @@ final class RunSession {
   private var hub: ZMQRemoteHub?
   /// live view (issue 10): nil without --serve.
   private var live: LiveSession?
+  private let webViews: WebViews?
   private let started: UInt64
   private var go: UInt64 = 0
   private var stopped: UInt64 = 0
 
   /// Loads the scene and starts the cameras; returns with every camera at the start line (or
   /// with the phase at `stopping(.interrupted)` if a stop signal came first).
-  init(_ config: RunConfiguration) throws {
+  init(_ config: RunConfiguration, webViews: WebViews?) throws {
     self.config = config
+    self.webViews = webViews
     started = MonotonicClock.nanos()
     try DescriptorBudget.ensure(for: config)
     try Pipeline.prepareOutput(config.outputDirectory)
@@ -155,7 +157,8 @@ final class RunSession {
   func stream() throws {
     // live view (issue 10): started after the cameras are forked, within set-up time.
     if phase == .starting {
-      live = try LiveSession.start(config, canvas: canvas, supervisor: supervisor, startedAt: started)
+      live = try LiveSession.start(
+        config, webViews: webViews, canvas: canvas, supervisor: supervisor, startedAt: started)
     }
     go = MonotonicClock.nanos()
     defer { stopped = MonotonicClock.nanos() }

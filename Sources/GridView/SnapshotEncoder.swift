@@ -1,4 +1,5 @@
 import Foundation
+import GridCore
 import GridImage
 import GridPosix
 import NIOCore

@@ -1,3 +1,5 @@
 import GridCLI
+import GridCore
+import GridView
 
-GridstitchMain.main()
+GridstitchMain.main(webViews: .hummingbird)

@@ -1,17 +1,18 @@
 import GridCore
 import GridPosix
-import GridView
 
 /// `gridstitch view [DIR]`: serves the gallery of DIR's snapshots until SIGINT, SIGTERM or SIGHUP.
 public enum Gallery {
   /// Serves until a stop signal, and returns it (the exit status is 128 + it).
-  public static func serve(folder: String, address: ServeAddress) throws(GridError) -> Int32 {
+  public static func serve(folder: String, address: ServeAddress, webViews: WebViews) throws(GridError)
+    -> Int32
+  {
     StopSignals.install()
-    let server: GalleryServer
+    let server: any WebView
     do {
-      server = try GalleryServer(folder: folder, host: address.host, port: address.port)
+      server = try webViews.gallery(folder, address.host, address.port)
     } catch {
-      throw .runtime(error.description)
+      throw .runtime("\(error)")
     }
     Console.error("gallery of \(folder): \(server.url) (Ctrl-C stops)")
     var signal = StopSignals.pending

@@ -1,7 +1,6 @@
 import Atomics
 import GridCore
 import GridPosix
-import GridView
 
 /// The hand-over point between the stitching thread and the live view: a lock box holding the
 /// newest grid copy and the figures so far. The stitching thread calls `gridStitched` after each

@@ -1,7 +1,6 @@
 import GridCore
 import GridPosix
 import GridTransports
-import GridView
 
 /// `run --serve`: the live view of one run. Started after the cameras are launched (no server
 /// thread exists before a fork), fed by the stitching thread through `LiveFeed`, finished with the
@@ -12,23 +11,28 @@ final class LiveSession {
   private let supervisor: Supervisor
   private let started: UInt64
   private let feed: LiveFeed
-  private let server: LiveServer
+  private let server: any WebView
+  private let figuresPerSecond: Int
   private var lastStates: JSONObject.Value = .array([])
 
-  /// nil unless `--serve` was given; throws a one-line runtime error when the address is taken.
+  /// nil unless `--serve` was given; throws a one-line runtime error when the address is taken
+  /// or the program has no web views.
   static func start(
-    _ config: RunConfiguration, canvas: GridCanvas, supervisor: Supervisor, startedAt started: UInt64
-  )
-    throws -> LiveSession?
-  {
+    _ config: RunConfiguration, webViews: WebViews?, canvas: GridCanvas, supervisor: Supervisor,
+    startedAt started: UInt64
+  ) throws -> LiveSession? {
     guard let address = config.serve else { return nil }
+    guard let webViews else {
+      throw GridError.runtime("--serve: this program was built without the web view")
+    }
     return try LiveSession(
-      config, address: address, canvas: canvas, supervisor: supervisor, startedAt: started)
+      config, webViews: webViews, address: address, canvas: canvas, supervisor: supervisor, startedAt: started
+    )
   }
 
   private init(
-    _ config: RunConfiguration, address: ServeAddress, canvas: GridCanvas, supervisor: Supervisor,
-    startedAt started: UInt64
+    _ config: RunConfiguration, webViews: WebViews, address: ServeAddress, canvas: GridCanvas,
+    supervisor: Supervisor, startedAt started: UInt64
   ) throws {
     self.config = config
     self.canvas = canvas
@@ -44,11 +48,11 @@ final class LiveSession {
     initial["running"] = .bool(true)
     feed = LiveFeed(viewFPS: config.viewFPS, initialStats: initial.rendered())
     do {
-      server = try LiveServer(
-        source: feed, host: address.host, port: address.port, framesPerSecond: config.viewFPS)
+      server = try webViews.live(feed, address.host, address.port, config.viewFPS)
     } catch {
-      throw GridError.runtime(error.description)
+      throw GridError.runtime("\(error)")
     }
+    figuresPerSecond = webViews.figuresPerSecond
     Console.error("live view: \(server.url)")
   }
 
@@ -98,7 +102,7 @@ final class LiveSession {
       return StopSignals.pending
     } else {
       // Open pages get a moment to receive the final figures before the server goes.
-      MonotonicClock.sleep(micros: 1_000_000 / LiveServer.eventsPerSecond + 100_000)
+      MonotonicClock.sleep(micros: 1_000_000 / figuresPerSecond + 100_000)
     }
     server.stop()
     return nil
