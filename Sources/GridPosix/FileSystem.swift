@@ -98,50 +98,12 @@ public enum FileSystem {
   public static func readRegularFile(_ path: String, limit: Int, noFollow: Bool = false) throws(FileError)
     -> [UInt8]
   {
-    let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (noFollow ? O_NOFOLLOW : 0))
-    if fd == -1 { throw FileError(path: path, step: "cannot open") }
-    defer { close(fd) }
-    var info = stat()
-    if fstat(fd, &info) != 0 { throw FileError(path: path, step: "cannot open") }
-    switch info.st_mode & S_IFMT {
-    case S_IFREG: break
-    case S_IFDIR: throw FileError(path: path, step: "cannot open", errno: .isDirectory)
-    default:
-      throw FileError(path: path, reason: "cannot open: not a regular file (\(kindName(info.st_mode)))")
+    let file = try FileReader(path: path, noFollow: noFollow)
+    guard file.size <= limit else {
+      throw FileError(path: path, reason: "too large: \(file.size) bytes, the limit is \(limit)")
     }
-    let size = Int(info.st_size)
-    guard size <= limit else {
-      throw FileError(path: path, reason: "too large: \(size) bytes, the limit is \(limit)")
-    }
-    var bytes = [UInt8](repeating: 0, count: size)
-    var done = 0
-    while done < size {
-      let count = bytes.withUnsafeMutableBytes { buffer in
-        Result {
-          try FileDescriptor(rawValue: fd).read(
-            into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
-        }
-      }
-      let got: Int
-      switch count {
-      case .success(let read): got = read
-      case .failure(let error):
-        throw FileError(path: path, step: "cannot read", errno: error as? Errno ?? .ioError)
-      }
-      if got == 0 { break }  // shrank while we read: what is there is what we decode
-      done += got
-    }
-    return Array(bytes.prefix(done))
-  }
-
-  private static func kindName(_ mode: mode_t) -> String {
-    switch mode & S_IFMT {
-    case S_IFIFO: "a FIFO"
-    case S_IFCHR: "a character device"
-    case S_IFBLK: "a block device"
-    case S_IFSOCK: "a socket"
-    default: "not a plain file"
-    }
+    // Shrunk while we read: what is there is what we decode.
+    return try file.read(at: 0, count: file.size)
   }
 
   /// Creates `path` with `bytes` and `mode`, refusing to overwrite anything there (a key must

@@ -8,7 +8,7 @@ enum GalleryPage {
     format.dateFormat = "yyyy-MM-dd HH:mm:ss"
     format.locale = Locale(identifier: "en_US_POSIX")
     let cards = entries.map { entry in
-      let link = "/image/" + escape(entry.name)
+      let link = "/image/" + escape(pathSegment(entry.name))
       let title = entry.grid.map { "grid \($0)" } ?? escape(String(entry.name.dropLast(4)))
       return """
         <a class="card" href="\(link)"><img src="\(link)" loading="lazy" alt="\(escape(entry.name))">\
@@ -43,4 +43,22 @@ enum GalleryPage {
   }
 
   static func escape(_ text: String) -> String { Markup.escape(text) }
+
+  /// `name` as one URL path segment: every byte but the unreserved ones (RFC 3986) as `%XX`, so
+  /// `100%.png`, `a#b.png` and `a?b.png` reach the route as they are named.
+  static func pathSegment(_ name: String) -> String {
+    let hex = Array("0123456789ABCDEF".utf8)
+    var out: [UInt8] = []
+    for byte in name.utf8 {
+      switch byte {
+      case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+        UInt8(ascii: "~"):
+        out.append(byte)
+      default:
+        out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GridPosix
 import Hummingbird
 
 /// `gridstitch view [DIR]`: a gallery of the snapshots in one folder, newest first, each a link to
@@ -20,9 +21,9 @@ public final class GalleryServer: Sendable {
       )
     }
     router.get("/image/{name}") { _, context in
-      // Decoding is safe here: only a name listed in the folder is ever read.
+      // Decoding is safe here: only a name that resolves inside the folder is ever read.
       guard let raw = context.parameters.get("name"), let name = raw.removingPercentEncoding,
-        let data = folder.contents(of: name)
+        let file = folder.open(name)
       else {
         return Response(
           status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
@@ -30,10 +31,32 @@ public final class GalleryServer: Sendable {
       }
       return Response(
         status: .ok, headers: [.contentType: "image/png", .cacheControl: "no-cache"],
-        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        body: Self.streaming(file))
     }
     server = try WebServer(host: host, port: port, router: router)
   }
 
   public func stop() { server.stop() }
+
+  /// A file's bytes in pieces of `chunkBytes`, each sent before the next is read: a request holds
+  /// one piece, however large the file. A file that shrank since it was opened ends the
+  /// connection (its length was promised).
+  static func streaming(_ file: FileReader) -> ResponseBody {
+    ResponseBody(contentLength: file.size) { writer in
+      var offset = 0
+      while offset < file.size {
+        let count = min(chunkBytes, file.size - offset)
+        var piece = ByteBufferAllocator().buffer(capacity: count)
+        let got = try piece.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+          try file.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<count]))
+        }
+        guard got > 0 else { throw FileError(path: "snapshot", reason: "shrank while it was sent") }
+        try await writer.write(piece)
+        offset += got
+      }
+      try await writer.finish(nil)
+    }
+  }
+
+  static let chunkBytes = 256 << 10
 }

@@ -31,16 +31,11 @@ struct SnapshotFolder: Sendable {
     }
   }
 
-  /// The bytes of the snapshot `name`, or nil unless it is one of `entries()`.
-  func contents(of name: String) -> Data? {
-    guard name.hasSuffix(".png"), let bytes = folder.read(named: name, limit: Self.largestSnapshot) else {
-      return nil
-    }
-    return Data(bytes)
+  /// The snapshot `name`, opened to be read in pieces; nil unless it is one of `entries()`.
+  func open(_ name: String) -> FileReader? {
+    guard name.hasSuffix(".png") else { return nil }
+    return folder.open(named: name)
   }
-
-  /// A 1 GiB grid encodes to no more than this.
-  static let largestSnapshot = 2 << 30
 
   private static func snapshot(_ entry: ContainedFolder.Entry) -> Entry? {
     guard entry.name.hasSuffix(".png") else { return nil }

@@ -3,8 +3,9 @@ import Glibc
 import GridPosix
 
 /// The bytes are a name a browser asks the gallery for. Whatever it is, it resolves only to a
-/// regular file directly inside the folder, listed there, and only to one of the files that
-/// should: never to the file outside, the subfolder's file, the FIFO, a hidden or dangling name.
+/// regular file directly inside the folder with no other name, and only to one of the files that
+/// should: never to the file outside (by a link or a hard link), the subfolder's file, the FIFO,
+/// a hidden or dangling name.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
   let name = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
@@ -63,6 +64,7 @@ final class Gallery: Sendable {
     for (name, contents) in Self.files { Self.write(root + "/" + name, contents) }
     for (name, target) in Self.links { symlink(target, root + "/" + name) }
     mkfifo(root + "/fifo.png", 0o600)
+    link(base + "/outside.png", root + "/hard.png")
     // The folder is given through a link, as `gridstitch view` may be: the root is its real path.
     symlink(root, base + "/via-link")
     guard let folder = ContainedFolder(path: base + "/via-link") else { fatalError("no gallery at \(root)") }

@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+
+@testable import GridView
+
+/// The gallery's page data: links that survive any file name, text that cannot become markup.
+@Suite struct GalleryPageTests {
+  @Test func aNameBecomesOnePathSegment() {
+    #expect(GalleryPage.pathSegment("grid-000010.png") == "grid-000010.png")
+    #expect(GalleryPage.pathSegment("100%.png") == "100%25.png")
+    #expect(GalleryPage.pathSegment("a#b?c d/e.png") == "a%23b%3Fc%20d%2Fe.png")
+    #expect(GalleryPage.pathSegment("café~.png") == "caf%C3%A9~.png")
+    for name in ["100%.png", "a#b?.png", "x y&z<.png", "ünï.png"] {
+      #expect(GalleryPage.pathSegment(name).removingPercentEncoding == name)
+    }
+  }
+
+  @Test func cardsLinkEncodedNamesAndEscapeText() {
+    let entries = [
+      SnapshotFolder.Entry(
+        name: "<b>&\"x\".png", grid: nil, modified: Date(timeIntervalSince1970: 0), bytes: 1),
+      SnapshotFolder.Entry(
+        name: "grid-000020.png", grid: 20, modified: Date(timeIntervalSince1970: 0), bytes: 1),
+    ]
+    let page = GalleryPage.html(folder: "<out>", entries: entries)
+    #expect(page.contains("href=\"/image/%3Cb%3E%26%22x%22.png\""))
+    #expect(page.contains("&lt;b&gt;&amp;&quot;x&quot;"))
+    #expect(!page.contains("<b>"))
+    #expect(page.contains("grid 20") && page.contains("&lt;out&gt; · 2 snapshots"))
+  }
+}
