@@ -3,7 +3,8 @@ import GridPosix
 import SystemPackage
 
 /// Lines to stdout and stderr, unbuffered writes (safe in a forked camera, no stdio buffers to
-/// flush twice).
+/// flush twice). Results on stdout are written whole or fail the run; messages on stderr never
+/// hold up the consumer.
 public enum Console {
   /// A result line on stdout (a summary, JSON, a table). A write that fails (a full disk, a closed
   /// pipe: SIGPIPE is ignored, see `ProcessRole`) is an error: the result is lost, so the run fails.
@@ -19,7 +20,9 @@ public enum Console {
   /// A message on stderr, one line whatever it quotes: control and bidi characters (a peer's
   /// name, a hub's refusal) are escaped. If even that cannot be written there is no one left to
   /// tell.
-  public static func error(_ line: String) { write(TerminalText.escaped(line) + "\n", to: .standardError) }
+  /// In the consumer (`ProcessRole.consumer`) a line that stderr cannot take at once is dropped
+  /// and counted, never waited on (see `StandardError`).
+  public static func error(_ line: String) { StandardError.write(TerminalText.escaped(line) + "\n") }
   public static func raw(_ text: String, to fd: FileDescriptor) { write(text, to: fd) }
 
   private static func write(_ text: String, to fd: FileDescriptor) {
@@ -36,6 +39,7 @@ public enum ProcessRole {
   /// reports (exit 1) instead of a silent death (141); a crash signal prints one line and ends
   /// the process by that signal (see `CrashSignals.reportInOneLine`).
   public static func consumer() {
+    StandardError.neverWait()
     StopSignals.ignoreBrokenPipes()
     CrashSignals.reportInOneLine()
   }
