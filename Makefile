@@ -1,6 +1,6 @@
 # gridstitch — two commands do all the set-up: `make demo` and `make test`.
 SWIFT ?= swift
-APT_PACKAGES := libpng-dev libturbojpeg0-dev libzmq3-dev pkg-config
+APT_PACKAGES := libpng-dev libturbojpeg0-dev libxxhash-dev libzmq3-dev pkg-config
 # The browser test's real browser and its driver, the HTTP client the route tests use, `ip` for
 # the network-namespace hosts, and venv for the Python peers (pyzmq, imagezmq).
 TEST_APT_PACKAGES := chromium chromium-driver curl iproute2 python3-venv

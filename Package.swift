@@ -59,14 +59,13 @@ let package = Package(
       ]
     ),
     // Value types only: geometry, header, checksum, camera renderer, grid layout, stitcher.
-    // Optimized in debug builds too: the checksum's SIMD lanes and the stamp run every frame of
-    // the debug test suite's runs, and unoptimized SIMD code is tens of times slower.
+    // Optimized in debug builds too: the stamp and the crop run every frame of the debug test
+    // suite's runs, and unoptimized they are tens of times slower.
     .target(
-      name: "GridCore", dependencies: ["CChecksum"],
+      name: "GridCore", dependencies: ["CXXHash"],
       swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-    // C: the checksum's AVX2 loop (Swift cannot target one function at AVX2 and dispatch at run
-    // time). No libc call; optimized in debug builds too, for the same reason as GridCore.
-    .target(name: "CChecksum", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+    // XXH3-64, the frame checksum: Debian's libxxhash (0.8.1), with its run-time AVX2 dispatch.
+    .systemLibrary(name: "CXXHash", providers: [.apt(["libxxhash-dev"])]),
     // PNG encode/decode over libpng's simplified API, files through GridPosix; JPEG encode over
     // libturbojpeg.
     .target(name: "GridImage", dependencies: ["CLibPNG", "CTurboJPEG", "GridCore", "GridPosix"]),
