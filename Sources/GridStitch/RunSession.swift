@@ -81,6 +81,9 @@ final class RunSession {
           cameras: cameras, frames: config.frames, watchdog: supervisor, startLine: startLine)
       case .zmq where config.listen != nil:
         guard let scene else { throw GridError.runtime("the hub has no scene to check cameras against") }
+        // A hub forks nothing: its live view is bound before it waits, so a busy port is said at
+        // once.
+        try startLiveView()
         let hub = try Self.listen(config, scene: scene, supervisor: supervisor)
         self.hub = hub
         receiver = hub
@@ -93,6 +96,7 @@ final class RunSession {
           config, transport: transport, cameras: cameras, scene: storage, supervisor: supervisor)
         receiver = try transport.makeReceiver(watchdog: supervisor)
       case .imagezmq:
+        try startLiveView()
         // Set-up waits here for the first frame of every sender.
         receiver = try ImageZMQHub.start(config.imageZMQSettings, watchdog: supervisor)
       }
@@ -114,6 +118,13 @@ final class RunSession {
       tearDown()
       throw error
     }
+  }
+
+  /// Binds the live view (`--serve`), once; never before a camera is forked.
+  private func startLiveView() throws {
+    guard live == nil else { return }
+    live = try LiveSession.start(
+      config, webViews: webViews, canvas: canvas, supervisor: supervisor, startedAt: started)
   }
 
   /// Listens for remote cameras and waits until all have joined (set-up time).
@@ -155,11 +166,9 @@ final class RunSession {
 
   /// Releases the cameras and stitches every grid; returns at the end, or at a stop signal.
   func stream() throws {
-    // live view (issue 10): started after the cameras are forked, within set-up time.
-    if phase == .starting {
-      live = try LiveSession.start(
-        config, webViews: webViews, canvas: canvas, supervisor: supervisor, startedAt: started)
-    }
+    // live view (issue 10): started after the cameras are forked, within set-up time (a hub's
+    // before it waits for its cameras).
+    if phase == .starting { try startLiveView() }
     go = MonotonicClock.nanos()
     defer { stopped = MonotonicClock.nanos() }
     guard phase == .starting, let receiver else { return }

@@ -111,6 +111,33 @@ enum FreePort {
   }
 }
 
+/// A loopback port held busy (bound and listening) until `release()`: the kernel's pick.
+final class BusyPort {
+  let port: Int
+  private let descriptor: Int32
+
+  init() throws {
+    descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    try #require(descriptor >= 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let fd = descriptor
+    let bound = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+        bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0 && listen(fd, 1) == 0
+      }
+    }
+    port = Int(UInt16(bigEndian: address.sin_port))
+    if !bound { close(descriptor) }
+    try #require(bound)
+  }
+
+  func release() { close(descriptor) }
+}
+
 /// JPEG facts read by libturbojpeg itself.
 enum JPEGCheck {
   /// Width and height after a full decode; nil if libturbojpeg cannot decode it.

@@ -219,6 +219,24 @@ import Testing
     #expect(missing.stderr == "gridstitch: view: '/nonexistent-gridstitch-folder' is not a folder\n")
   }
 
+  /// A hub's `--serve` port is bound before it waits for its cameras: a busy one is said at
+  /// once (it was found only after every camera had joined, or the wait had run out).
+  @Test(.timeLimit(.minutes(1)), arguments: ["zmq", "imagezmq"])
+  func aHubsBusyServePortIsSaidBeforeItWaits(transport: String) throws {
+    let busy = try BusyPort()
+    defer { busy.release() }
+    let listen = try FreePort.pick()
+    let hub = try CLI.run(
+      [
+        "run", "--transport", transport, "--cameras", "2", "--wait-seconds", "3600",
+        "--serve", "127.0.0.1:\(busy.port)",
+      ] + ["--listen", (transport == "zmq" ? "" : "tcp://") + "127.0.0.1:\(listen)"],
+      timeout: 50)
+    #expect(hub.status == 1, "\(hub.stderr)")
+    #expect(
+      hub.stderr.contains("--serve 127.0.0.1:\(busy.port): the address is already in use"), "\(hub.stderr)")
+  }
+
   @Test(.timeLimit(.minutes(1)))
   func galleryServesOnlyTheSnapshotsInItsFolder() throws {
     let root = CLI.temporaryFolder()
