@@ -1,18 +1,15 @@
-import Foundation
+import Glibc
 import GridCore
 
 /// The gallery's one page, rendered on the server: no script, no outside assets.
 enum GalleryPage {
   static func html(folder: String, entries: [SnapshotFolder.Entry]) -> String {
-    let format = DateFormatter()
-    format.dateFormat = "yyyy-MM-dd HH:mm:ss"
-    format.locale = Locale(identifier: "en_US_POSIX")
     let cards = entries.map { entry in
       let link = "/image/" + escape(pathSegment(entry.name))
       let title = entry.grid.map { "grid \($0)" } ?? escape(String(entry.name.dropLast(4)))
       return """
         <a class="card" href="\(link)"><img src="\(link)" loading="lazy" alt="\(escape(entry.name))">\
-        <span class="title">\(title)</span><span class="time">\(format.string(from: entry.modified))</span></a>
+        <span class="title">\(title)</span><span class="time">\(localTime(entry.modifiedSeconds))</span></a>
         """
     }
     let body =
@@ -43,6 +40,44 @@ enum GalleryPage {
   }
 
   static func escape(_ text: String) -> String { Markup.escape(text) }
+
+  /// "YYYY-MM-DD HH:MM:SS" in the server's time zone. The corresponding C functions are
+  /// `localtime_r` and `strftime`.
+  static func localTime(_ seconds: Int) -> String {
+    var time = time_t(seconds)
+    var parts = tm()
+    guard localtime_r(&time, &parts) != nil else { return "" }
+    var text = [CChar](repeating: 0, count: 32)
+    let count = strftime(&text, text.count, "%Y-%m-%d %H:%M:%S", &parts)
+    return String(decoding: text.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// A path segment as a browser sent it, `%XX` decoded; nil if an escape is malformed or the
+  /// bytes are not UTF-8.
+  static func decodedSegment(_ segment: String) -> String? {
+    var bytes: [UInt8] = []
+    var input = segment.utf8.makeIterator()
+    while let byte = input.next() {
+      guard byte == UInt8(ascii: "%") else {
+        bytes.append(byte)
+        continue
+      }
+      guard let high = input.next().flatMap(hexValue), let low = input.next().flatMap(hexValue) else {
+        return nil
+      }
+      bytes.append(high << 4 | low)
+    }
+    return String(validating: bytes, as: UTF8.self)
+  }
+
+  private static func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+  }
 
   /// `name` as one URL path segment: every byte but the unreserved ones (RFC 3986) as `%XX`, so
   /// `100%.png`, `a#b.png` and `a?b.png` reach the route as they are named.

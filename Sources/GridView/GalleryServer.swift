@@ -1,4 +1,3 @@
-import Foundation
 import GridPosix
 import Hummingbird
 
@@ -22,7 +21,7 @@ public final class GalleryServer: Sendable {
     }
     router.get("/image/{name}") { _, context in
       // Decoding is safe here: only a name that resolves inside the folder is ever read.
-      guard let raw = context.parameters.get("name"), let name = raw.removingPercentEncoding,
+      guard let raw = context.parameters.get("name"), let name = GalleryPage.decodedSegment(raw),
         let file = folder.open(name)
       else {
         return Response(

@@ -1,6 +1,6 @@
-import Foundation
 import GridCore
 import GridImage
+import GridPosix
 import Hummingbird
 
 /// Encodes the newest grid as JPEG on a thread of its own, only while someone watches, and hands
@@ -16,7 +16,7 @@ final class LiveEncoder: @unchecked Sendable {
 
   private let source: any LiveSource
   private let periodNanos: UInt64
-  private let condition = NSCondition()
+  private let condition = ConditionLock()
   // Guarded by `condition`.
   private var viewers: [Int: AsyncStream<Frame>.Continuation] = [:]
   private var arrived: Set<Int> = []
@@ -26,34 +26,39 @@ final class LiveEncoder: @unchecked Sendable {
   private var latestAt: UInt64 = 0
   private var stopped = false
   private var failure: String?
-  private let exited = DispatchSemaphore(value: 0)
+  private let exited = Outcome<Void>()
 
   init(source: any LiveSource, framesPerSecond: Int) {
     self.source = source
     periodNanos = 1_000_000_000 / UInt64(max(1, framesPerSecond))
-    let thread = Thread { [self] in
-      self.loop()
-      self.exited.signal()
+    do {
+      try GridPosix.Thread { [self] in
+        self.loop()
+        self.exited.settle(.success(()))
+      }.detach()
+    } catch {
+      failure = "cannot start the JPEG encoder: \(error)"
+      stopped = true
+      exited.settle(.success(()))
     }
-    thread.name = "gridstitch-jpeg"
-    thread.start()
   }
 
   /// The newest frames from now on, starting with the newest there is.
   func subscribe() -> AsyncStream<Frame> {
     let (stream, continuation) = AsyncStream.makeStream(of: Frame.self, bufferingPolicy: .bufferingNewest(1))
-    condition.lock()
-    if stopped {
-      condition.unlock()
+    let id: Int? = condition.withLock {
+      guard !stopped else { return nil }
+      let id = nextID
+      nextID += 1
+      viewers[id] = continuation
+      arrived.insert(id)
+      condition.broadcast()
+      return id
+    }
+    guard let id else {
       continuation.finish()
       return stream
     }
-    let id = nextID
-    nextID += 1
-    viewers[id] = continuation
-    arrived.insert(id)
-    condition.broadcast()
-    condition.unlock()
     source.addViewer()
     continuation.onTermination = { [weak self] _ in self?.unsubscribe(id) }
     return stream
@@ -77,26 +82,22 @@ final class LiveEncoder: @unchecked Sendable {
     }
   }
 
-  var encodeFailure: String? {
-    condition.lock()
-    defer { condition.unlock() }
-    return failure
-  }
+  var encodeFailure: String? { condition.withLock { failure } }
 
   /// Ends every viewer's stream and the thread.
   func stop() {
-    condition.lock()
-    stopped = true
-    condition.broadcast()
-    condition.unlock()
-    _ = exited.wait(timeout: .now() + 5)
+    condition.withLock {
+      stopped = true
+      condition.broadcast()
+    }
+    _ = exited.wait(timeoutNanos: 5_000_000_000)
   }
 
   private func unsubscribe(_ id: Int) {
-    condition.lock()
-    let removed = viewers.removeValue(forKey: id) != nil
-    arrived.remove(id)
-    condition.unlock()
+    let removed = condition.withLock {
+      arrived.remove(id)
+      return viewers.removeValue(forKey: id) != nil
+    }
     if removed { source.removeViewer() }
   }
 
@@ -105,28 +106,29 @@ final class LiveEncoder: @unchecked Sendable {
     do {
       encoder = try JPEGEncoder()
     } catch {
-      condition.lock()
-      failure = error.description
-      stopped = true
-      let all = Array(viewers.values)
-      viewers.removeAll()
-      condition.unlock()
+      let all = condition.withLock {
+        failure = error.description
+        stopped = true
+        defer { viewers.removeAll() }
+        return Array(viewers.values)
+      }
       all.forEach { $0.finish() }
       return
     }
     var lastSent: UInt64 = 0
     while true {
-      condition.lock()
-      while !stopped && viewers.isEmpty { condition.wait() }
-      if stopped {
-        let all = Array(viewers.values)
-        viewers.removeAll()
-        condition.unlock()
-        all.forEach { $0.finish() }
+      // Once stopped, the streams to finish; else the version last encoded.
+      let state: (known: Int?, ending: [AsyncStream<Frame>.Continuation]?) = condition.withLock {
+        while !stopped && viewers.isEmpty { condition.wait(timeoutNanos: 1_000_000_000) }
+        guard stopped else { return (latest?.version, nil) }
+        defer { viewers.removeAll() }
+        return (nil, Array(viewers.values))
+      }
+      if let ending = state.ending {
+        ending.forEach { $0.finish() }
         return
       }
-      let known = latest?.version
-      condition.unlock()
+      let known = state.known
 
       var frame: Frame?
       if let grid = source.latestGrid(), grid.version != known {
@@ -137,47 +139,46 @@ final class LiveEncoder: @unchecked Sendable {
           }
           frame = Frame(version: grid.version, jpeg: ByteBuffer(bytes: bytes))
         } catch {
-          condition.lock()
-          failure = "\(error)"
-          condition.unlock()
+          condition.withLock { failure = "\(error)" }
         }
       }
-      let now = DispatchTime.now().uptimeNanoseconds
+      let now = MonotonicClock.nanos()
       // A frame older than two periods may be stale (the pipeline copies only while someone
       // watches): newcomers then wait for the next grid, unless the run has ended.
       let ended = source.hasEnded
-      condition.lock()
-      if let frame {
-        latest = frame
-        latestAt = now
-      }
-      let current = latest != nil && (now &- latestAt <= 2 * periodNanos || ended)
-      var targets: [AsyncStream<Frame>.Continuation] = []
-      if latest != nil {
-        // Everyone gets a new frame; when nothing changed, newcomers at once if it is current,
-        // and everyone once a second (the newest there is, even if the pipeline is stuck).
-        if frame != nil || now &- lastSent >= 1_000_000_000 {
-          targets = Array(viewers.values)
-          lastSent = now
-          arrived.removeAll()
-        } else if current {
-          targets = arrived.compactMap { viewers[$0] }
-          arrived.removeAll()
+      let (sending, targets, current) = condition.withLock {
+        () -> (Frame?, [AsyncStream<Frame>.Continuation], Bool) in
+        if let frame {
+          latest = frame
+          latestAt = now
         }
+        let current = latest != nil && (now &- latestAt <= 2 * periodNanos || ended)
+        var targets: [AsyncStream<Frame>.Continuation] = []
+        if latest != nil {
+          // Everyone gets a new frame; when nothing changed, newcomers at once if it is current,
+          // and everyone once a second (the newest there is, even if the pipeline is stuck).
+          if frame != nil || now &- lastSent >= 1_000_000_000 {
+            targets = Array(viewers.values)
+            lastSent = now
+            arrived.removeAll()
+          } else if current {
+            targets = arrived.compactMap { viewers[$0] }
+            arrived.removeAll()
+          }
+        }
+        return (latest, targets, current)
       }
-      let sending = latest
-      condition.unlock()
       if let sending { targets.forEach { $0.yield(sending) } }
 
       // Look again after half a frame period, or at once when a newcomer arrives meanwhile.
-      condition.lock()
-      if arrived.isEmpty && !stopped {
-        _ = condition.wait(until: Date(timeIntervalSinceNow: Double(periodNanos) / 2e9))
-      } else if !stopped && !current {
-        // Newcomers wait for a fresh grid: look again soon, without spinning.
-        _ = condition.wait(until: Date(timeIntervalSinceNow: Double(periodNanos) / 4e9))
+      condition.withLock {
+        if arrived.isEmpty && !stopped {
+          condition.wait(timeoutNanos: Int64(periodNanos / 2))
+        } else if !stopped && !current {
+          // Newcomers wait for a fresh grid: look again soon, without spinning.
+          condition.wait(timeoutNanos: Int64(periodNanos / 4))
+        }
       }
-      condition.unlock()
     }
   }
 }

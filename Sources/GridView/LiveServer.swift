@@ -1,7 +1,7 @@
-import Foundation
 import GridCore
 import GridImage
 import Hummingbird
+import Synchronization
 
 /// `gridstitch run --serve`: the page, the MJPEG stream, snapshots and the figures of a running
 /// pipeline. Only these routes exist; anything else is 404.
@@ -14,8 +14,7 @@ public final class LiveServer: Sendable {
   private let source: any LiveSource
   private let encoder: LiveEncoder
   private let server: WebServer
-  private let stopped = NSLock()
-  nonisolated(unsafe) private var isStopped = false
+  private let stopped = Mutex(false)
 
   public var url: String { server.url }
   public var port: Int { server.port }
@@ -37,10 +36,11 @@ public final class LiveServer: Sendable {
 
   /// Ends every stream (each event stream first sends the final figures), then the server.
   public func stop() {
-    stopped.lock()
-    defer { stopped.unlock() }
-    guard !isStopped else { return }
-    isStopped = true
+    let first = stopped.withLock { isStopped in
+      defer { isStopped = true }
+      return !isStopped
+    }
+    guard first else { return }
     encoder.stop()
     server.stop()
   }

@@ -1,4 +1,3 @@
-import Foundation
 import GridCore
 import GridImage
 import GridPosix
@@ -77,9 +76,11 @@ actor SnapshotEncoder {
   /// threads the server's tasks share.
   private static func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-      let thread = Foundation.Thread { continuation.resume(with: Result { try work() }) }
-      thread.name = "gridstitch-png"
-      thread.start()
+      do {
+        try GridPosix.Thread { continuation.resume(with: Result { try work() }) }.detach()
+      } catch {
+        continuation.resume(throwing: error)
+      }
     }
   }
 }

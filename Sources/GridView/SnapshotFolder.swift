@@ -1,4 +1,3 @@
-import Foundation
 import GridPosix
 
 /// The PNG snapshots in one folder, and the only way the gallery reads a file: by a `.png` name
@@ -10,7 +9,9 @@ struct SnapshotFolder: Sendable {
     let name: String
     /// The grid number in `grid-NNNNNN.png`; nil for other names (`grid-latest.png`).
     let grid: Int?
-    let modified: Date
+    /// When it was written: seconds and nanoseconds since the epoch.
+    let modifiedSeconds: Int
+    let modifiedNanos: Int
     let bytes: Int
   }
 
@@ -27,7 +28,8 @@ struct SnapshotFolder: Sendable {
   /// Every snapshot, newest first (by time written, then by grid number).
   func entries() -> [Entry] {
     folder.entries().compactMap(Self.snapshot).sorted {
-      ($0.modified, $0.grid ?? Int.max) > ($1.modified, $1.grid ?? Int.max)
+      ($0.modifiedSeconds, $0.modifiedNanos, $0.grid ?? Int.max)
+        > ($1.modifiedSeconds, $1.modifiedNanos, $1.grid ?? Int.max)
     }
   }
 
@@ -42,9 +44,8 @@ struct SnapshotFolder: Sendable {
     let stem = entry.name.dropLast(4)
     let grid = stem.hasPrefix("grid-") ? Int(stem.dropFirst(5)) : nil
     return Entry(
-      name: entry.name, grid: grid,
-      modified: Date(
-        timeIntervalSince1970: Double(entry.modifiedSeconds) + Double(entry.modifiedNanos) / 1e9),
+      name: entry.name, grid: grid, modifiedSeconds: entry.modifiedSeconds,
+      modifiedNanos: entry.modifiedNanos,
       bytes: entry.bytes)
   }
 }

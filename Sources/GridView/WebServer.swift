@@ -1,4 +1,5 @@
-import Foundation
+import Glibc
+import GridPosix
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -16,7 +17,7 @@ public final class WebServer: @unchecked Sendable {
   public let port: Int
   public let host: String
   private let task: Task<Void, Never>
-  private let exited: DispatchSemaphore
+  private let exited: Outcome<Void>
 
   /// Connections served at once; more wait in the kernel's backlog, holding none of ours.
   static let maximumConnections = 256
@@ -30,8 +31,8 @@ public final class WebServer: @unchecked Sendable {
   }
 
   init(host: String, port: Int, router: Router<BasicRequestContext>) throws(ServeError) {
-    let bound = Outcome()
-    let exited = DispatchSemaphore(value: 0)
+    let bound = Outcome<Int>()
+    let exited = Outcome<Void>()
     // Requests are not logged: stdout may carry `--json`, and stderr is for one-line errors.
     let quiet = Logger(label: "gridstitch.view") { _ in SwiftLogNoOpLogHandler() }
     let app = Application(
@@ -49,7 +50,7 @@ public final class WebServer: @unchecked Sendable {
         bound.settle(.failure(error))
       }
       bound.settle(.failure(CancellationError()))
-      exited.signal()
+      exited.settle(.success(()))
     }
     self.exited = exited
     self.host = host
@@ -65,7 +66,7 @@ public final class WebServer: @unchecked Sendable {
   /// Closes the socket and every connection; waits (bounded) for the server to wind down.
   public func stop() {
     task.cancel()
-    _ = exited.wait(timeout: .now() + 3)
+    _ = exited.wait(timeoutNanos: 3_000_000_000)
   }
 
   private static func explain(_ error: any Error, host: String, port: Int) -> String {
@@ -82,22 +83,38 @@ public final class WebServer: @unchecked Sendable {
   }
 }
 
-/// The first outcome of starting the server, waited for by the starting thread.
-private final class Outcome: @unchecked Sendable {
-  private let condition = NSCondition()
-  private var result: Result<Int, any Error>?
+/// The first outcome of something another thread does (the server bound, the server gone),
+/// waited for by one that cannot go on without it.
+final class Outcome<Value: Sendable>: @unchecked Sendable {
+  private let lock = ConditionLock()
+  // Guarded by `lock`.
+  private var result: Result<Value, any Error>?
 
-  func settle(_ outcome: Result<Int, any Error>) {
-    condition.lock()
-    if result == nil { result = outcome }
-    condition.broadcast()
-    condition.unlock()
+  func settle(_ outcome: Result<Value, any Error>) {
+    lock.withLock {
+      if result == nil { result = outcome }
+      lock.broadcast()
+    }
   }
 
-  func wait() -> Result<Int, any Error> {
-    condition.lock()
-    defer { condition.unlock() }
-    while result == nil { condition.wait() }
-    return result!
+  /// Waits for the outcome.
+  func wait() -> Result<Value, any Error> {
+    lock.withLock {
+      while result == nil { lock.wait(timeoutNanos: 1_000_000_000) }
+      return result!
+    }
+  }
+
+  /// Waits at most `timeoutNanos`; nil if nothing was settled by then.
+  func wait(timeoutNanos: UInt64) -> Result<Value, any Error>? {
+    let deadline = MonotonicClock.nanos() &+ timeoutNanos
+    return lock.withLock {
+      while result == nil {
+        let now = MonotonicClock.nanos()
+        guard now < deadline else { break }
+        lock.wait(timeoutNanos: Int64(deadline &- now))
+      }
+      return result
+    }
   }
 }

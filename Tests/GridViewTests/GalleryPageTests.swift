@@ -1,4 +1,3 @@
-import Foundation
 import Testing
 
 @testable import GridView
@@ -11,16 +10,23 @@ import Testing
     #expect(GalleryPage.pathSegment("a#b?c d/e.png") == "a%23b%3Fc%20d%2Fe.png")
     #expect(GalleryPage.pathSegment("café~.png") == "caf%C3%A9~.png")
     for name in ["100%.png", "a#b?.png", "x y&z<.png", "ünï.png"] {
-      #expect(GalleryPage.pathSegment(name).removingPercentEncoding == name)
+      #expect(GalleryPage.decodedSegment(GalleryPage.pathSegment(name)) == name)
     }
+  }
+
+  @Test func malformedEscapesAndBytesThatAreNotUTF8DecodeToNothing() {
+    for segment in ["%", "%4", "%zz", "a%G1", "%FF", "%C0%AF", "%ED%A0%80"] {
+      #expect(GalleryPage.decodedSegment(segment) == nil, "\(segment)")
+    }
+    #expect(GalleryPage.decodedSegment("%2e%2E%2fx") == "../x")
   }
 
   @Test func cardsLinkEncodedNamesAndEscapeText() {
     let entries = [
       SnapshotFolder.Entry(
-        name: "<b>&\"x\".png", grid: nil, modified: Date(timeIntervalSince1970: 0), bytes: 1),
+        name: "<b>&\"x\".png", grid: nil, modifiedSeconds: 0, modifiedNanos: 0, bytes: 1),
       SnapshotFolder.Entry(
-        name: "grid-000020.png", grid: 20, modified: Date(timeIntervalSince1970: 0), bytes: 1),
+        name: "grid-000020.png", grid: 20, modifiedSeconds: 0, modifiedNanos: 0, bytes: 1),
     ]
     let page = GalleryPage.html(folder: "<out>", entries: entries)
     #expect(page.contains("href=\"/image/%3Cb%3E%26%22x%22.png\""))
