@@ -24,7 +24,12 @@ public protocol LiveSource: AnyObject, Sendable {
   /// The newest copied grid; nil before the first copy.
   func latestGrid() -> LiveGrid?
   /// The figures so far, one JSON object on one line (`running` false once the run has ended).
+  /// Reading them asks for them: while they are read, the pipeline keeps them current; while
+  /// nobody reads them (and nobody watches), it makes none.
   func statsJSON() -> String
+  /// Whether the figures `statsJSON` gives are current (made within the last moments, or final);
+  /// a reader that finds them stale waits a moment and reads again.
+  var statsAreCurrent: Bool { get }
   /// Whether the run has ended (the figures are then final).
   var hasEnded: Bool { get }
   /// A viewer arrived: while any watch, the pipeline copies grids (at most the view rate).

@@ -216,7 +216,7 @@ final class RunSession {
     tearDown()
     var report = report(tally: tally)
     // The live view's final figures; --linger waits here for a stop signal, the run's exit status.
-    report.viewEndedBy = live?.finish(report)
+    report.viewEndedBy = live?.finish(report, consumer: consumer)
     return report
   }
 

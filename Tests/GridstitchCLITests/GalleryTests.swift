@@ -42,7 +42,10 @@ import Testing
       }
       #expect(sizes.value == [size, size, size, size])
       let peak = try #require(Self.peakResidentKiB(pid))
-      #expect(peak < 200 << 10, "the gallery's peak resident size was \(peak) KiB")
+      // Under AddressSanitizer the freed pieces wait in its quarantine (256 MiB by default) before
+      // their memory is reused. Read whole, the four requests alone held 1 GiB.
+      let bound = CLI.addressSanitized ? 640 << 10 : 200 << 10
+      #expect(peak < bound, "the gallery's peak resident size was \(peak) KiB")
     }
   }
 

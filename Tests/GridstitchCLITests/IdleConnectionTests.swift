@@ -99,4 +99,51 @@ final class IdleConnection {
     kill(hub.pid, SIGINT)
     _ = hub.wait(seconds: 20)
   }
+  /// The attack's case: at the common soft limit of 1024 descriptors, 1,800 connections that never
+  /// greet the zmq port and 200 that never send a request to `--serve`, while the run writes
+  /// snapshots. The run raises its soft limit to the hard one and closes half greetings after 3 s:
+  /// it goes on, and every snapshot file can be created (it stopped with "Too many open files").
+  @Test(.timeLimit(.minutes(2)))
+  func twoThousandIdleConnectionsDoNotStopARunAtTheCommonLimit() throws {
+    var limit = rlimit()
+    try #require(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0)
+    try #require(limit.rlim_max >= 4096, "the hard limit (\(limit.rlim_max)) cannot hold 2,000 connections")
+    // This process holds the 2,000 connections itself.
+    var raised = limit
+    raised.rlim_cur = limit.rlim_max
+    try #require(setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0)
+    defer { setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) }
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let port = try FreePort.pick()
+    let serve = try FreePort.pick()
+    let hub = try CLI.Running(
+      [
+        "--nofile=1024:\(limit.rlim_max)", "--", CLI.executable, "run", "--transport", "zmq", "--listen",
+        "127.0.0.1:\(port)", "--cameras", "2", "--frames", "1000000", "--load", "io", "--snapshot-every",
+        "20",
+        "--output", output, "--serve", "127.0.0.1:\(serve)", "--json", "--wait-seconds", "30",
+      ], program: "/usr/bin/prlimit")
+    defer { hub.stopIfRunning() }
+    let cameras = try (0..<2).map { _ in
+      try CLI.Running(["camera", "--connect", "tcp://127.0.0.1:\(port)", "--wait-seconds", "10"])
+    }
+    defer { cameras.forEach { $0.stopIfRunning() } }
+    try HTTP.await("http://127.0.0.1:\(serve)/stats.json") { reply in
+      ((try? HTTP.json(reply))?["grids"] as? Int ?? 0) > 0
+    }
+    let idle =
+      (0..<1800).compactMap { _ in IdleConnection(port: port) }
+      + (0..<200).compactMap { _ in IdleConnection(port: serve) }
+    #expect(idle.count == 2000)
+    usleep(4_000_000)  // past the 3 s a greeting may take
+    let during = try HTTP.json(try HTTP.request("http://127.0.0.1:\(serve)/stats.json"))
+    kill(hub.pid, SIGINT)
+    let outcome = try #require(hub.wait(seconds: 20), "the hub did not stop on SIGINT")
+    #expect(outcome.status == 130, "\(outcome.stderr)")
+    #expect(!outcome.stderr.contains("Too many open files"), "\(outcome.stderr)")
+    let report = try CLI.json(outcome)
+    #expect((report["grids"] as? Int ?? 0) > (during["grids"] as? Int ?? 0), "no grid after the flood")
+    #expect((report["snapshots_written"] as? Int ?? 0) > 0)
+  }
 }

@@ -4,18 +4,24 @@ import GridPosix
 
 /// The hand-over point between the stitching thread and the live view: a lock box holding the
 /// newest grid copy and the figures so far. The stitching thread calls `gridStitched` after each
-/// grid and never waits for a viewer: with nobody watching it reads one atomic and the clock;
-/// with viewers it copies the canvas at most `--view-fps` times a second. The view's threads only
-/// read what is in the box.
+/// grid and never waits for a viewer: with nobody watching and nobody reading the figures it
+/// reads two atomics and the clock, and makes nothing; with viewers it copies the canvas at most
+/// `--view-fps` times a second, and while the figures are read (the page's events, `/stats.json`)
+/// it makes them `statsPerSecond` times a second. The view's threads only read what is in the
+/// box.
 final class LiveFeed: LiveSource, @unchecked Sendable {
   /// Figures refreshed per second while the run goes (the page shows four a second).
   static let statsPerSecond: UInt64 = 10
 
   private let viewers = ManagedAtomic<Int>(0)
+  /// When the figures were last read (monotonic ns).
+  private let lastRead = ManagedAtomic<UInt64>(0)
   private let lock = ConditionLock()
   // Guarded by `lock`.
   private var grid: LiveGrid?
   private var stats: String
+  /// When `stats` was made (monotonic ns; 0: the initial figures).
+  private var statsMade: UInt64 = 0
   private var ended = false
 
   // The stitching thread's own.
@@ -31,14 +37,20 @@ final class LiveFeed: LiveSource, @unchecked Sendable {
 
   // MARK: the stitching thread
 
-  /// After each grid: `figures` is called at most `statsPerSecond` times a second, the canvas is
-  /// copied only while someone watches, at most `--view-fps` times a second.
+  /// After each grid: `figures` is called at most `statsPerSecond` times a second while they are
+  /// read (within the last `readersKeepNanos`) or someone watches; the canvas is copied only
+  /// while someone watches, at most `--view-fps` times a second.
   func gridStitched(canvas: GridCanvas, figures: () -> String) {
     let now = MonotonicClock.nanos()
-    if now >= nextStats {
-      nextStats = now + 1_000_000_000 / Self.statsPerSecond
+    if now >= nextStats,
+      viewers.load(ordering: .relaxed) > 0 || now &- lastRead.load(ordering: .relaxed) < Self.readersKeepNanos
+    {
+      nextStats = now + Self.statsPeriod
       let text = figures()
-      lock.withLock { stats = text }
+      lock.withLock {
+        stats = text
+        statsMade = now
+      }
     }
     if now >= nextCopy, viewers.load(ordering: .relaxed) > 0 {
       nextCopy = now + copyPeriod
@@ -66,7 +78,17 @@ final class LiveFeed: LiveSource, @unchecked Sendable {
   // MARK: the view's threads
 
   func latestGrid() -> LiveGrid? { lock.withLock { grid } }
-  func statsJSON() -> String { lock.withLock { stats } }
+  func statsJSON() -> String {
+    lastRead.store(MonotonicClock.nanos(), ordering: .relaxed)
+    return lock.withLock { stats }
+  }
+  var statsAreCurrent: Bool {
+    let now = MonotonicClock.nanos()
+    return lock.withLock { ended || (statsMade > 0 && now &- statsMade <= 2 * Self.statsPeriod) }
+  }
+  static let statsPeriod = 1_000_000_000 / statsPerSecond
+  /// A read keeps the figures made for this long (the page reads them four times a second).
+  static let readersKeepNanos: UInt64 = 2_000_000_000
   var hasEnded: Bool { lock.withLock { ended } }
   /// Viewers now: open streams and snapshot requests in flight.
   var viewerCount: Int { viewers.load(ordering: .relaxed) }

@@ -13,7 +13,6 @@ final class LiveSession {
   private let feed: LiveFeed
   private let server: any WebView
   private let figuresPerSecond: Int
-  private var lastStates: JSONObject.Value = .array([])
 
   /// nil unless `--serve` was given; throws a one-line runtime error when the address is taken
   /// or the program has no web views.
@@ -69,29 +68,33 @@ final class LiveSession {
         snapshotsWritten: config.snapshotEvery > 0 ? consumer.grids / config.snapshotEvery : 0,
         wakeups: receiver.wakeups, droppedFrames: receiver.droppedFrames,
         rejectedMessages: receiver.rejectedMessages, roster: receiver.roster)
-      let names = report.roster?.cameras.map(\.name) ?? []
-      lastStates = .array(
-        (0..<config.cameras).map { camera in
-          let taken = supervisor.framesTaken[camera]
-          let state = consumer.live[camera] ? (taken > 0 ? "live" : "waiting") : "lost"
-          let sequence = consumer.lastSequence[camera]
-          return Self.cameraState(
-            camera: camera, state: state, frames: taken, lastSequence: sequence >= 0 ? Int(sequence) : nil,
-            pid: supervisor.pid(camera: camera), name: camera < names.count ? names[camera] : nil)
-        })
       var json = report.json
-      json["camera_states"] = lastStates
+      json["camera_states"] = cameraStates(consumer, roster: report.roster)
       json["running"] = .bool(true)
       json["viewers"] = .int(feed.viewerCount)
       return json.rendered()
     }
   }
 
+  /// Every camera's state now, for the page.
+  private func cameraStates(_ consumer: GridConsumer, roster: HubRoster?) -> JSONObject.Value {
+    let names = roster?.cameras.map(\.name) ?? []
+    return .array(
+      (0..<config.cameras).map { camera in
+        let taken = supervisor.framesTaken[camera]
+        let state = consumer.live[camera] ? (taken > 0 ? "live" : "waiting") : "lost"
+        let sequence = consumer.lastSequence[camera]
+        return Self.cameraState(
+          camera: camera, state: state, frames: taken, lastSequence: sequence >= 0 ? Int(sequence) : nil,
+          pid: supervisor.pid(camera: camera), name: camera < names.count ? names[camera] : nil)
+      })
+  }
+
   /// The run has ended: the page shows the final figures and summary. With `--linger` (and a run
   /// that was not stopped by a signal) the view stays up until a stop signal, which it returns.
-  func finish(_ report: RunReport) -> Int32? {
+  func finish(_ report: RunReport, consumer: GridConsumer) -> Int32? {
     var json = report.json
-    json["camera_states"] = lastStates
+    json["camera_states"] = cameraStates(consumer, roster: report.roster)
     json["running"] = .bool(false)
     json["summary"] = .string(report.summary)
     feed.finish(canvas: canvas, figures: json.rendered())
