@@ -39,10 +39,14 @@ let package = Package(
         .product(name: "GridImage", package: "gridstitch"),
         .product(name: "GridCore", package: "gridstitch"),
       ]),
-    // The gallery's names: only a regular file listed directly inside the folder resolves.
+    // The gallery's names, raw and %-decoded as the server reads them: only a regular file
+    // directly inside the folder resolves.
     .executableTarget(
       name: "FuzzGalleryPath",
-      dependencies: ["FuzzDriver", .product(name: "GridPosix", package: "gridstitch")]),
+      dependencies: [
+        "FuzzDriver", .product(name: "GridPosix", package: "gridstitch"),
+        .product(name: "GridCore", package: "gridstitch"),
+      ]),
     // A spawned camera's command line: parsed as the program does, then validated.
     .executableTarget(
       name: "FuzzProduceArguments",

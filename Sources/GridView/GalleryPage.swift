@@ -5,7 +5,7 @@ import GridCore
 enum GalleryPage {
   static func html(folder: String, entries: [SnapshotFolder.Entry]) -> String {
     let cards = entries.map { entry in
-      let link = "/image/" + escape(pathSegment(entry.name))
+      let link = "/image/" + escape(Markup.pathSegment(entry.name))
       let title = entry.grid.map { "grid \($0)" } ?? escape(String(entry.name.dropLast(4)))
       return """
         <a class="card" href="\(link)"><img src="\(link)" loading="lazy" alt="\(escape(entry.name))">\
@@ -50,50 +50,5 @@ enum GalleryPage {
     var text = [CChar](repeating: 0, count: 32)
     let count = strftime(&text, text.count, "%Y-%m-%d %H:%M:%S", &parts)
     return String(decoding: text.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  }
-
-  /// A path segment as a browser sent it, `%XX` decoded; nil if an escape is malformed or the
-  /// bytes are not UTF-8.
-  static func decodedSegment(_ segment: String) -> String? {
-    var bytes: [UInt8] = []
-    var input = segment.utf8.makeIterator()
-    while let byte = input.next() {
-      guard byte == UInt8(ascii: "%") else {
-        bytes.append(byte)
-        continue
-      }
-      guard let high = input.next().flatMap(hexValue), let low = input.next().flatMap(hexValue) else {
-        return nil
-      }
-      bytes.append(high << 4 | low)
-    }
-    return String(validating: bytes, as: UTF8.self)
-  }
-
-  private static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
-    }
-  }
-
-  /// `name` as one URL path segment: every byte but the unreserved ones (RFC 3986) as `%XX`, so
-  /// `100%.png`, `a#b.png` and `a?b.png` reach the route as they are named.
-  static func pathSegment(_ name: String) -> String {
-    let hex = Array("0123456789ABCDEF".utf8)
-    var out: [UInt8] = []
-    for byte in name.utf8 {
-      switch byte {
-      case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-        UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-        UInt8(ascii: "~"):
-        out.append(byte)
-      default:
-        out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-      }
-    }
-    return String(decoding: out, as: UTF8.self)
   }
 }

@@ -1,3 +1,4 @@
+import GridCore
 import GridPosix
 import Hummingbird
 
@@ -21,7 +22,7 @@ public final class GalleryServer: Sendable {
     }
     router.get("/image/{name}") { _, context in
       // Decoding is safe here: only a name that resolves inside the folder is ever read.
-      guard let raw = context.parameters.get("name"), let name = GalleryPage.decodedSegment(raw),
+      guard let raw = context.parameters.get("name"), let name = Markup.decodedSegment(raw),
         let file = folder.open(name)
       else {
         return Response(

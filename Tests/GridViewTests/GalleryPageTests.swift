@@ -1,3 +1,4 @@
+import GridCore
 import Testing
 
 @testable import GridView
@@ -5,20 +6,20 @@ import Testing
 /// The gallery's page data: links that survive any file name, text that cannot become markup.
 @Suite struct GalleryPageTests {
   @Test func aNameBecomesOnePathSegment() {
-    #expect(GalleryPage.pathSegment("grid-000010.png") == "grid-000010.png")
-    #expect(GalleryPage.pathSegment("100%.png") == "100%25.png")
-    #expect(GalleryPage.pathSegment("a#b?c d/e.png") == "a%23b%3Fc%20d%2Fe.png")
-    #expect(GalleryPage.pathSegment("café~.png") == "caf%C3%A9~.png")
+    #expect(Markup.pathSegment("grid-000010.png") == "grid-000010.png")
+    #expect(Markup.pathSegment("100%.png") == "100%25.png")
+    #expect(Markup.pathSegment("a#b?c d/e.png") == "a%23b%3Fc%20d%2Fe.png")
+    #expect(Markup.pathSegment("café~.png") == "caf%C3%A9~.png")
     for name in ["100%.png", "a#b?.png", "x y&z<.png", "ünï.png"] {
-      #expect(GalleryPage.decodedSegment(GalleryPage.pathSegment(name)) == name)
+      #expect(Markup.decodedSegment(Markup.pathSegment(name)) == name)
     }
   }
 
   @Test func malformedEscapesAndBytesThatAreNotUTF8DecodeToNothing() {
     for segment in ["%", "%4", "%zz", "a%G1", "%FF", "%C0%AF", "%ED%A0%80"] {
-      #expect(GalleryPage.decodedSegment(segment) == nil, "\(segment)")
+      #expect(Markup.decodedSegment(segment) == nil, "\(segment)")
     }
-    #expect(GalleryPage.decodedSegment("%2e%2E%2fx") == "../x")
+    #expect(Markup.decodedSegment("%2e%2E%2fx") == "../x")
   }
 
   @Test func cardsLinkEncodedNamesAndEscapeText() {

@@ -1,20 +1,33 @@
 import FuzzDriver
 import Glibc
+import GridCore
 import GridPosix
 
 /// The bytes are a name a browser asks the gallery for. Whatever it is, it resolves only to a
 /// regular file directly inside the folder with no other name, and only to one of the files that
 /// should: never to the file outside (by a link or a hard link), the subfolder's file, the FIFO,
 /// a hidden or dangling name.
+///
+/// The bytes are also read as the server reads a request's path segment (`%XX` decoded): a
+/// decoded name obeys the same rules, and encoding it again for a link decodes back to it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
-  let name = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+  let raw = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
+  check(raw)
+  if let decoded = Markup.decodedSegment(raw) {
+    precondition(Markup.decodedSegment(Markup.pathSegment(decoded)) == decoded, "\(raw.debugDescription)")
+    check(decoded)
+  }
+  return 0
+}
+
+func check(_ name: String) {
   let entry = gallery.folder.entry(named: name)
   let bytes = gallery.folder.read(named: name, limit: 1 << 20)
   guard let entry else {
     precondition(bytes == nil, "\(name.debugDescription) is read but does not resolve")
     precondition(!Gallery.served.keys.contains(name), "\(name.debugDescription) should resolve")
-    return 0
+    return
   }
   precondition(entry.name == name && ContainedFolder.isPlainName(name))
   let inside = gallery.folder.root + "/"
@@ -26,7 +39,6 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     preconditionFailure("\(name.debugDescription) resolves to \(entry.path) but should not")
   }
   precondition(bytes == Array(expected.utf8), "\(name.debugDescription) reads other bytes")
-  return 0
 }
 
 /// A folder made once for the run, holding one of everything a gallery folder can hold.
