@@ -102,7 +102,7 @@ import Testing
     let running = try CLI.Running([
       "run", "--transport", "shm-ring", "--launch", launch, "--frames", "100000", "--output", output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    let cameras = running.awaitChildren(count: 16)
     try #require(cameras.count == 16)
     func sceneMappings(_ pid: Int32) -> [Substring] {
       let maps = (try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)) ?? ""

@@ -34,7 +34,7 @@ import Testing
     let running = try CLI.Running([
       "run", "--transport", transport, "--frames", "100000", "--json", "--output", output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    let cameras = running.awaitChildren(count: 16)
     try #require(cameras.count == 16, "cameras did not start")
     usleep(300_000)
     let victim = cameras[5]
@@ -58,7 +58,7 @@ import Testing
       "run", "--transport", transport, "--frames", "1000", "--load", "none", "--fault", "stall:0:10",
       "--output", output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    let cameras = running.awaitChildren(count: 16)
     try #require(cameras.count == 16)
     usleep(500_000)  // camera 0 is stalled by now; the consumer waits on it
     let victim = cameras[9]
@@ -81,7 +81,7 @@ import Testing
     let running = try CLI.Running([
       "run", "--transport", transport, "--frames", "100000", "--fault", "die:7:300", "--output", output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    let cameras = running.awaitChildren(count: 16)
     try #require(cameras.count == 16)
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline && cameras.allSatisfy(Leftovers.isRunning) { usleep(2_000) }
@@ -131,7 +131,7 @@ import Testing
       "run", "--transport", "shm-ring", "--launch", launch, "--frames", "100000", "--snapshot-every", "5",
       "--json", "--output", output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    let cameras = running.awaitChildren(count: 16)
     try #require(cameras.count == 16)
     let deadline = Date().addingTimeInterval(20)
     while !FileManager.default.fileExists(atPath: output + "/grid-000005.png") && Date() < deadline {
@@ -161,7 +161,7 @@ import Testing
       "run", "--transport", "shm-mqueue", "--launch", "spawn", "--frames", "100000", "--json", "--output",
       output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 1)
+    let cameras = running.awaitChildren(count: 1)
     kill(running.pid, SIGINT)
     let outcome = try #require(running.wait(seconds: 5))
     #expect(outcome.status == 130, "\(outcome.stderr)")
@@ -179,7 +179,7 @@ import Testing
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let running = try CLI.Running(["run", "--transport", "pipe", "--frames", "100000", "--output", output])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    let cameras = running.awaitChildren(count: 16)
     try #require(cameras.count == 16)
     usleep(200_000)
     kill(running.pid, SIGTERM)
@@ -200,7 +200,7 @@ import Testing
     let running = try CLI.Running([
       "run", "--transport", transport, "--frames", "100000", "--json", "--output", output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    let cameras = running.awaitChildren(count: 16)
     try #require(cameras.count == 16)
     usleep(300_000)
     kill(running.pid, SIGHUP)
@@ -220,7 +220,7 @@ import Testing
     let running = try CLI.Running([
       "run", "--transport", transport, "--launch", launch, "--frames", "100000", "--output", output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    let cameras = running.awaitChildren(count: 16)
     try #require(cameras.count == 16)
     usleep(300_000)
     // zmq's ipc folder exists until every camera has connected (set-up); see

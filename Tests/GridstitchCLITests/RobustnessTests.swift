@@ -16,7 +16,7 @@ import Testing
       "run", "--transport", transport, "--cameras", "4", "--frames", "1000000", "--snapshot-every", "1",
       "--slow-disk-ms", "3000", "--json", "--output", output,
     ])
-    if transport == "shm-ring" { try #require(Leftovers.awaitChildren(of: running.pid, count: 4).count == 4) }
+    if transport == "shm-ring" { try #require(running.awaitChildren(count: 4).count == 4) }
     usleep(800_000)  // grids flow; the writer sits in its first slow fsync
     let signalled = Date()
     kill(running.pid, SIGINT)
@@ -81,7 +81,7 @@ import Testing
       "run", "--transport", "shm-ring", "--launch", launch, "--cameras", "4", "--frames", "1000000",
       "--output", output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 4)
+    let cameras = running.awaitChildren(count: 4)
     try #require(cameras.count == 4)
     usleep(300_000)
     let victim = cameras[1]
@@ -102,7 +102,7 @@ import Testing
     let running = try CLI.Running([
       "run", "--transport", "shm-ring", "--cameras", "4", "--frames", "1000000", "--output", output,
     ])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 4)
+    let cameras = running.awaitChildren(count: 4)
     try #require(cameras.count == 4)
     // Signalled once the run is under way: a camera still waiting at the start line says so when
     // its consumer goes, and a slow build (AddressSanitizer) is still setting up when its four

@@ -82,6 +82,32 @@ enum CLI {
 
     var pid: Int32 { process.processIdentifier }
 
+    /// A run a test leaves behind (a failed `#require` throws past its `wait`) is killed, so one
+    /// failure does not become the next test's leftovers.
+    deinit {
+      if process.isRunning {
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+      }
+    }
+
+    /// Waits up to `seconds` for `count` children (its cameras); if they do not all come, the
+    /// issue says what the run was doing: its state and kernel wait channel, and its stderr.
+    func awaitChildren(count: Int, seconds: Double = 30) -> [Int32] {
+      let found = Leftovers.awaitChildren(of: pid, count: count, seconds: seconds)
+      if found.count < count {
+        errLock.lock()
+        let stderr = String(decoding: errData, as: UTF8.self)
+        errLock.unlock()
+        Issue.record(
+          """
+          \(found.count) of \(count) children after \(seconds) s; the run: \(Leftovers.state(of: pid)); \
+          its stderr: \(stderr)
+          """)
+      }
+      return found
+    }
+
     /// Waits at most `seconds` for `text` on stderr; false if it did not come.
     func awaitStderr(containing text: String, seconds: Double) -> Bool {
       let deadline = Date().addingTimeInterval(seconds)
@@ -203,6 +229,21 @@ enum Leftovers {
       result.append((pid, parent, String(fields[0])))
     }
     return result
+  }
+
+  /// A process's state and what it waits for in the kernel (/proc/PID/stat, /proc/PID/wchan),
+  /// and its threads' states, for a message when it does not do what a test waits for.
+  static func state(of pid: Int32) -> String {
+    let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "gone"
+    let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    let threads = tasks.map { task in
+      let stat = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8)) ?? ""
+      let state = stat.lastIndex(of: ")").map { String(stat[$0...].dropFirst(2).prefix(1)) } ?? "?"
+      let wchan = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/wchan", encoding: .utf8)) ?? "?"
+      return "\(task) \(state) \(wchan)"
+    }
+    return "stat \(stat.prefix(120)), wchan \(wchan), threads [\(threads.joined(separator: "; "))]"
   }
 
   /// Waits up to `seconds` for `count` children of `parent` to exist.

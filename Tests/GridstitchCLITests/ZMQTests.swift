@@ -99,7 +99,7 @@ enum Python {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     let running = try CLI.Running(["run", "--transport", "zmq", "--frames", "100000", "--output", output])
-    let cameras = Leftovers.awaitChildren(of: running.pid, count: 16)
+    let cameras = running.awaitChildren(count: 16)
     try #require(cameras.count == 16)
     usleep(500_000)
     #expect(Leftovers.zmqFolders().isEmpty, "the ipc folder outlived the set-up")
