@@ -26,13 +26,20 @@ def fresh(target):
 def zmq():
     fresh("FuzzZMQWire")
 
-    def prefix(kind, version=1, pad=b"\0\0\0"):
+    def prefix(kind, version=2, pad=b"\0\0\0"):
         return b"GSZ" + bytes([version, kind]) + pad
 
     def header(camera=0, byte_count=76800, sequence=5, nanos=123456789, checksum=0xDEADBEEF, flags=1):
         return struct.pack("<IIQQQII", camera, byte_count, sequence, nanos, checksum, flags, 0)
 
-    settings = struct.pack("<11q", 3, 16, 320, 240, 1, 1000, 0, 1000, 1000, 1 | 4, 4)
+    def orders(**override):
+        values = dict(
+            camera="3", cameras="16", width="320", height="240", channels="1", frames="1000", load="io",
+            work_us="1000", sync="genlock", period_us="1000", policy="lockstep", slots="4", checksums="true",
+        )
+        values.update(override)
+        return ",".join(f"{key.replace('_', '-')}={value}" for key, value in values.items()).encode()
+
     cases = {
         "hello": (0, prefix(0x01) + struct.pack("<iQQ", -1, 0x0123456789ABCDEF, 42)),
         "hello-camera-5": (0, prefix(0x01) + struct.pack("<iQQ", 5, 1, 2)),
@@ -40,8 +47,8 @@ def zmq():
         "frame-no-checksum": (1, prefix(0x02) + header(flags=0, checksum=0)),
         "heartbeat": (0, prefix(0x03) + struct.pack("<Q", 77)),
         "pong": (0, prefix(0x04) + struct.pack("<QQ", 1000, 2000)),
-        "welcome": (0, prefix(0x11) + settings),
-        "welcome-genlock-latest": (0, prefix(0x11) + struct.pack("<11q", 0, 1, 8, 8, 3, 1, 2, 0, 1, 7, 8)),
+        "welcome": (0, prefix(0x11) + orders()),
+        "welcome-latest-fault": (0, prefix(0x11) + orders(policy="latest", slots="8", fault="die:3:10")),
         "refuse": (0, prefix(0x12) + b"the hub is full: 16 of 16 cameras"),
         "ping": (0, prefix(0x13) + struct.pack("<Q", 99)),
         "go": (0, prefix(0x14) + struct.pack("<Q", 1 << 40)),
@@ -57,8 +64,10 @@ def zmq():
         "frame-short": (1, (prefix(0x02) + header())[:-1]),
         "frame-padding": (1, prefix(0x02, pad=b"\x01\0\0") + header()),
         "unknown-type": (0, prefix(0x7F)),
-        "welcome-bad-load": (0, prefix(0x11) + struct.pack("<11q", 0, 1, 8, 8, 1, 1, 9, 0, 1, 0, 2)),
-        "welcome-negative": (0, prefix(0x11) + struct.pack("<11q", 0, 1, 8, 8, 1, -1, 0, 0, 1, 0, 2)),
+        "welcome-bad-load": (0, prefix(0x11) + orders(load="warp")),
+        "welcome-negative": (0, prefix(0x11) + orders(frames="-1")),
+        "welcome-twice": (0, prefix(0x11) + orders() + b",camera=4"),
+        "welcome-version-1": (0, prefix(0x11, version=1) + struct.pack("<11q", 3, 16, 320, 240, 1, 1000, 0, 1000, 1000, 5, 4)),
         "refuse-long": (0, prefix(0x12) + b"x" * 201),
         "empty": (0, b""),
     }
@@ -242,6 +251,13 @@ def gallery():
     ]
     for name in names:
         write("FuzzGalleryPath", hashlib.sha1(name.encode()).hexdigest()[:12], name.encode())
+    # Names as a browser sends them, %-encoded (the server decodes, then resolves).
+    encoded = {
+        "encoded-hard-link": "hard%2Epng", "encoded-malformed": "bad%zz.png", "encoded-served": "%67rid-000001.png",
+        "encoded-traversal": "%2e%2e%2foutside.png", "encoded-unicode": "%C3%BCn%C3%AFc%C3%B6d%C3%A9.png",
+    }
+    for name, data in encoded.items():
+        write("FuzzGalleryPath", name, data.encode())
 
 
 # --- FuzzProduceArguments: command lines split at NUL, as CameraProcessSpec.arguments writes them.
@@ -250,24 +266,25 @@ def produce():
 
     def line(transport, descriptors, extra=(), **override):
         values = dict(
-            camera="3", cameras="16", width="320", height="240", channels="1", slots="4", policy="lockstep",
-            frames="1000", load="io", parent="4242", sync="free",
+            camera="3", cameras="16", width="320", height="240", channels="1", frames="1000", load="io",
+            work_us="1000", sync="free", period_us="1000", policy="lockstep", slots="4", checksums="false",
         )
+        parent = override.pop("parent", "4242")
         values.update(override)
+        orders = ",".join(f"{key.replace('_', '-')}={value}" for key, value in values.items())
         args = [
-            "produce", "--transport", transport, "--camera", values["camera"], "--cameras", values["cameras"],
-            "--width", values["width"], "--height", values["height"], "--channels", values["channels"],
-            "--slots", values["slots"], "--policy", values["policy"], "--frames", values["frames"],
-            "--load", values["load"], "--work-us", "1000", "--parent", values["parent"],
-            "--descriptors", str(descriptors), "--sync", values["sync"], "--period-us", "1000",
+            "produce", "--transport", transport, "--orders", orders, "--parent", parent,
+            "--descriptors", str(descriptors),
         ]
         return "\0".join(args + list(extra)).encode()
 
     cases = {
         "pipe": line("pipe", 1),
-        "shm-ring": line("shm-ring", 1, ("--checksums",)),
+        "shm-ring": line("shm-ring", 1, checksums="true"),
         "shm-mqueue": line("shm-mqueue", 3),
-        "shm-pipe": line("shm-pipe", 3, ("--fault", "tamper:3:10")),
+        "shm-pipe": line("shm-pipe", 3, fault="tamper:3:10"),
+        "unknown-key": line("pipe", 1, zoom="2"),
+        "two-orders": line("pipe", 1, ("--orders", "camera=1")),
         "zmq-latest": line("zmq", 1, policy="latest", sync="genlock"),
         "rgb-big": line("shm-ring", 1, width="16384", height="16384", channels="3", cameras="4", camera="0"),
         "bad-camera": line("pipe", 1, camera="16"),

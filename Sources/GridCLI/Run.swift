@@ -211,22 +211,10 @@ struct Produce: ParsableCommand {
   static let configuration = CommandConfiguration(shouldDisplay: false)
 
   @Option var transport: TransportKind
-  @Option(parsing: .unconditional) var camera: Int
-  @Option(parsing: .unconditional) var cameras: Int
-  @Option(parsing: .unconditional) var width: Int
-  @Option(parsing: .unconditional) var height: Int
-  @Option(parsing: .unconditional) var channels: Int
-  @Option(parsing: .unconditional) var slots: Int
-  @Option var policy: DeliveryPolicy
-  @Option(parsing: .unconditional) var frames: Int
-  @Option var load: CameraLoad
-  @Option(name: .customLong("work-us"), parsing: .unconditional) var workMicros: Int
-  @Option var sync: CameraSync
-  @Option(name: .customLong("period-us"), parsing: .unconditional) var periodMicros: Int
-  @Flag var checksums = false
+  /// `CameraOrders.text`: key=value pairs, comma-separated.
+  @Option var orders: String
   @Option(parsing: .unconditional) var parent: Int32
   @Option(parsing: .unconditional) var descriptors: Int
-  @Option var fault: String?
 
   func run() throws {
     throw ExitCode(try CameraProcess.main(try spec()))
@@ -235,13 +223,8 @@ struct Produce: ParsableCommand {
   /// What the arguments describe; `CameraProcess.main` validates it before using any of it.
   func spec() throws(GridError) -> CameraProcessSpec {
     CameraProcessSpec(
-      transport: transport, camera: camera,
-      shape: TransportShape(
-        cameras: cameras, geometry: .init(width: width, height: height, channels: channels), slots: slots,
-        policy: policy),
-      frames: frames, load: load, workMicros: workMicros, sync: sync, periodMicros: periodMicros,
-      checksums: checksums, parent: parent,
-      descriptorCount: descriptors, fault: try fault.map(Run.parseFault))
+      transport: transport, orders: try CameraOrders(text: orders), parent: parent,
+      descriptorCount: descriptors)
   }
 }
 

@@ -3,67 +3,36 @@ import GridPosix
 import GridTransports
 import SystemPackage
 
-/// Everything a camera process needs to know, as `gridstitch produce` arguments for a spawned one.
+/// Everything a camera process needs to know, as `gridstitch produce` arguments for a spawned one:
+/// its transport, its orders, the consumer it belongs to and how many descriptors it was handed.
 public struct CameraProcessSpec: Sendable {
   public var transport: TransportKind
-  public var camera: Int
-  public var shape: TransportShape
-  public var frames: Int
-  public var load: CameraLoad
-  public var workMicros: Int
-  public var sync: CameraSync
-  public var periodMicros: Int
-  /// Whether frames carry a checksum (the run verifies).
-  public var checksums: Bool
+  public var orders: CameraOrders
   public var parent: Int32
   /// How many transport descriptors start at 3; the ready and go pipes and the scene follow them.
   public var descriptorCount: Int
-  public var fault: Fault?
 
-  public init(
-    transport: TransportKind, camera: Int, shape: TransportShape, frames: Int, load: CameraLoad,
-    workMicros: Int, sync: CameraSync = .free, periodMicros: Int? = nil, checksums: Bool = true,
-    parent: Int32, descriptorCount: Int, fault: Fault?
-  ) {
+  public init(transport: TransportKind, orders: CameraOrders, parent: Int32, descriptorCount: Int) {
     self.transport = transport
-    self.camera = camera
-    self.shape = shape
-    self.frames = frames
-    self.load = load
-    self.workMicros = workMicros
-    self.sync = sync
-    self.periodMicros = periodMicros ?? workMicros
-    self.checksums = checksums
+    self.orders = orders
     self.parent = parent
     self.descriptorCount = descriptorCount
-    self.fault = fault
   }
 
   /// The `produce` subcommand's arguments; the CLI parses them back into this.
   public var arguments: [String] {
-    var args = [
-      "produce", "--transport", transport.rawValue, "--camera", "\(camera)", "--cameras", "\(shape.cameras)",
-      "--width", "\(shape.geometry.width)", "--height", "\(shape.geometry.height)",
-      "--channels", "\(shape.geometry.channels)", "--slots", "\(shape.slots)", "--policy",
-      shape.policy.rawValue,
-      "--frames", "\(frames)", "--load", load.rawValue, "--work-us", "\(workMicros)",
-      "--parent", "\(parent)", "--descriptors", "\(descriptorCount)",
-      "--sync", sync.rawValue, "--period-us", "\(periodMicros)",
+    [
+      "produce", "--transport", transport.rawValue, "--orders", orders.text, "--parent", "\(parent)",
+      "--descriptors", "\(descriptorCount)",
     ]
-    if checksums { args.append("--checksums") }
-    if let fault { args += ["--fault", fault.description] }
-    return args
   }
 
   /// A spawned camera trusts nothing it was told: the same limits as `run`, and a descriptor
   /// count that is exactly what its transport hands over.
   public func validate() throws(GridError) {
-    try RunConfiguration.camera(
-      transport: transport, shape: shape, frames: frames, load: load, workMicros: workMicros, sync: sync,
-      periodMicros: periodMicros, fault: fault
-    ).validate()
-    guard (0..<shape.cameras).contains(camera) else {
-      throw .usage("--camera \(camera) is out of range: use 0 to \(shape.cameras - 1)")
+    try RunConfiguration.camera(transport: transport, orders: orders).validate()
+    guard (0..<orders.cameras).contains(orders.camera) else {
+      throw .usage("camera \(orders.camera) is out of range: use 0 to \(orders.cameras - 1)")
     }
     let expected = ProcessTransports.cameraDescriptorKinds(transport).count
     guard expected > 0 else {
@@ -160,17 +129,15 @@ enum CameraLaunch {
           let owned = DescriptorSet(count: descriptors.count)
           for (index, fd) in descriptors.enumerated() { owned.adopt(OwnedDescriptor(taking: fd), at: index) }
           return CameraProcess.body(
-            transport: config.transport, camera: camera, shape: config.shape, frames: config.frames,
+            transport: config.transport, camera: camera, orders: config.cameraOrders(camera: camera.index),
             descriptors: owned, ready: OwnedDescriptor(taking: readyWrite),
             go: OwnedDescriptor(taking: goRead),
             parent: parent)
         }
       case .spawn:
         let spec = CameraProcessSpec(
-          transport: config.transport, camera: camera.index, shape: config.shape, frames: config.frames,
-          load: config.load, workMicros: config.workMicros, sync: config.sync,
-          periodMicros: config.periodMicros, checksums: config.verify, parent: parent,
-          descriptorCount: descriptors.count, fault: config.fault)
+          transport: config.transport, orders: config.cameraOrders(camera: camera.index), parent: parent,
+          descriptorCount: descriptors.count)
         guard let executable = ResourceUsage.executablePath() else {
           throw GridError.runtime("spawn: cannot find this executable in /proc/self/exe")
         }
@@ -228,16 +195,16 @@ enum CameraLaunch {
 public enum CameraProcess {
   /// Runs a camera to its end; the process's exit status.
   static func body(
-    transport: TransportKind, camera: Camera, shape: TransportShape, frames: Int, descriptors: DescriptorSet,
+    transport: TransportKind, camera: Camera, orders: CameraOrders, descriptors: DescriptorSet,
     ready: consuming OwnedDescriptor, go: consuming OwnedDescriptor, parent: Int32
   ) -> Int32 {
     StopSignals.ignoreBrokenPipes()
     do {
       let watch = CameraSideWatch(parent: parent)
       let publisher = try ProcessTransports.attach(
-        transport, shape: shape, camera: camera.index, descriptors: descriptors, watch: watch)
+        transport, shape: orders.shape, camera: camera.index, descriptors: descriptors, watch: watch)
       let start = try StartBarrier.arrive(ready: ready, go: go)
-      let count = shape.policy == .latest ? Int.max : frames
+      let count = orders.policy == .latest ? Int.max : orders.frames
       do {
         try camera.run(frames: count, publisher: publisher, start: start)
       } catch is RingStopped {
@@ -270,7 +237,8 @@ public enum CameraProcess {
     }
     let ready = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(3 + count)))
     let go = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(4 + count)))
-    try ProcessTransports.check(spec.transport, shape: spec.shape, descriptors: descriptors)
+    let orders = spec.orders
+    try ProcessTransports.check(spec.transport, shape: orders.shape, descriptors: descriptors)
     do {
       try FileDescriptors.expect(.pipeWriteEnd, ready.descriptor)
       try FileDescriptors.expect(.pipeReadEnd, go.descriptor)
@@ -279,14 +247,11 @@ public enum CameraProcess {
     }
     let scene = try SharedScene.attach(
       OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(5 + count))),
-      channels: spec.shape.geometry.channels)
-    let renderer = try CameraRenderer(
-      scene: scene, geometry: spec.shape.geometry, cameras: spec.shape.cameras)
-    let camera = Camera(
-      index: spec.camera, renderer: renderer, load: spec.load, workMicros: spec.workMicros, sync: spec.sync,
-      periodMicros: spec.periodMicros, checksums: spec.checksums, fault: spec.fault)
+      channels: orders.geometry.channels)
+    let renderer = try CameraRenderer(scene: scene, geometry: orders.geometry, cameras: orders.cameras)
+    let camera = Camera(orders: orders, renderer: renderer)
     return body(
-      transport: spec.transport, camera: camera, shape: spec.shape, frames: spec.frames,
+      transport: spec.transport, camera: camera, orders: orders,
       descriptors: descriptors, ready: ready, go: go, parent: spec.parent)
   }
 }

@@ -51,19 +51,17 @@ public enum RemoteCamera {
     let hello = ZMQWire.Hello(
       requestedCamera: Int32(options.camera ?? -1), sceneGrey: scenes.grey.withUnsafePixels(Checksum.of),
       sceneRGB: scenes.rgb.withUnsafePixels(Checksum.of))
-    let settings = try ZMQRemoteCamera.join(
+    var orders = try ZMQRemoteCamera.join(
       link: link, hello: hello, waitNanos: UInt64(options.waitSeconds * 1e9), hub: hub)
-    try check(settings)
-    let scene = settings.geometry.channels == 1 ? scenes.grey : scenes.rgb
-    let renderer = try CameraRenderer(scene: scene, geometry: settings.geometry, cameras: settings.cameras)
-    let camera = Camera(
-      index: settings.camera, renderer: renderer, load: settings.load, workMicros: settings.workMicros,
-      sync: settings.sync, periodMicros: settings.periodMicros, checksums: settings.checksums,
-      fault: options.fault.map { Fault(kind: $0.kind, camera: settings.camera, sequence: $0.sequence) })
-    Console.error("gridstitch: camera \(settings.camera) joined \(hub); waiting for the start")
+    try check(orders)
+    orders.fault = options.fault.map { Fault(kind: $0.kind, camera: orders.camera, sequence: $0.sequence) }
+    let scene = orders.geometry.channels == 1 ? scenes.grey : scenes.rgb
+    let renderer = try CameraRenderer(scene: scene, geometry: orders.geometry, cameras: orders.cameras)
+    let camera = Camera(orders: orders, renderer: renderer)
+    Console.error("gridstitch: camera \(orders.camera) joined \(hub); waiting for the start")
     do {
-      let (start, publisher) = try ZMQRemoteCamera.awaitStart(link: link, settings: settings)
-      let frames = settings.policy == .latest ? Int.max : settings.frames
+      let (start, publisher) = try ZMQRemoteCamera.awaitStart(link: link, orders: orders)
+      let frames = orders.policy == .latest ? Int.max : orders.frames
       try camera.run(frames: frames, publisher: publisher, start: start)
     } catch is ZMQStopped {
       return 0
@@ -71,18 +69,17 @@ public enum RemoteCamera {
     return 0
   }
 
-  /// The hub's settings, held to `run`'s own limits before anything is sized from them.
-  static func check(_ settings: ZMQWire.Settings) throws(GridError) {
+  /// The hub's orders, held to `run`'s own limits before anything is sized from them. A hub
+  /// gives no faults: those are a camera's own flag.
+  static func check(_ orders: CameraOrders) throws(GridError) {
+    if let fault = orders.fault { throw .runtime("the hub sent a fault to inject: \(fault)") }
     do {
-      try RunConfiguration.camera(
-        transport: .zmq, shape: settings.shape, frames: settings.frames, load: settings.load,
-        workMicros: settings.workMicros, sync: settings.sync, periodMicros: settings.periodMicros
-      ).validate()
+      try RunConfiguration.camera(transport: .zmq, orders: orders).validate()
     } catch {
-      throw .runtime("the hub's settings are not acceptable: \(error)")
+      throw .runtime("the hub's orders are not acceptable: \(error)")
     }
-    guard settings.camera < settings.cameras else {
-      throw .runtime("the hub gave this camera tile \(settings.camera) of \(settings.cameras)")
+    guard orders.camera < orders.cameras else {
+      throw .runtime("the hub gave this camera tile \(orders.camera) of \(orders.cameras)")
     }
   }
 }

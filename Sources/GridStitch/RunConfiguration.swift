@@ -72,24 +72,31 @@ public struct RunConfiguration: Sendable {
 
   public init() {}
 
+  /// What camera `camera` of this run is told: the one value every camera is made from.
+  public func cameraOrders(camera: Int) -> CameraOrders {
+    CameraOrders(
+      camera: camera, cameras: cameras, geometry: geometry, frames: frames, load: load,
+      workMicros: workMicros,
+      sync: sync, periodMicros: periodMicros, policy: policy, slots: ringSlots, checksums: verify,
+      fault: fault)
+  }
+
   /// What a camera was told (by a spawning consumer, or by a hub) as the run it belongs to, so it
   /// is held to `run`'s own limits before anything is sized from it.
-  static func camera(
-    transport: TransportKind, shape: TransportShape, frames: Int, load: CameraLoad, workMicros: Int,
-    sync: CameraSync, periodMicros: Int, fault: Fault? = nil
-  ) -> RunConfiguration {
+  static func camera(transport: TransportKind, orders: CameraOrders) -> RunConfiguration {
     var config = RunConfiguration()
     config.transport = transport
-    config.cameras = shape.cameras
-    config.frames = frames
-    config.geometry = shape.geometry
-    config.load = load
-    config.workMicros = workMicros
-    config.sync = sync
-    config.period = periodMicros
-    config.slots = shape.slots
-    config.policy = shape.policy
-    config.fault = fault
+    config.cameras = orders.cameras
+    config.frames = orders.frames
+    config.geometry = orders.geometry
+    config.load = orders.load
+    config.workMicros = orders.workMicros
+    config.sync = orders.sync
+    config.period = orders.periodMicros
+    config.slots = orders.slots
+    config.policy = orders.policy
+    config.verify = orders.checksums
+    config.fault = orders.fault
     return config
   }
 

@@ -60,12 +60,7 @@ final class RunSession {
     }
     let cameras =
       renderer.map { renderer in
-        (0..<config.cameras).map {
-          Camera(
-            index: $0, renderer: renderer, load: config.load, workMicros: config.workMicros,
-            sync: config.sync,
-            periodMicros: config.periodMicros, checksums: config.verify, fault: config.fault)
-        }
+        (0..<config.cameras).map { Camera(orders: config.cameraOrders(camera: $0), renderer: renderer) }
       } ?? []
     StopSignals.install()
     supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
@@ -139,14 +134,10 @@ final class RunSession {
       }
       return ZMQRemoteHub.Security(secretKey: try CurveKeys.secret(at: path).secretKey, allowed: allowed.keys)
     }
-    let settings = ZMQWire.Settings(
-      camera: 0, cameras: config.cameras, geometry: config.geometry, frames: config.frames, load: config.load,
-      workMicros: config.workMicros, sync: config.sync, periodMicros: config.periodMicros,
-      policy: config.policy,
-      slots: config.ringSlots, checksums: config.verify)
     let timeout = config.cameraTimeout ?? RunConfiguration.defaultRemoteTimeout
     let hub = try ZMQRemoteHub(
-      endpoint: listen.tcpEndpoint, settings: settings, sceneChecksum: scene.withUnsafePixels(Checksum.of),
+      endpoint: listen.tcpEndpoint, orders: config.cameraOrders(camera: 0),
+      sceneChecksum: scene.withUnsafePixels(Checksum.of),
       security: security, timeoutNanos: UInt64(timeout * 1e9), stopOnLoss: config.onCameraLoss == .stop,
       watchdog: supervisor, log: { Console.error($0) })
     Console.error(

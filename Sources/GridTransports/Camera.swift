@@ -78,18 +78,16 @@ public struct Camera: Sendable {
   public let checksums: Bool
   public let fault: Fault?
 
-  public init(
-    index: Int, renderer: CameraRenderer, load: CameraLoad, workMicros: Int, sync: CameraSync = .free,
-    periodMicros: Int? = nil, checksums: Bool = true, fault: Fault? = nil
-  ) {
-    self.index = index
+  /// The camera `orders` describe, filming through `renderer`.
+  public init(orders: CameraOrders, renderer: CameraRenderer) {
+    self.index = orders.camera
     self.renderer = renderer
-    self.load = load
-    self.workMicros = workMicros
-    self.sync = sync
-    self.periodMicros = periodMicros ?? workMicros
-    self.checksums = checksums
-    self.fault = fault.flatMap { $0.camera == index ? $0 : nil }
+    self.load = orders.load
+    self.workMicros = orders.workMicros
+    self.sync = orders.sync
+    self.periodMicros = orders.periodMicros
+    self.checksums = orders.checksums
+    self.fault = orders.fault.flatMap { $0.camera == orders.camera ? $0 : nil }
   }
 
   /// The work before frame `seq`. `free`: sleep or spin `work-us` from now. `genlock`: sleep to

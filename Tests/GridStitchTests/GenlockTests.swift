@@ -17,8 +17,11 @@ import Testing
     let renderer = try CameraRenderer(scene: scene, geometry: geometry, cameras: count)
     return (0..<count).map {
       Camera(
-        index: $0, renderer: renderer, load: .none, workMicros: 0, sync: .genlock, periodMicros: periodMicros,
-        checksums: false)
+        orders: CameraOrders(
+          camera: $0, cameras: count, geometry: geometry, frames: 1, load: .none, workMicros: 0,
+          sync: .genlock,
+          periodMicros: periodMicros, checksums: false),
+        renderer: renderer)
     }
   }
 

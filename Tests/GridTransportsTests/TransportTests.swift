@@ -16,7 +16,12 @@ import Testing
     for index in pixels.indices { pixels[index] = UInt8(truncatingIfNeeded: index &* 40503 >> 7) }
     let scene = try Scene(width: 256, height: 192, channels: 1, pixels: pixels)
     let renderer = try CameraRenderer(scene: scene, geometry: geometry, cameras: count)
-    return (0..<count).map { Camera(index: $0, renderer: renderer, load: .none, workMicros: 0) }
+    return (0..<count).map {
+      Camera(
+        orders: CameraOrders(
+          camera: $0, cameras: count, geometry: geometry, frames: 1, load: .none, workMicros: 0),
+        renderer: renderer)
+    }
   }
 
   /// Attaches camera `camera` to `transport` in this process, on duplicates of its descriptors.

@@ -5,32 +5,17 @@ import Testing
 
 /// The zmq wire: what a camera and a hub agree on, and what a hub refuses before using it.
 struct ZMQWireTests {
-  @Test func settingsRoundTrip() throws {
-    let settings = ZMQWire.Settings(
+  /// The welcome is the orders' text, read back whole; a body that is not orders is refused.
+  @Test func welcomeCarriesTheOrders() throws {
+    let orders = CameraOrders(
       camera: 5, cameras: 16, geometry: FrameGeometry(width: 320, height: 240, channels: 3), frames: 1234,
-      load: .cpu, workMicros: 777, sync: .genlock, periodMicros: 1500, policy: .latest, slots: 8,
-      checksums: true)
-    let bytes = settings.encode()
-    #expect(bytes.count == ZMQWire.Settings.wireSize)
-    #expect(try Self.decode(bytes) == settings)
-  }
-
-  static func decode(_ bytes: [UInt8]) throws -> ZMQWire.Settings {
-    let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 8)
-    defer { raw.deallocate() }
-    raw.copyBytes(from: bytes)
-    return try ZMQWire.Settings.decode(UnsafeRawBufferPointer(raw))
-  }
-
-  @Test func settingsOutOfRangeAreRefused() {
-    var bytes = ZMQWire.Settings(
-      camera: 0, cameras: 1, geometry: FrameGeometry(width: 8, height: 8, channels: 1), frames: 1, load: .io,
-      workMicros: 1, sync: .free, periodMicros: 1, policy: .lockstep, slots: 2, checksums: false
-    ).encode()
-    bytes[6 * 8] = 9  // a load that does not exist
-    #expect(throws: GridError.self) { try Self.decode(bytes) }
-    for index in 40..<48 { bytes[index] = 0xFF }  // frames = -1
-    #expect(throws: GridError.self) { try Self.decode(bytes) }
+      load: .cpu, workMicros: 777, sync: .genlock, periodMicros: 1500, policy: .latest, slots: 8)
+    let body = ZMQWire.welcome(orders)
+    #expect(body.count <= CameraOrders.maxTextBytes)
+    #expect(ZMQWire.Kind.welcome.firstPartSize.contains(ZMQWire.prefixSize + body.count))
+    #expect(try body.withUnsafeBytes { try ZMQWire.orders(welcome: $0) } == orders)
+    let spoiled = Array(body.dropLast(3))
+    #expect(throws: GridError.self) { try spoiled.withUnsafeBytes { try ZMQWire.orders(welcome: $0) } }
   }
 
   @Test func helloRoundTrip() {

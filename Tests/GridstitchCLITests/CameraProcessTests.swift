@@ -4,22 +4,29 @@ import Testing
 /// The camera side: what a spawned camera (`gridstitch produce`) accepts, the one scene every
 /// camera maps, and frames that arrive twice or out of order.
 @Suite(.serialized) struct CameraProcessTests {
-  /// A `produce` call whose arguments are all sound, for the tests to spoil one at a time.
+  /// A `produce` call whose arguments are all sound, for the tests to spoil one at a time. An
+  /// override of `--transport`, `--parent` or `--descriptors` replaces that flag; any other
+  /// (`--frames`) the pair of that name in `--orders` (`frames=…`).
   static func produce(_ overrides: [String: String], parent: Int32 = getpid()) -> [String] {
     var options: [(String, String)] = [
-      ("--transport", "shm-ring"), ("--camera", "0"), ("--cameras", "4"), ("--width", "320"),
-      ("--height", "240"), ("--channels", "1"), ("--slots", "4"), ("--policy", "lockstep"),
-      ("--frames", "10"), ("--load", "none"), ("--work-us", "0"), ("--parent", "\(parent)"),
-      ("--descriptors", "1"), ("--sync", "free"), ("--period-us", "1000"),
+      ("--transport", "shm-ring"), ("--parent", "\(parent)"), ("--descriptors", "1"),
+    ]
+    var orders: [(String, String)] = [
+      ("camera", "0"), ("cameras", "4"), ("width", "320"), ("height", "240"), ("channels", "1"),
+      ("frames", "10"), ("load", "none"), ("work-us", "0"), ("sync", "free"), ("period-us", "1000"),
+      ("policy", "lockstep"), ("slots", "4"), ("checksums", "false"),
     ]
     for (key, value) in overrides {
       if let index = options.firstIndex(where: { $0.0 == key }) {
         options[index].1 = value
+      } else if let index = orders.firstIndex(where: { "--" + $0.0 == key }) {
+        orders[index].1 = value
       } else {
-        options.append((key, value))
+        orders.append((String(key.dropFirst(2)), value))
       }
     }
-    // Separate words, as a spawning consumer passes them (and `--frames -1` must still parse).
+    options.append(("--orders", orders.map { "\($0.0)=\($0.1)" }.joined(separator: ",")))
+    // Separate words, as a spawning consumer passes them.
     return ["produce"] + options.flatMap { [$0.0, $0.1] }
   }
 
@@ -34,9 +41,12 @@ import Testing
       (["--descriptors": "2147483647"], "--descriptors 2147483647"),
       (["--width": "1000000000", "--height": "1000000000"], "--width 1000000000"),
       (["--work-us": "9223372036854775807"], "--work-us 9223372036854775807"),
-      (["--camera": "9"], "--camera 9"),
+      (["--camera": "9"], "camera 9"),
       (["--transport": "threads"], "threads"),
-      (["--fault": "die:12:1"], "--fault"),
+      (["--fault": "die:12:1"], "fault die:12:1"),
+      (["--load": "warp"], "load=warp is not accepted"),
+      (["--frames": "ten"], "frames=ten is not a whole number"),
+      (["--zoom": "2"], "unknown key zoom"),
     ])
   func produceRejectsBadArguments(overrides: [String: String], names: String) throws {
     let outcome = try CLI.run(Self.produce(overrides), timeout: 20)

@@ -22,8 +22,11 @@ def dealer():
     return sock
 
 
+VERSION = 2  # gridstitch's zmq wire
+
+
 def prefix(kind):
-    return b"GSZ" + bytes([1, kind, 0, 0, 0])
+    return b"GSZ" + bytes([VERSION, kind, 0, 0, 0])
 
 
 def hello(grey, rgb):

@@ -12,10 +12,11 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
   ).map { String(decoding: $0, as: UTF8.self) }
   guard let spec = try? GridstitchMain.produceSpec(parsing: arguments), (try? spec.validate()) != nil
   else { return 0 }
-  let shape = spec.shape
+  let shape = spec.orders.shape
   precondition((1...RunConfiguration.maxCameras).contains(shape.cameras), "\(spec.arguments)")
-  precondition((0..<shape.cameras).contains(spec.camera), "\(spec.arguments)")
-  precondition((1...RunConfiguration.maxFrames).contains(spec.frames), "\(spec.arguments)")
+  precondition((0..<shape.cameras).contains(spec.orders.camera), "\(spec.arguments)")
+  precondition((1...RunConfiguration.maxFrames).contains(spec.orders.frames), "\(spec.arguments)")
+  precondition(spec.orders.fault.map { $0.camera == spec.orders.camera } ?? true, "\(spec.arguments)")
   precondition((1...RunConfiguration.maxSide).contains(shape.geometry.width), "\(spec.arguments)")
   precondition((1...RunConfiguration.maxSide).contains(shape.geometry.height), "\(spec.arguments)")
   precondition([1, 3].contains(shape.geometry.channels), "\(spec.arguments)")

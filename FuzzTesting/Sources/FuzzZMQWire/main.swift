@@ -45,7 +45,7 @@ func check(_ part: UnsafeRawBufferPointer, parts: Int) {
   case .credit:
     encoded = ZMQWire.message(kind, body: ZMQWire.bytes(of: ZMQWire.uint32(body, at: 0)))
   case .welcome:
-    checkSettings(body)
+    checkOrders(body)
     return
   case .refuse, .stop, .hubHeartbeat:
     encoded = ZMQWire.message(kind, body: Array(body))
@@ -53,19 +53,15 @@ func check(_ part: UnsafeRawBufferPointer, parts: Int) {
   precondition(encoded.elementsEqual(part), "\(kind) does not round-trip")
 }
 
-/// Settings are accepted only with every value from 0 to Int32.max and a known load; accepted
-/// ones re-encode to settings that decode the same.
-func checkSettings(_ body: UnsafeRawBufferPointer) {
-  guard let settings = try? ZMQWire.Settings.decode(body) else { return }
-  let values = [
-    settings.camera, settings.cameras, settings.geometry.width, settings.geometry.height,
-    settings.geometry.channels, settings.frames, settings.workMicros, settings.periodMicros, settings.slots,
-  ]
-  precondition(values.allSatisfy { (0...Int(Int32.max)).contains($0) }, "settings \(settings)")
-  let encoded = settings.encode()
-  precondition(encoded.count == ZMQWire.Settings.wireSize)
-  let again = encoded.withUnsafeBytes { try? ZMQWire.Settings.decode($0) }
-  precondition(again == settings, "settings \(settings) do not round-trip")
+/// A welcome is accepted only as orders whose every key is known and given once, their text
+/// within its bound; accepted orders re-encode to a welcome that reads back the same.
+func checkOrders(_ body: UnsafeRawBufferPointer) {
+  guard let orders = try? ZMQWire.orders(welcome: body) else { return }
+  precondition(body.count <= CameraOrders.maxTextBytes, "orders of \(body.count) bytes")
+  precondition(orders.fault.map { $0.camera == orders.camera } ?? true, "orders \(orders)")
+  let encoded = ZMQWire.welcome(orders)
+  let again = encoded.withUnsafeBytes { try? ZMQWire.orders(welcome: $0) }
+  precondition(again == orders, "orders \(orders) do not round-trip")
 }
 
 func framePrefix(_ header: FrameHeader) -> [UInt8] {

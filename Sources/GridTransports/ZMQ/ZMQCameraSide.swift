@@ -51,7 +51,7 @@ public final class ZMQCameraLink {
     try socket.setReconnectInterval(millis: 10)
     try socket.setReceiveHighWaterMark(0)  // credits bound the queues
     try socket.setSendHighWaterMark(0)
-    // The hub's largest message is its settings.
+    // The hub's largest message is its welcome (the orders' text).
     try socket.setMaxMessageSize(Int64(ZMQWire.Kind.welcome.firstPartSize.upperBound + 256))
     if case .remote = watch {
       try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 1000)

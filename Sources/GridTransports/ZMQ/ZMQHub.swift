@@ -85,7 +85,7 @@ public class ZMQHub: FrameReceiver {
     // No part of any message is larger than a frame's pixels (plus, under CURVE, its box's
     // overhead, which libzmq counts too): anything larger is refused by libzmq before it
     // allocates, and the peer's connection is closed.
-    try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, ZMQWire.Settings.wireSize) + 256))
+    try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, CameraOrders.maxTextBytes) + 256))
     if case .remote = cameras { try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 500) }
     monitor = try socket.monitor(events: .disconnected, name: "hub")
     let count = shape.cameras

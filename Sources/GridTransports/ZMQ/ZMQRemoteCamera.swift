@@ -10,10 +10,10 @@ public enum ZMQRemoteCamera {
     return [0x52] + (0..<8).map { _ in UInt8.random(in: 0...255, using: &generator) }
   }
 
-  /// Says hello and waits up to `waitNanos` for the hub's answer: its settings, or its refusal
+  /// Says hello and waits up to `waitNanos` for the hub's answer: the camera's orders, or its refusal
   /// as the error.
   public static func join(link: ZMQCameraLink, hello: ZMQWire.Hello, waitNanos: UInt64, hub: String) throws
-    -> ZMQWire.Settings
+    -> CameraOrders
   {
     try link.hello(hello)
     let deadline = MonotonicClock.nanos() &+ waitNanos
@@ -22,7 +22,7 @@ public enum ZMQRemoteCamera {
       guard let (kind, body) = try link.next(timeoutMillis: Int(WatchdogTick.millis)) else { continue }
       switch kind {
       case .welcome:
-        return try body.withUnsafeBytes { (raw) throws(GridError) in try ZMQWire.Settings.decode(raw) }
+        return try body.withUnsafeBytes { (raw) throws(GridError) in try ZMQWire.orders(welcome: raw) }
       case .refuse:
         throw GridError.runtime(
           "the hub \(hub) refused this camera: \(String(decoding: body, as: UTF8.self))")
@@ -36,7 +36,7 @@ public enum ZMQRemoteCamera {
 
   /// Answers the hub's pings until it says go: returns T0 in this camera's clock, and the
   /// publisher that sends the frames.
-  public static func awaitStart(link: ZMQCameraLink, settings: ZMQWire.Settings) throws -> (
+  public static func awaitStart(link: ZMQCameraLink, orders: CameraOrders) throws -> (
     start: UInt64, publisher: FramePublisher
   ) {
     while true {
@@ -47,7 +47,7 @@ public enum ZMQRemoteCamera {
       case .hubHeartbeat: continue
       case .go:
         let start = body.withUnsafeBytes { ZMQWire.uint64($0, at: 0) }
-        return (start, ZMQPublisher(link: link, shape: settings.shape))
+        return (start, ZMQPublisher(link: link, shape: orders.shape))
       case .stop: throw GridError.runtime("the hub gave up before the start")
       default:
         throw GridError.runtime("the hub sent \(kind) before the start")

@@ -3,8 +3,8 @@ import GridPosix
 import GridZMQ
 
 /// The hub of cameras on other hosts (`run --transport zmq --listen …`). It waits for `cameras`
-/// cameras to say hello, checks that each films the hub's scene, gives each a tile and the run's
-/// settings, measures each one's clock offset (the best of five pings), and releases them
+/// cameras to say hello, checks that each films the hub's scene, gives each a tile and its
+/// orders, measures each one's clock offset (the best of five pings), and releases them
 /// together with a start time in each camera's own clock.
 public final class ZMQRemoteHub: ZMQHub {
   /// What guards the door: CURVE with the hub's secret key and the cameras' public keys, or
@@ -21,7 +21,7 @@ public final class ZMQRemoteHub: ZMQHub {
 
   public static let pings = 5
 
-  private let settings: ZMQWire.Settings
+  private let orders: CameraOrders
   private let sceneChecksum: UInt64
   private let endpoint: String
   private var samples: [Int]
@@ -31,24 +31,24 @@ public final class ZMQRemoteHub: ZMQHub {
 
   /// Binds `endpoint` (after the CURVE gate is up, so no handshake passes unchecked).
   public init(
-    endpoint: String, settings: ZMQWire.Settings, sceneChecksum: UInt64, security: Security?,
+    endpoint: String, orders: CameraOrders, sceneChecksum: UInt64, security: Security?,
     timeoutNanos: UInt64, stopOnLoss: Bool, watchdog: Watchdog, log: @escaping @Sendable (String) -> Void
   ) throws {
     if security != nil, !ZMQContext.has("curve") {
       throw GridError.runtime(
         "this libzmq (\(ZMQContext.version)) was built without CURVE: it cannot guard a hub")
     }
-    self.settings = settings
+    self.orders = orders
     self.sceneChecksum = sceneChecksum
     self.endpoint = endpoint
-    let count = settings.cameras
+    let count = orders.cameras
     samples = Array(repeating: 0, count: count)
     pingSent = Array(repeating: 0, count: count)
     bestRoundTrip = Array(repeating: .max, count: count)
     ready = Array(repeating: false, count: count)
     let context = try ZMQContext(ioThreads: ZMQHub.ioThreads)
     try super.init(
-      shape: settings.shape, watchdog: watchdog,
+      shape: orders.shape, watchdog: watchdog,
       cameras: .remote(timeoutNanos: timeoutNanos, stopOnLoss: stopOnLoss),
       context: context, log: log)
     if let security {
@@ -82,7 +82,7 @@ public final class ZMQRemoteHub: ZMQHub {
       if now >= deadline {
         let count = ready.filter { $0 }.count
         throw GridError.runtime(
-          "\(count) of \(settings.cameras) cameras joined within \(Self.seconds(waitNanos)) s at \(endpoint)")
+          "\(count) of \(orders.cameras) cameras joined within \(Self.seconds(waitNanos)) s at \(endpoint)")
       }
       if now >= nextTick {
         nextTick = now &+ UInt64(WatchdogTick.nanos)
@@ -99,7 +99,7 @@ public final class ZMQRemoteHub: ZMQHub {
     guard case .remote(let timeout, _) = cameras else { return }
     try readConnectionEvents()
     let now = MonotonicClock.nanos()
-    for camera in 0..<settings.cameras where ids[camera] != nil {
+    for camera in 0..<orders.cameras where ids[camera] != nil {
       guard silence(of: camera, now: now, timeout: timeout) != nil else { continue }
       log("gridstitch: camera \(camera) (\(names[camera])) left before the start; its tile is free again")
       freeTile(camera)
@@ -127,10 +127,10 @@ public final class ZMQRemoteHub: ZMQHub {
 
   /// Lets every camera go: T0 in its own clock, and its credit.
   public func release(start: UInt64) {
-    for camera in 0..<settings.cameras {
+    for camera in 0..<orders.cameras {
       send(
         camera, .go, body: ZMQWire.bytes(of: UInt64(bitPattern: Int64(bitPattern: start) &+ offsets[camera])))
-      grant(camera, settings.slots)
+      grant(camera, orders.slots)
     }
   }
 
@@ -148,7 +148,7 @@ public final class ZMQRemoteHub: ZMQHub {
       _ = try? socket.send(id, more: true, dontWait: true)
       _ = try? socket.send(ZMQWire.message(.refuse, body: Array(reason.utf8.prefix(200))), dontWait: true)
     }
-    let theirs = settings.geometry.channels == 1 ? hello.sceneGrey : hello.sceneRGB
+    let theirs = orders.geometry.channels == 1 ? hello.sceneGrey : hello.sceneRGB
     guard theirs == sceneChecksum else {
       refuse(
         "it films another scene (checksum \(hex(theirs)), the hub's is \(hex(sceneChecksum))): give both the same --scene"
@@ -158,8 +158,8 @@ public final class ZMQRemoteHub: ZMQHub {
     let camera: Int
     if hello.requestedCamera >= 0 {
       let asked = Int(hello.requestedCamera)
-      guard asked < settings.cameras else {
-        refuse("--camera \(asked) is out of range: this hub has cameras 0 to \(settings.cameras - 1)")
+      guard asked < orders.cameras else {
+        refuse("--camera \(asked) is out of range: this hub has cameras 0 to \(orders.cameras - 1)")
         return
       }
       guard ids[asked] == nil else {
@@ -169,15 +169,13 @@ public final class ZMQRemoteHub: ZMQHub {
       camera = asked
     } else {
       guard let free = ids.firstIndex(where: { $0 == nil }) else {
-        refuse("the hub has its \(settings.cameras) cameras")
+        refuse("the hub has its \(orders.cameras) cameras")
         return
       }
       camera = free
     }
     register(camera, id: id, name: name, fd: fd >= 0 ? fd : nil)
-    var told = settings
-    told.camera = camera
-    send(camera, .welcome, body: told.encode())
+    send(camera, .welcome, body: ZMQWire.welcome(orders.forCamera(camera)))
     ping(camera)
   }
 
@@ -207,7 +205,7 @@ public final class ZMQRemoteHub: ZMQHub {
     let left = ready.filter { !$0 }.count
     log(
       "gridstitch: camera \(camera) joined from \(names[camera]) (clock offset ±\(uncertainties[camera] / 1000) µs)"
-        + (left > 0 ? "; waiting for \(left) more" : "; all \(settings.cameras) here"))
+        + (left > 0 ? "; waiting for \(left) more" : "; all \(orders.cameras) here"))
   }
 
   private func hex(_ value: UInt64) -> String {

@@ -1,12 +1,13 @@
 import GridCore
 
-/// gridstitch's messages over ZeroMQ, version 1. Every message's first part starts with an
-/// 8-byte prefix — "GSZ", the version, the type, three zero bytes — then the type's fixed body,
-/// little-endian. A frame is two parts: prefix + `FrameHeader`, then exactly the geometry's pixel
+/// gridstitch's messages over ZeroMQ, version 2. Every message's first part starts with an
+/// 8-byte prefix — "GSZ", the version, the type, three zero bytes — then the type's body: fixed
+/// and little-endian, but for the hub's texts (a welcome holds the camera's orders as
+/// `CameraOrders.text`, which version 2 brought; a refusal its reason). A frame is two parts: prefix + `FrameHeader`, then exactly the geometry's pixel
 /// bytes. Every part is checked (magic, version, type, exact length, number of parts) before
 /// anything in it is used; nothing is ever sized from a peer's claim.
 public enum ZMQWire {
-  public static let version: UInt8 = 1
+  public static let version: UInt8 = 2
   static let magic: [UInt8] = Array("GSZ".utf8)
   public static let prefixSize = 8
 
@@ -25,7 +26,8 @@ public enum ZMQWire {
     case stop = 0x16
     case hubHeartbeat = 0x17
 
-    /// The exact size of the first part (prefix + body); `refuse` carries up to 200 bytes of text.
+    /// The size of the first part (prefix + body): exact, but for the texts of `welcome` (the
+    /// orders) and `refuse` (up to 200 bytes).
     public var firstPartSize: ClosedRange<Int> {
       let body: Int
       switch self {
@@ -34,7 +36,7 @@ public enum ZMQWire {
       case .heartbeat: body = 8  // frames sent so far
       case .stop, .hubHeartbeat: body = 0
       case .pong: body = 16
-      case .welcome: body = Settings.wireSize
+      case .welcome: return (ZMQWire.prefixSize + 1)...(ZMQWire.prefixSize + CameraOrders.maxTextBytes)
       case .refuse: return ZMQWire.prefixSize...(ZMQWire.prefixSize + 200)
       case .ping, .go: body = 8
       case .credit: body = 4
@@ -46,75 +48,15 @@ public enum ZMQWire {
     public var parts: Int { self == .frame ? 2 : 1 }
   }
 
-  /// What the hub tells a camera that joins: everything it needs to agree with the hub.
-  public struct Settings: Sendable, Equatable {
-    public var camera: Int
-    public var cameras: Int
-    public var geometry: FrameGeometry
-    public var frames: Int
-    public var load: CameraLoad
-    public var workMicros: Int
-    public var sync: CameraSync
-    public var periodMicros: Int
-    public var policy: DeliveryPolicy
-    public var slots: Int
-    public var checksums: Bool
+  /// The hub's welcome: the camera's orders as their text (`CameraOrders.text`), read back
+  /// with every key and value checked; the values' limits are for the camera to check.
+  public static func welcome(_ orders: CameraOrders) -> [UInt8] { Array(orders.text.utf8) }
 
-    public init(
-      camera: Int, cameras: Int, geometry: FrameGeometry, frames: Int, load: CameraLoad, workMicros: Int,
-      sync: CameraSync, periodMicros: Int, policy: DeliveryPolicy, slots: Int, checksums: Bool
-    ) {
-      self.camera = camera
-      self.cameras = cameras
-      self.geometry = geometry
-      self.frames = frames
-      self.load = load
-      self.workMicros = workMicros
-      self.sync = sync
-      self.periodMicros = periodMicros
-      self.policy = policy
-      self.slots = slots
-      self.checksums = checksums
-    }
-
-    public static let wireSize = 11 * 8
-
-    public var shape: TransportShape {
-      TransportShape(cameras: cameras, geometry: geometry, slots: slots, policy: policy)
-    }
-
-    public func encode() -> [UInt8] {
-      let values: [Int64] = [
-        Int64(camera), Int64(cameras), Int64(geometry.width), Int64(geometry.height),
-        Int64(geometry.channels), Int64(frames), Int64(CameraLoad.allCases.firstIndex(of: load)!),
-        Int64(workMicros), Int64(periodMicros),
-        Int64(sync == .genlock ? 1 : 0) | Int64(policy == .latest ? 2 : 0)
-          | Int64(checksums ? 4 : 0), Int64(slots),
-      ]
-      return values.flatMap { ZMQWire.bytes(of: UInt64(bitPattern: $0)) }
-    }
-
-    /// Decodes the values; their limits are for the camera to check (`RunConfiguration`).
-    public static func decode(_ body: UnsafeRawBufferPointer) throws(GridError) -> Settings {
-      guard body.count == wireSize else { throw .runtime("the hub's settings are \(body.count) bytes") }
-      func value(_ index: Int) -> Int64 {
-        Int64(
-          bitPattern: UInt64(littleEndian: body.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)))
-      }
-      func int(_ index: Int) throws(GridError) -> Int {
-        let raw = value(index)
-        guard raw >= 0, raw <= Int64(Int32.max) else { throw .runtime("the hub sent a setting of \(raw)") }
-        return Int(raw)
-      }
-      let loadIndex = try int(6)
-      guard loadIndex < CameraLoad.allCases.count else { throw .runtime("the hub sent load \(loadIndex)") }
-      let flags = try int(9)
-      return Settings(
-        camera: try int(0), cameras: try int(1),
-        geometry: FrameGeometry(width: try int(2), height: try int(3), channels: try int(4)),
-        frames: try int(5), load: CameraLoad.allCases[loadIndex], workMicros: try int(7),
-        sync: flags & 1 != 0 ? .genlock : .free, periodMicros: try int(8),
-        policy: flags & 2 != 0 ? .latest : .lockstep, slots: try int(10), checksums: flags & 4 != 0)
+  public static func orders(welcome body: UnsafeRawBufferPointer) throws(GridError) -> CameraOrders {
+    do {
+      return try CameraOrders(text: String(decoding: body, as: UTF8.self))
+    } catch {
+      throw .runtime("the hub's welcome: \(error)")
     }
   }
 
