@@ -207,9 +207,7 @@ public enum CameraProcess {
       let count = orders.policy == .latest ? Int.max : orders.frames
       do {
         try camera.run(frames: count, publisher: publisher, start: start)
-      } catch is RingStopped {
-        return 0
-      } catch is ZMQStopped {
+      } catch is TransportStopped {
         return 0
       }
       return 0

@@ -10,24 +10,9 @@ enum DescriptorBudget {
   /// snapshot and its folder, /proc reads, with room to spare.
   static let overhead = 24
 
-  /// What a run of `config` needs the limit to be. Process transports keep every descriptor they
-  /// make at `FileDescriptors.floor` or above (spawned cameras get theirs as 3, 4, …), so their
-  /// need starts there.
+  /// What a run of `config` needs the limit to be: the transport's own, and the overhead.
   static func needed(for config: RunConfiguration) -> Int {
-    let perCamera: Int
-    switch config.transport {
-    case .serial, .threads: return overhead
-    // libzmq's context, its I/O thread and sockets (about 10), and a connection per sender.
-    case .imagezmq: return overhead + 16 + 2 * config.cameras
-    case .pipe: perCamera = 2  // a pipe per camera, both ends until the cameras have started
-    case .shmPipe: perCamera = 2  // a header pipe per camera
-    case .shmMqueue: perCamera = 1  // a message queue per camera
-    case .shmRing: perCamera = 0  // one memfd for every camera
-    case .zmq: perCamera = 1  // a connection per camera, plus libzmq's own (counted below)
-    }
-    // The memfd (pipe: none, counted anyway); libzmq's context, sockets, monitor and mailboxes.
-    let shared = config.transport == .zmq ? 24 : 1
-    return Int(FileDescriptors.floor) + perCamera * config.cameras + shared + overhead
+    config.transport.traits.descriptorsNeeded(cameras: config.cameras) + overhead
   }
 
   /// Raises the soft limit if the hard one allows; else the one-line error naming both numbers.

@@ -8,7 +8,7 @@ extension RunConfiguration {
 
   /// What imagezmq accepts and refuses; `--subscribe` belongs to it alone.
   func validateImageZMQ() throws(GridError) {
-    guard transport == .imagezmq else {
+    guard transport.traits.subscribes else {
       if !subscribe.isEmpty {
         throw .usage(
           "--subscribe is not accepted with --transport \(transport.rawValue): it reads imagezmq PUB senders "

@@ -74,7 +74,8 @@ struct GridConsumer {
   mutating func stitch(grid: Int, from receiver: FrameReceiver) throws {
     var delivered = 0
     // A lost camera that sends again (an imagezmq sender restarted under its name) is back.
-    for camera in 0..<config.cameras where !live[camera] && receiver.hasReturned(camera: camera) {
+    for camera in 0..<config.cameras
+    where !live[camera] && (receiver as? HubReceiver)?.hasReturned(camera: camera) == true {
       live[camera] = true
     }
     // Stitch whichever cameras are ready first; wait on a pending one only when none is.
@@ -103,7 +104,7 @@ struct GridConsumer {
         let left = live.filter { $0 }.count
         Console.error("gridstitch: \(error); continuing with \(left) cameras")
         // A hub's senders may come back: it waits for one (the next grid takes it back).
-        if left == 0, try !receiver.awaitReturn() {
+        if left == 0, try (receiver as? HubReceiver)?.awaitReturn() != true {
           throw GridError.runtime("every camera died: nothing left to stitch")
         }
       }

@@ -63,7 +63,7 @@ public enum RemoteCamera {
       let (start, publisher) = try ZMQRemoteCamera.awaitStart(link: link, orders: orders)
       let frames = orders.policy == .latest ? Int.max : orders.frames
       try camera.run(frames: frames, publisher: publisher, start: start)
-    } catch is ZMQStopped {
+    } catch is TransportStopped {
       return 0
     }
     return 0

@@ -149,10 +149,10 @@ public struct RunConfiguration: Sendable {
     if let cameraTimeout, !(cameraTimeout >= 0.05 && cameraTimeout <= 3600) {
       throw .usage("--camera-timeout \(cameraTimeout) is out of range: use 0.05 to 3600 seconds")
     }
-    if listen != nil && transport != .zmq && transport != .imagezmq {
+    if listen != nil && !transport.traits.listens {
       throw .usage(
-        "--listen is not accepted with --transport \(transport.rawValue): only zmq and imagezmq listen for cameras"
-      )
+        "--listen is not accepted with --transport \(transport.rawValue): only "
+          + "\(TransportKind.names { $0.listens }) listen for cameras")
     }
     if listen != nil && fault != nil {
       throw .usage("--fault is not accepted with --listen: the cameras are not this run's to break")
@@ -215,15 +215,13 @@ public struct RunConfiguration: Sendable {
         throw .usage("--slots \(slots) is not accepted: use a power of two from 2 to 256")
       }
     }
-    if policy == .latest && transport != .imagezmq {
-      guard transport == .shmRing || transport == .zmq else {
-        throw .usage(
-          "--policy latest is not accepted with --transport \(transport.rawValue): only shm-ring, zmq and imagezmq"
-        )
-      }
-      guard ringSlots >= 4 else {
-        throw .usage("--slots \(ringSlots) is too few for --policy latest: use 4 or more")
-      }
+    if !transport.traits.policies.contains(policy) {
+      throw .usage(
+        "--policy \(policy.rawValue) is not accepted with --transport \(transport.rawValue): only "
+          + TransportKind.names { $0.policies.contains(policy) })
+    }
+    if policy == .latest && transport.traits.slots && ringSlots < 4 {
+      throw .usage("--slots \(ringSlots) is too few for --policy latest: use 4 or more")
     }
     if let period, !(1...10_000_000).contains(period) {
       throw .usage("--period-us \(period) is out of range: use 1 to 10000000")

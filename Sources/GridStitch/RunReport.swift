@@ -150,8 +150,11 @@ public struct RunReport: Sendable {
         + (snapshotsLost > 0 ? ", \(snapshotsLost) lost (the disk was behind, or the run stopped)" : ""))
     lines.append(
       "cpu         consumer \(fixed(consumerCPUSeconds, 2)) s   cameras \(fixed(camerasCPUSeconds, 2)) s")
-    if transport == .shmRing { lines.append("wake-ups    \(wakeups)   dropped \(droppedFrames)") }
-    if transport == .zmq && policy == .latest { lines.append("dropped     \(droppedFrames)") }
+    if transport.traits.countsWakeups {
+      lines.append("wake-ups    \(wakeups)   dropped \(droppedFrames)")
+    } else if policy == .latest {
+      lines.append("dropped     \(droppedFrames)")
+    }
     if remote {
       lines.append("remote      clocks mapped within ±\(fixed(clockUncertaintyMicros, 0)) µs")
     }

@@ -54,7 +54,7 @@ final class RunSession {
     try DescriptorBudget.ensure(for: config)
     try Pipeline.prepareOutput(config.outputDirectory)
     // A hub's cameras are started elsewhere: it films no scene.
-    let scene = config.transport == .imagezmq ? nil : try Self.loadScene(config)
+    let scene = config.transport.traits.cameras == .senders ? nil : try Self.loadScene(config)
     let renderer = try scene.map {
       try CameraRenderer(scene: $0, geometry: config.geometry, cameras: config.cameras)
     }
@@ -68,13 +68,13 @@ final class RunSession {
     consumer = GridConsumer(config: config, canvas: canvas, supervisor: supervisor)
     do {
       // Cameras are forked here, before any thread of ours exists.
-      switch config.transport {
-      case .serial:
+      switch config.transport.traits.cameras {
+      case .inline:
         receiver = SerialReceiver(cameras: cameras, startLine: startLine)
       case .threads:
         receiver = try ThreadsTransport(
           cameras: cameras, frames: config.frames, watchdog: supervisor, startLine: startLine)
-      case .zmq where config.listen != nil:
+      case .processes where config.listen != nil:
         guard let scene else { throw GridError.runtime("the hub has no scene to check cameras against") }
         // A hub forks nothing: its live view is bound before it waits, so a busy port is said at
         // once.
@@ -82,7 +82,7 @@ final class RunSession {
         let hub = try Self.listen(config, scene: scene, supervisor: supervisor)
         self.hub = hub
         receiver = hub
-      case .pipe, .shmPipe, .shmMqueue, .shmRing, .zmq:
+      case .processes:
         let transport = try ProcessTransport(config.transport, shape: config.shape)
         guard let storage = scene?.storage as? SharedScene else {
           throw GridError.runtime("the scene is not shared with the cameras")
@@ -90,7 +90,7 @@ final class RunSession {
         barrier = try CameraLaunch.start(
           config, transport: transport, cameras: cameras, scene: storage, supervisor: supervisor)
         receiver = try transport.makeReceiver(watchdog: supervisor)
-      case .imagezmq:
+      case .senders:
         try startLiveView()
         // Set-up waits here for the first frame of every sender.
         receiver = try ImageZMQHub.start(config.imageZMQSettings, watchdog: supervisor)
@@ -224,9 +224,10 @@ final class RunSession {
       receiver.finish()
       wakeups = receiver.wakeups
       droppedFrames = receiver.droppedFrames
-      rejectedMessages = receiver.rejectedMessages
-      clockUncertaintyNanos = hub?.clockUncertaintyNanos ?? 0
-      roster = receiver.roster
+      let hub = receiver as? HubReceiver
+      rejectedMessages = hub?.rejectedMessages ?? 0
+      clockUncertaintyNanos = self.hub?.clockUncertaintyNanos ?? 0
+      roster = hub?.roster
     }
     receiver = nil
     hub = nil
@@ -286,9 +287,9 @@ extension RunReport {
       camerasCPUSeconds: consumer == nil ? 0 : ResourceUsage.cpuSeconds(children: true),
       latestSnapshot: latestSnapshot, interruptedBy: interruptedBy, sync: config.sync,
       periodMicros: config.sync == .genlock ? config.periodMicros : 0,
-      slots: config.transport == .shmRing || config.transport == .zmq ? config.ringSlots : 0,
+      slots: config.transport.traits.slots ? config.ringSlots : 0,
       rejectedMessages: rejectedMessages, clockUncertaintyMicros: clockUncertaintyMicros,
-      remote: config.listen != nil && config.transport == .zmq, roster: roster)
+      remote: config.listen != nil && config.transport.traits.cameras == .processes, roster: roster)
     report.contextSwitches =
       ResourceUsage.contextSwitches(children: false)
       + (consumer == nil ? 0 : ResourceUsage.contextSwitches(children: true))

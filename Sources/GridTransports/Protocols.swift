@@ -32,29 +32,42 @@ public protocol FrameReceiver: AnyObject {
   var wakeups: Int { get }
   /// Frames the transport skipped under the `latest` policy.
   var droppedFrames: Int { get }
-  /// Messages a hub dropped as malformed without ending the run (`rejected_messages`).
-  var rejectedMessages: Int { get }
   /// The last grid is stitched: tell cameras that run until told (the `latest` policy) to stop.
   func finish()
-  /// Whether `camera`, which the consumer lost, sends again (an imagezmq sender restarted under
-  /// its name): true once per return, and the consumer then stitches it again.
-  func hasReturned(camera: Int) -> Bool
-  /// Every camera is lost: waits until one sends again and returns true, or returns false at
-  /// once if this transport's cameras never come back (then the run ends).
-  func awaitReturn() throws -> Bool
-  /// A hub's cameras that the run did not start: who joined, was lost, came back; nil otherwise.
-  var roster: HubRoster? { get }
 }
 
 extension FrameReceiver {
   public func hasFrame(from camera: Int) -> Bool { true }
   public var wakeups: Int { 0 }
   public var droppedFrames: Int { 0 }
-  public var rejectedMessages: Int { 0 }
   public func finish() {}
+}
+
+/// A receiver that listens for peers it did not start (the zmq and imagezmq hubs): strangers
+/// can reach it, and cameras can leave and come back.
+public protocol HubReceiver: FrameReceiver {
+  /// Messages dropped as malformed without ending the run (`rejected_messages`).
+  var rejectedMessages: Int { get }
+  /// Whether `camera`, which the consumer lost, sends again (an imagezmq sender restarted under
+  /// its name): true once per return, and the consumer then stitches it again.
+  func hasReturned(camera: Int) -> Bool
+  /// Every camera is lost: waits until one sends again and returns true, or returns false at
+  /// once if this hub's cameras never come back (then the run ends).
+  func awaitReturn() throws -> Bool
+  /// Who joined, was lost, came back; nil if the hub keeps no roster.
+  var roster: HubRoster? { get }
+}
+
+extension HubReceiver {
   public func hasReturned(camera: Int) -> Bool { false }
   public func awaitReturn() throws -> Bool { false }
   public var roster: HubRoster? { nil }
+}
+
+/// What a camera's publisher throws when the consumer tells it to stop (the `latest` policy's
+/// end, or a hub's stop): the camera ends without an error, whatever its transport.
+public struct TransportStopped: Error {
+  public init() {}
 }
 
 /// What a consumer-side wait asks while it waits: is the camera still there, has the user asked

@@ -1,4 +1,5 @@
 import GridCore
+import GridPosix
 
 /// The transports, by their stable CLI names (a contract: tests pin them).
 public enum TransportKind: String, CaseIterable, Sendable {
@@ -31,21 +32,110 @@ public enum TransportKind: String, CaseIterable, Sendable {
     }
   }
 
-  /// Whether cameras run as separate processes.
-  public var usesProcesses: Bool {
+  /// What this transport can do and needs: the one place the run, its validation, its
+  /// descriptor budget and its report ask, so nothing outside GridTransports tests a kind by name.
+  public var traits: TransportTraits {
     switch self {
-    case .serial, .threads, .imagezmq: false
-    case .pipe, .shmMqueue, .shmPipe, .shmRing, .zmq: true
+    case .serial: TransportTraits(cameras: .inline)
+    case .threads: TransportTraits(cameras: .threads)
+    // A pipe per camera, both ends until the cameras have started; the shared memfd counted anyway.
+    case .pipe: TransportTraits(cameras: .processes, descriptorsPerCamera: 2, sharedDescriptors: 1)
+    // A header pipe per camera, and the slots' memfd.
+    case .shmPipe: TransportTraits(cameras: .processes, descriptorsPerCamera: 2, sharedDescriptors: 1)
+    // A message queue per camera, and the slots' memfd.
+    case .shmMqueue: TransportTraits(cameras: .processes, descriptorsPerCamera: 1, sharedDescriptors: 1)
+    // One memfd for every camera's ring.
+    case .shmRing:
+      TransportTraits(
+        cameras: .processes, policies: [.lockstep, .latest], slots: true, countsWakeups: true,
+        descriptorsPerCamera: 0, sharedDescriptors: 1)
+    // A connection per camera; libzmq's context, sockets, monitor and mailboxes.
+    case .zmq:
+      TransportTraits(
+        cameras: .processes, policies: [.lockstep, .latest], slots: true, listens: true,
+        descriptorsPerCamera: 1, sharedDescriptors: 24)
+    // libzmq's context, its I/O thread and sockets (about 10), and a connection per sender; its
+    // descriptors are not kept above `FileDescriptors.floor`.
+    case .imagezmq:
+      TransportTraits(
+        cameras: .senders, policies: [.lockstep, .latest], listens: true, subscribes: true,
+        carriesFrameHeaders: false, descriptorsPerCamera: 2, sharedDescriptors: 16)
     }
   }
 
+  /// Whether cameras run as separate processes.
+  public var usesProcesses: Bool { traits.cameras == .processes }
+
   /// The transports whose cameras the run starts itself: what `bench` runs, and what tests run
   /// on their own. A hub's cameras (imagezmq senders) are started by someone else.
-  public static let selfContained: [TransportKind] = allCases.filter { $0 != .imagezmq }
+  public static let selfContained: [TransportKind] = allCases.filter { $0.traits.cameras != .senders }
 
   /// Whether frames arrive with the camera's own header (sequence, capture time, checksum).
   /// imagezmq frames carry none: the hub numbers them and stamps their arrival.
-  public var carriesFrameHeaders: Bool { self != .imagezmq }
+  public var carriesFrameHeaders: Bool { traits.carriesFrameHeaders }
+
+  /// The transports that can do `has`, by name, for a message that lists them.
+  public static func names(where has: (TransportTraits) -> Bool) -> String {
+    let names = allCases.filter { has($0.traits) }.map(\.rawValue)
+    return names.count > 1 ? names.dropLast().joined(separator: ", ") + " and " + names.last! : names.joined()
+  }
+}
+
+/// What a transport can do and needs (`TransportKind.traits`).
+public struct TransportTraits: Sendable {
+  /// Where the cameras run, and so how the consumer's side is built.
+  public enum Cameras: Sendable {
+    /// The consumer renders each camera itself, in turn.
+    case inline
+    /// A thread per camera, in the consumer's process.
+    case threads
+    /// A process per camera: forked or spawned by the run, or on other hosts joining it (`--listen`).
+    case processes
+    /// Senders the run does not start, filming their own pictures: no scene of ours to share.
+    case senders
+  }
+
+  public var cameras: Cameras
+  /// The `--policy` values it accepts.
+  public var policies: [DeliveryPolicy]
+  /// Whether `--slots` sizes it (ring slots, zmq credits).
+  public var slots: Bool
+  /// Whether it can wait for cameras it does not start (`--listen`).
+  public var listens: Bool
+  /// Whether it can read senders that bind (`--subscribe`).
+  public var subscribes: Bool
+  /// Whether frames carry the camera's own header (sequence, capture time, checksum): `--verify`
+  /// needs it.
+  public var carriesFrameHeaders: Bool
+  /// Whether the consumer's wake-up syscalls are worth a line of the summary (futex waits).
+  public var countsWakeups: Bool
+  /// Descriptors the transport holds per camera, and once for the run.
+  var descriptorsPerCamera: Int
+  var sharedDescriptors: Int
+
+  init(
+    cameras: Cameras, policies: [DeliveryPolicy] = [.lockstep], slots: Bool = false, listens: Bool = false,
+    subscribes: Bool = false, carriesFrameHeaders: Bool = true, countsWakeups: Bool = false,
+    descriptorsPerCamera: Int = 0, sharedDescriptors: Int = 0
+  ) {
+    self.cameras = cameras
+    self.policies = policies
+    self.slots = slots
+    self.listens = listens
+    self.subscribes = subscribes
+    self.carriesFrameHeaders = carriesFrameHeaders
+    self.countsWakeups = countsWakeups
+    self.descriptorsPerCamera = descriptorsPerCamera
+    self.sharedDescriptors = sharedDescriptors
+  }
+
+  /// The descriptors a run of `cameras` cameras holds for this transport. Process transports keep
+  /// every descriptor they make at `FileDescriptors.floor` or above (spawned cameras get theirs as
+  /// 3, 4, …), so their need starts there.
+  public func descriptorsNeeded(cameras count: Int) -> Int {
+    let floor = cameras == .processes ? Int(FileDescriptors.floor) : 0
+    return floor + descriptorsPerCamera * count + sharedDescriptors
+  }
 }
 
 /// What each policy promises the consumer.

@@ -83,7 +83,7 @@ final class XMLElements: NSObject, XMLParserDelegate {
     #expect(linear.ticks == [0, 1, 2, 3, 4])
     #expect(linear.pixel(2) == 50)
     let log = AxisScale.fitting([3, 45, 2000], bottom: 300, top: 0)
-    #expect(log.kind == .logarithmic)
+    #expect(log.mapping == .logarithmic)
     #expect(log.ticks == [1, 10, 100, 1000, 10000])
     #expect(abs(log.pixel(100) - 150) < 1e-9)
     #expect(abs(AxisScale.log10(2) - 0.301_029_995_663_981_2) < 1e-12)

@@ -33,6 +33,15 @@ import Testing
       {
         $0.policy = .latest; $0.transport = .threads
       }, "only shm-ring")
+    rejects(
+      {
+        $0.policy = .latest; $0.transport = .pipe
+      }, "only shm-ring, zmq and imagezmq")
+    rejects(
+      {
+        $0.listen = try? ServeAddress(parsing: "127.0.0.1:5600", flag: "--listen"); $0.transport = .pipe
+      },
+      "only zmq and imagezmq listen")
     rejects({ $0.fault = Fault(kind: .tamper, camera: 16, sequence: 0) }, "names camera 16")
     rejects(
       {

@@ -124,7 +124,7 @@ public enum BenchCharts {
       let boundValues = points.compactMap { point in rows.first { $0.point == point }.map(panel.bound) }
       let scale = AxisScale.fitting(rows.map(panel.value) + boundValues, bottom: bottom, top: top)
       drawYAxis(&svg, scale: scale, left: left, right: right)
-      let axisName = panel.name + (scale.kind == .logarithmic ? " (log scale)" : "")
+      let axisName = panel.name + (scale.mapping == .logarithmic ? " (log scale)" : "")
       svg.text(axisName, x: 22, y: (top + bottom) / 2, anchor: .middle, size: 12, rotate: -90)
       svg.line(x1: left, y1: bottom, x2: right, y2: bottom, [("stroke", "#222222")])
       for (index, point) in points.enumerated() {

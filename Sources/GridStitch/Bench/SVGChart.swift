@@ -89,9 +89,9 @@ struct SVGDocument {
 
 /// Maps values to pixels along a y axis, linearly from 0 or by powers of ten, with its ticks.
 struct AxisScale {
-  enum Kind { case linear, logarithmic }
+  enum Mapping { case linear, logarithmic }
 
-  let kind: Kind
+  let mapping: Mapping
   let low: Double
   let high: Double
   /// Pixel of `low` (bottom) and of `high` (top).
@@ -102,7 +102,7 @@ struct AxisScale {
   static func linear(maximum: Double, bottom: Double, top: Double) -> AxisScale {
     let step = niceStep(max(maximum, 1e-12) / 5)
     let high = (max(maximum, 1e-12) / step).rounded(.up) * step
-    return AxisScale(kind: .linear, low: 0, high: high, bottom: bottom, top: top)
+    return AxisScale(mapping: .linear, low: 0, high: high, bottom: bottom, top: top)
   }
 
   /// Linear from 0 while the values span less than 10×, else logarithmic between powers of ten.
@@ -115,11 +115,11 @@ struct AxisScale {
     let low = power10((log10(smallest)).rounded(.down))
     let high = power10((log10(largest)).rounded(.up))
     return AxisScale(
-      kind: .logarithmic, low: low, high: high == low ? low * 10 : high, bottom: bottom, top: top)
+      mapping: .logarithmic, low: low, high: high == low ? low * 10 : high, bottom: bottom, top: top)
   }
 
   func pixel(_ value: Double) -> Double {
-    switch kind {
+    switch mapping {
     case .linear:
       return bottom - (value - low) / (high - low) * (bottom - top)
     case .logarithmic:
@@ -130,7 +130,7 @@ struct AxisScale {
   }
 
   var ticks: [Double] {
-    switch kind {
+    switch mapping {
     case .linear:
       let step = Self.niceStep(high / 5)
       return (0...Int((high / step).rounded())).map { Double($0) * step }

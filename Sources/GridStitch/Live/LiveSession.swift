@@ -67,7 +67,8 @@ final class LiveSession {
         config, consumer: consumer, seconds: Double(now - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
         snapshotsWritten: config.snapshotEvery > 0 ? consumer.grids / config.snapshotEvery : 0,
         wakeups: receiver.wakeups, droppedFrames: receiver.droppedFrames,
-        rejectedMessages: receiver.rejectedMessages, roster: receiver.roster)
+        rejectedMessages: (receiver as? HubReceiver)?.rejectedMessages ?? 0,
+        roster: (receiver as? HubReceiver)?.roster)
       var json = report.json
       json["camera_states"] = cameraStates(consumer, roster: report.roster)
       json["running"] = .bool(true)

@@ -22,7 +22,7 @@ import GridZMQ
 /// step with the grid (their own `send_image` call is the flow control). Under `latest` it goes
 /// at once, and each grid takes every sender's newest frame. A sender that owes a frame and is
 /// silent past the camera timeout is lost; it is back when a frame under its name arrives.
-public final class ImageZMQHub: FrameReceiver {
+public final class ImageZMQHub: HubReceiver {
   /// One frame, as it arrived, until the consumer takes it.
   private struct Arrival {
     let data: ZMQMessage

@@ -191,9 +191,6 @@ final class RingLatestReceiver: RingReceiverBase, FrameReceiver {
   }
 }
 
-/// Thrown in a `latest` camera once the consumer has asked every camera to stop.
-public struct RingStopped: Error {}
-
 enum RingPublishers {
   /// A camera's side of the ring it was handed, after checking the mapping's layout.
   static func make(
@@ -280,7 +277,7 @@ final class RingLatestPublisher: RingPublisherBase, FramePublisher {
   private var lastSlot = -1
 
   func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
-    if mapping.stopFlag.load(ordering: .relaxed) != 0 { throw RingStopped() }
+    if mapping.stopFlag.load(ordering: .relaxed) != 0 { throw TransportStopped() }
     let slot = claimSlot()
     var header = FrameHeader.zero
     try fill(&header, ring.pixels(slot))

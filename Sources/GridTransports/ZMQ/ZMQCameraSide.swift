@@ -2,9 +2,6 @@ import GridCore
 import GridPosix
 import GridZMQ
 
-/// The run ended the camera on purpose (the hub's `stop`): the camera leaves with status 0.
-public struct ZMQStopped: Error {}
-
 /// How a camera knows its hub is still there: a local camera asks whether its parent is the
 /// consumer that started it; a remote one, whether it heard the hub within `timeoutNanos`.
 public enum HubWatch: Sendable {
@@ -336,7 +333,7 @@ final class ZMQPublisher: FramePublisher {
         if credits > 0, let frame = pending.take() {
           try send(frame.header, frame.buffer)
         }
-      case .stop: throw ZMQStopped()
+      case .stop: throw TransportStopped()
       case .ping: try link.pong(body)
       case .hubHeartbeat: break
       case .welcome, .refuse, .go:

@@ -9,7 +9,7 @@ import GridZMQ
 /// credits and returns one per frame it takes; a joined camera that sends past its credit, or
 /// sends anything malformed, ends the run (exit 3, naming it). A peer that has not joined and
 /// sends something malformed is dropped and counted (`rejected_messages`).
-public class ZMQHub: FrameReceiver {
+public class ZMQHub: HubReceiver {
   /// Where the hub's cameras come from.
   public enum Cameras {
     /// Camera processes of this run, supervised through their process table (`watchdog`).
