@@ -4,11 +4,16 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/tcp.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -237,3 +242,18 @@ int gs_thread_set_effective_ids(unsigned int uid, unsigned int gid) {
   if (syscall(SYS_setresgid, -1, gid, -1) != 0) return -1;
   return (int)syscall(SYS_setresuid, -1, uid, -1);
 }
+
+int gs_tcp_bytes_received(int fd, unsigned long long *bytes) {
+  struct tcp_info info;
+  socklen_t length = sizeof(info);
+  memset(&info, 0, sizeof(info));
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return -1;
+  if (length < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(info.tcpi_bytes_received)) {
+    errno = ENOTSUP;
+    return -1;
+  }
+  *bytes = info.tcpi_bytes_received;
+  return 0;
+}
+
+void gs_malloc_trim(void) { malloc_trim(0); }

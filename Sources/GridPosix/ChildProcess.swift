@@ -249,6 +249,24 @@ public enum ResourceUsage {
     return usage.ru_nvcsw + usage.ru_nivcsw
   }
 
+  /// This process's resident memory in bytes (/proc/self/statm's second field, in pages); nil if
+  /// it cannot be read.
+  public static func residentBytes() -> UInt64? {
+    let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 128)
+    let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard count > 0 else { return nil }
+    let fields = buffer[0..<count].split(separator: UInt8(ascii: " "))
+    guard fields.count > 1, let pages = UInt64(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+    return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+  }
+
+  /// Hands memory freed inside the process back to the system, so what a cut peer made libzmq
+  /// hold does not stay resident. The corresponding C function is `malloc_trim`.
+  public static func returnFreedMemory() { gs_malloc_trim() }
+
   /// Online cores. The corresponding C function is `sysconf(_SC_NPROCESSORS_ONLN)`.
   public static var onlineCores: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 

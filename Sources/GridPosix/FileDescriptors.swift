@@ -203,6 +203,29 @@ extension FileDescriptors {
     return try moveHigh(OwnedDescriptor(taking: FileDescriptor(rawValue: fd)))
   }
 
+  /// The bytes the kernel has received on TCP connection `fd`, read by its owner yet or not; nil
+  /// if `fd` is not a TCP socket (or the kernel does not say). The corresponding C function is
+  /// `getsockopt(TCP_INFO)`.
+  public static func tcpBytesReceived(_ fd: Int32) -> UInt64? {
+    var bytes: UInt64 = 0
+    return gs_tcp_bytes_received(fd, &bytes) == 0 ? bytes : nil
+  }
+
+  /// The device and inode of `fd`'s file: a socket's identity while it is open, so a number
+  /// reused for another connection is not taken for the first. The corresponding C function is
+  /// `fstat`.
+  public static func identity(_ fd: Int32) -> (device: UInt64, inode: UInt64)? {
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { return nil }
+    return (UInt64(info.st_dev), UInt64(info.st_ino))
+  }
+
+  /// Ends a connection both ways, for its owner (libzmq) to see it end and close it. The
+  /// corresponding C function is `shutdown(SHUT_RDWR)`.
+  public static func shutDown(_ fd: Int32) {
+    _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+  }
+
   /// The address of the peer of a connected IPv4 or IPv6 socket, as "ADDR:PORT" ("[ADDR]:PORT" for
   /// IPv6); nil if it is not one. The corresponding C functions are `getpeername` and `inet_ntop`.
   public static func peerAddress(_ fd: Int32) -> String? {

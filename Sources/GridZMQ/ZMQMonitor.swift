@@ -11,6 +11,8 @@ public final class ZMQMonitor {
     public let endpoint: String
 
     public var isDisconnect: Bool { event == .disconnected }
+    /// A connection opened: accepted by a listening socket, or made by a connecting one.
+    public var isConnection: Bool { event == .accepted || event == .connected }
     public var isHandshakeFailure: Bool { !event.isDisjoint(with: .handshakeFailed) }
   }
 
@@ -38,6 +40,10 @@ public struct ZMQEvents: OptionSet, Sendable, Hashable {
   public init(rawValue: Int32) { self.rawValue = rawValue }
 
   public static let disconnected = ZMQEvents(rawValue: ZMQ_EVENT_DISCONNECTED)
+  /// A listening socket accepted a connection (the value is its descriptor).
+  public static let accepted = ZMQEvents(rawValue: ZMQ_EVENT_ACCEPTED)
+  /// A connecting socket's connection is up (the value is its descriptor).
+  public static let connected = ZMQEvents(rawValue: ZMQ_EVENT_CONNECTED)
   public static let handshakeFailedNoDetail = ZMQEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
   public static let handshakeFailedProtocol = ZMQEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
   /// The peer's key was refused (by the ZAP handler), or ours by the peer.

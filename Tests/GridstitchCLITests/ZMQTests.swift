@@ -279,8 +279,9 @@ enum Python {
     #expect(outcome.stderr.contains("0 of 1 cameras joined within 3.0 s"), "\(outcome.stderr)")
   }
 
-  /// Hostile peers from a raw pyzmq client: each malformed message is dropped and counted, the
-  /// hub's memory does not grow, and the run goes on to a verified end.
+  /// Hostile peers from a raw pyzmq client: each malformed message is dropped and counted, a
+  /// stranger that goes on is cut, the hub's memory does not grow, and the run goes on to a
+  /// verified end.
   @Test(.timeLimit(.minutes(2)))
   func hostilePeersAreRejected() throws {
     let output = CLI.temporaryFolder()
@@ -292,7 +293,7 @@ enum Python {
     try run.camera()
     usleep(2_000_000)
     let rssBefore = try Self.residentKiB(run.hub.pid)
-    let hostile = try Python.run("hostile_zmq.py", ["tcp://127.0.0.1:\(port)", "2000"])
+    let hostile = try Python.run("hostile_zmq.py", ["tcp://127.0.0.1:\(port)", "200"])
     #expect(hostile.status == 0, "\(hostile.stderr)")
     let parsed = try JSONSerialization.jsonObject(with: Data(hostile.stdout.utf8))
     let report = try #require(parsed as? [String: Any], "\(hostile.stdout)")
@@ -302,9 +303,16 @@ enum Python {
     #expect(outcome.status == 0, "\(outcome.stderr)")
     let json = try CLI.json(outcome)
     #expect(json["verified_frames"] as? Int == 10000)
-    #expect(json["rejected_messages"] as? Int == report["counted"] as? Int, "\(outcome.stderr)")
+    // Each is dropped and counted; past a joiner's share of messages the stranger's connection is
+    // cut (libzmq reconnects it, and it is cut again), and what was on its way is lost with it.
+    let counted = try #require(report["counted"] as? Int)
+    let rejected = try #require(json["rejected_messages"] as? Int)
+    #expect(
+      rejected > 16 && rejected <= counted + counted / 16, "\(rejected) of \(counted): \(outcome.stderr)")
+    #expect(outcome.stderr.contains("and it has not joined"), "\(outcome.stderr)")
     #expect((report["refusal"] as? String ?? "").contains("films another scene"), "\(report)")
-    // 2000 frame-sized messages passed through; none may stay (less than 100 of them in growth).
+    // 200 frame-sized messages passed through or were cut; none may stay (less than 100 of them
+    // in growth).
     // AddressSanitizer keeps freed memory resident on purpose (its quarantine, 256 MB), so there
     // the messages' freed buffers stay: the bound is for the uninstrumented binary.
     if !CLI.addressSanitized {

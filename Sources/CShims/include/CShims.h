@@ -99,3 +99,12 @@ int gs_thread_set_effective_ids(unsigned int uid, unsigned int gid);
 /// array out of the entry, past the end of an entry that sits last in readdir's buffer
 /// (AddressSanitizer: heap-buffer-overflow).
 static inline const char *gs_dirent_name(const struct dirent *entry) { return entry->d_name; }
+
+/// The bytes the kernel has received on TCP socket `fd`, read or not (tcp_info's
+/// tcpi_bytes_received, Linux 4.1): 0, or -1 with errno (ENOTSUP where the kernel does not say;
+/// EOPNOTSUPP or ENOTSOCK for another kind of descriptor).
+int gs_tcp_bytes_received(int fd, unsigned long long *bytes);
+
+/// Hands freed heap memory back to the system (glibc's malloc_trim(0), which Swift's Glibc
+/// module does not export).
+void gs_malloc_trim(void);

@@ -59,6 +59,13 @@ public final class ImageZMQHub: HubReceiver {
   private let context: ZMQContext
   private var router: ZMQSocket?
   private var subscriber: ZMQSocket?
+  /// The sockets' connection events, for the ledger.
+  private var monitors: [ZMQMonitor] = []
+  /// Every sender's connection weighed: a picture (at most two queued, one arriving) may be
+  /// unread, and no more; any number of messages, for every sender is a stranger.
+  private var ledger = ConnectionLedger(
+    strangerInFlight: UInt64(ImageZMQSettings.maxMessageBytes) * UInt64(ImageZMQSettings.queuedPerSender + 1),
+    strangerMessages: nil)
   private var pollItems: [ZMQPollItem] = []
   private let decoder: JPEGDecoder
   /// One fitter per camera: each keeps the spans of its sender's frame size.
@@ -72,6 +79,7 @@ public final class ImageZMQHub: HubReceiver {
   private var ignoredNames: [String] = []
   private var ignoredSeen: Set<String> = []
   private var complaints = ComplaintLimiter()
+  private var cutComplaints = ComplaintLimiter()
   private var rejected = 0
   private var dropped = 0
   private var finishing = false
@@ -123,6 +131,7 @@ public final class ImageZMQHub: HubReceiver {
           throw GridError.runtime("--listen \(listen): \(reason)")
         }
         router = socket
+        monitors.append(try socket.monitor(events: [.accepted, .disconnected], name: "imagezmq-router"))
         pollItems.append(ZMQPollItem(socket: socket, events: .readable))
       }
       if !settings.subscribe.isEmpty {
@@ -130,6 +139,7 @@ public final class ImageZMQHub: HubReceiver {
         try configure(socket)
         if settings.subscribe.contains(where: { $0.contains("[") }) { try socket.enableIPv6() }
         try socket.subscribeToAll()
+        monitors.append(try socket.monitor(events: [.connected, .disconnected], name: "imagezmq-subscriber"))
         for endpoint in settings.subscribe {
           do {
             try socket.connect(endpoint)
@@ -258,6 +268,7 @@ public final class ImageZMQHub: HubReceiver {
     }
     router = nil
     subscriber = nil
+    monitors = []
     pollItems = []
   }
 
@@ -283,10 +294,12 @@ public final class ImageZMQHub: HubReceiver {
   }
 
   /// Reads what is queued; if nothing was, waits up to `waitMillis` for something and reads it.
+  /// Waits are cut to the ledger's audits: connections are weighed waiting or not.
   private func pump(waitMillis: Int) throws {
     if try drain() > 0 { return }
     do {
-      guard try ZMQPoll.poll(&pollItems, timeoutMillis: waitMillis) > 0 else { return }
+      let millis = min(waitMillis, Int(ConnectionLedger.auditNanos / 1_000_000))
+      guard try ZMQPoll.poll(&pollItems, timeoutMillis: millis) > 0 else { return try audit() }
     } catch {
       throw GridError.runtime("imagezmq: \(error)")
     }
@@ -302,11 +315,13 @@ public final class ImageZMQHub: HubReceiver {
         // ROUTER: routing id, the REQ's empty delimiter, metadata, picture (and one more, to see
         // that there were too many).
         if let router, let message = try router.receiveParts(maxParts: 5) {
+          weigh(message.parts[...])
           handleRequest(message.parts, overflowed: message.overflowed)
           handled += 1
           progress = true
         }
         if let subscriber, let message = try subscriber.receiveParts(maxParts: 3) {
+          weigh(message.parts[...])
           handle(body: message.parts[...], overflowed: message.overflowed, replyTo: nil)
           handled += 1
           progress = true
@@ -316,7 +331,39 @@ public final class ImageZMQHub: HubReceiver {
     } catch {
       throw GridError.runtime("imagezmq: \(error)")
     }
+    try audit()
     return handled
+  }
+
+  /// Weighs the senders' connections (every `auditNanos` at most) and cuts what the ledger
+  /// condemns: a message of endless parts, a picture that never ends.
+  private func audit() throws {
+    let now = MonotonicClock.nanos()
+    guard ledger.isDue(now) else { return }
+    do {
+      for monitor in monitors {
+        while let event = try monitor.next() {
+          let fd = Int32(bitPattern: event.value)
+          if event.isConnection { ledger.opened(fd, now: now) }
+          if event.isDisconnect { ledger.closed(fd) }
+        }
+      }
+    } catch {
+      throw GridError.runtime("imagezmq: \(error)")
+    }
+    for cut in ledger.audit(now: now) {
+      rejected += 1
+      // Within limits of their own, so a flood of dropped messages never hides a cut.
+      guard let held = cutComplaints.mayComplain(about: cut.peer, now: now) else { continue }
+      settings.log("gridstitch: imagezmq: cut the connection from \(cut.peer): \(cut.reason)" + held.note)
+    }
+  }
+
+  /// Counts a message against the connection it came on (its parts from the wire say which).
+  private func weigh(_ parts: ArraySlice<ZMQMessage>) {
+    let now = MonotonicClock.nanos()
+    let bytes = parts.reduce(0) { $0 + $1.count }
+    _ = ledger.delivered(parts.last?.sourceDescriptor, bytes: bytes, parts: parts.count, now: now)
   }
 
   // MARK: messages

@@ -67,6 +67,10 @@ public class ZMQHub: HubReceiver {
   var gate: ZMQGate?
   /// At most a line a second about one peer, two in all.
   var complaints = ComplaintLimiter()
+  /// Remote hubs weigh their peers' connections (local cameras are this run's own processes).
+  var ledger: ConnectionLedger?
+  /// Cuts are said within limits of their own, so a flood of dropped messages never hides one.
+  var cutComplaints = ComplaintLimiter()
 
   init(
     shape: TransportShape, watchdog: Watchdog, cameras: Cameras, context: ZMQContext,
@@ -86,8 +90,13 @@ public class ZMQHub: HubReceiver {
     // overhead, which libzmq counts too): anything larger is refused by libzmq before it
     // allocates, and the peer's connection is closed.
     try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, CameraOrders.maxTextBytes) + 256))
-    if case .remote = cameras { try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 500) }
-    monitor = try socket.monitor(events: .disconnected, name: "hub")
+    if case .remote = cameras {
+      try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 500)
+      ledger = ConnectionLedger()
+      monitor = try socket.monitor(events: [.disconnected, .accepted], name: "hub")
+    } else {
+      monitor = try socket.monitor(events: .disconnected, name: "hub")
+    }
     let count = shape.cameras
     ids = Array(repeating: nil, count: count)
     names = (0..<count).map { "camera \($0)" }
@@ -145,11 +154,41 @@ public class ZMQHub: HubReceiver {
 
   // MARK: receiving
 
-  /// Takes every message queued now, without waiting.
+  /// Takes every message queued now, without waiting, and weighs the peers' connections.
   func pump() throws {
     while let (parts, overflowed) = try socket.receiveParts(maxParts: 3) {
+      if ledger != nil { weigh(parts) }
       try take(parts, overflowed: overflowed)
     }
+    try audit()
+  }
+
+  /// Counts a message against its connection; a stranger that says too much is cut. A joined
+  /// camera's connection (a re-made one too: libzmq reconnects) may carry its frames.
+  private func weigh(_ parts: [ZMQMessage]) {
+    let bytes = parts.reduce(0) { $0 + $1.count }
+    let now = MonotonicClock.nanos()
+    // The connection a message came on: its parts from the wire say (the routing id the ROUTER
+    // adds in front may not).
+    let fd = parts.last?.sourceDescriptor
+    if let camera = byID[parts[0].array], !given[camera] { ledger?.admit(fd, inFlight: inFlight, now: now) }
+    if let cut = ledger?.delivered(fd, bytes: bytes, parts: parts.count, now: now) {
+      said(cut)
+    }
+  }
+
+  /// Cuts the connections whose unread bytes pass what their peers may have in flight.
+  func audit() throws {
+    let now = MonotonicClock.nanos()
+    guard ledger?.isDue(now) == true else { return }
+    try readConnectionEvents()
+    for cut in ledger?.audit(now: now) ?? [] { said(cut) }
+  }
+
+  private func said(_ cut: ConnectionLedger.Cut) {
+    rejectedMessages += 1
+    guard let held = cutComplaints.mayComplain(about: cut.peer, now: MonotonicClock.nanos()) else { return }
+    log("gridstitch: cut the connection from \(TerminalText.escaped(cut.peer)): \(cut.reason)" + held.note)
   }
 
   /// Waits a bounded while for anything, then pumps; every tick, asks about the camera waited
@@ -164,7 +203,10 @@ public class ZMQHub: HubReceiver {
     var items = [
       ZMQPollItem(socket: socket, events: .readable), ZMQPollItem(socket: monitor.socket, events: .readable),
     ]
-    let millis = max(1, Int((nextTick &- min(nextTick, MonotonicClock.nanos())) / 1_000_000))
+    // A remote hub weighs its connections every `auditNanos`, waiting or not.
+    let untilTick = Int((nextTick &- min(nextTick, MonotonicClock.nanos())) / 1_000_000)
+    let millis = max(
+      1, ledger == nil ? untilTick : min(untilTick, Int(ConnectionLedger.auditNanos / 1_000_000)))
     _ = try ZMQPoll.poll(&items, timeoutMillis: millis)
     // Connection events are read as they come, so a pending one never keeps the poll awake.
     try readConnectionEvents()
@@ -198,7 +240,10 @@ public class ZMQHub: HubReceiver {
 
   func readConnectionEvents() throws {
     while let event = try monitor.next() {
+      let fd = Int32(bitPattern: event.value)
+      if event.isConnection { ledger?.opened(fd, now: MonotonicClock.nanos()) }
       guard event.isDisconnect else { continue }
+      ledger?.closed(fd)
       for camera in 0..<shape.cameras where descriptors[camera] == Int32(bitPattern: event.value) {
         suspected[camera] = true
       }
@@ -383,8 +428,15 @@ public class ZMQHub: HubReceiver {
     byID[id] = camera
     names[camera] = name
     descriptors[camera] = fd
+    ledger?.admit(fd, inFlight: inFlight, now: MonotonicClock.nanos())
     suspected[camera] = false
     lastHeard[camera] = MonotonicClock.nanos()
+  }
+
+  /// What a camera may have on its way to the hub: the frames its credit allows, and two more.
+  var inFlight: UInt64 {
+    let frameBytes = UInt64(ZMQWire.prefixSize + FrameHeader.wireSize + shape.geometry.bytesPerFrame)
+    return UInt64(shape.slots + 2) * (frameBytes + 2 * ConnectionLedger.partOverhead)
   }
 
   /// The largest clock-offset uncertainty among the cameras (half the best round trip).
