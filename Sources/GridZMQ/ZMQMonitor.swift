@@ -42,6 +42,8 @@ public struct ZMQEvents: OptionSet, Sendable, Hashable {
   public static let disconnected = ZMQEvents(rawValue: ZMQ_EVENT_DISCONNECTED)
   /// A listening socket accepted a connection (the value is its descriptor).
   public static let accepted = ZMQEvents(rawValue: ZMQ_EVENT_ACCEPTED)
+  /// A connection's greeting (and security handshake) succeeded: it carries messages.
+  public static let handshakeSucceeded = ZMQEvents(rawValue: ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
   /// A connecting socket's connection is up (the value is its descriptor).
   public static let connected = ZMQEvents(rawValue: ZMQ_EVENT_CONNECTED)
   public static let handshakeFailedNoDetail = ZMQEvents(rawValue: ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)

@@ -91,4 +91,54 @@ import Testing
     }
     #expect(complaints.count <= 2 * 8, "\(outcome.stderr)")
   }
+
+  /// A hub stopped for 1.5 s (SIGSTOP, as a swapped-out or suspended host would be) loses no
+  /// camera: the time it was away is charged to no one, what the cameras sent meanwhile is read
+  /// before anyone is judged, and neither side's ZMTP heartbeat closes the connection. Before, the
+  /// zmq hub named a camera lost ("its connection closed") and the cameras left ("nothing heard
+  /// for 1.5 s"); the imagezmq hub named a sender lost.
+  @Test(.timeLimit(.minutes(2)), arguments: ["zmq", "imagezmq"])
+  func aPausedHubLosesNoCamera(hub kind: String) throws {
+    let port = try FreePort.pick()
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let endpoint = "tcp://127.0.0.1:\(port)"
+    let hub = try CLI.Running(
+      [
+        "run", "--transport", kind, "--listen", "127.0.0.1:\(port)", "--cameras", "2", "--frames", "1000000",
+        "--json", "--output", output,
+      ] + (kind == "zmq" ? ["--verify"] : ["--policy", "latest"]))  // latest: a sender always owes a frame
+    var cameras: [CLI.Running] = []
+    var senders: [Peer] = []
+    defer { senders.forEach { $0.stop() } }
+    for name in ["a", "b"] {
+      if kind == "zmq" {
+        cameras.append(try CLI.Running(["camera", "--connect", endpoint, "--wait-seconds", "10"]))
+      } else {
+        // 50 a second: the hub waits on them, so it is waiting when it is stopped.
+        senders.append(
+          try Peer.sender(["--connect", endpoint, "--name", name, "--fps", "50", "--max-seconds", "100"]))
+      }
+    }
+    let ready = kind == "zmq" ? "all 2 here" : "joined as camera 1"
+    try #require(hub.awaitStderr(containing: ready, seconds: 30))
+    usleep(1_000_000)
+    kill(hub.pid, SIGSTOP)
+    usleep(1_500_000)
+    kill(hub.pid, SIGCONT)
+    usleep(1_500_000)
+    kill(hub.pid, SIGINT)
+    let outcome = try #require(hub.wait(seconds: 30), "the hub hung")
+    for camera in cameras {
+      let left = camera.wait(seconds: 10)
+      #expect(left?.stderr.contains("is gone") == false, "\(left?.stderr ?? "hung")")
+    }
+    #expect(outcome.status == 130, "\(outcome.stderr)")
+    #expect(!outcome.stderr.contains("lost"), "\(outcome.stderr)")
+    let json = try CLI.json(outcome)
+    #expect((json["lost_cameras"] as? [Int])?.isEmpty == true, "\(outcome.stderr)")
+    let grids = try #require(json["grids"] as? Int)
+    #expect(grids > 0)
+    if kind == "zmq" { #expect(json["verified_frames"] as? Int == 2 * grids) }
+  }
 }

@@ -80,6 +80,8 @@ public final class ImageZMQHub: HubReceiver {
   private var ignoredSeen: Set<String> = []
   private var complaints = ComplaintLimiter()
   private var cutComplaints = ComplaintLimiter()
+  /// Time the hub itself was away is charged to no sender.
+  private var absence = HubAbsence()
   private var rejected = 0
   private var dropped = 0
   private var finishing = false
@@ -279,7 +281,15 @@ public final class ImageZMQHub: HubReceiver {
   private func awaitArrival(_ camera: Int) throws -> Arrival {
     while true {
       if let arrival = senders[camera].pending { return arrival }
-      let quiet = MonotonicClock.nanos() &- senders[camera].quietSince
+      let now = MonotonicClock.nanos()
+      if absence.look(now: now) > 0 {
+        // The hub was away (stopped, held up): every sender's silence starts over, and what they
+        // sent meanwhile is read before anyone is judged.
+        for index in senders.indices { senders[index].quietSince = max(senders[index].quietSince, now) }
+        try pump(waitMillis: 0)
+        continue
+      }
+      let quiet = now &- senders[camera].quietSince
       if quiet >= timeoutNanos {
         senders[camera].state = .lost
         senders[camera].losses += 1

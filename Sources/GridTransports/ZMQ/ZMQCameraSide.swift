@@ -8,9 +8,13 @@ public enum HubWatch: Sendable {
   case parent(CameraSideWatch)
   case remote(hub: String, timeoutNanos: UInt64)
 
-  /// A remote camera gives its hub this long (the hub beats every 200 ms) before it leaves:
-  /// within the 2 s the guarantee gives, never a hang.
+  /// A remote camera whose connection to its hub is down (the hub's process ended, or the hub
+  /// broke the link) gives it this long (the hub beats every 200 ms) before it leaves: within the
+  /// 2 s the guarantee gives, never a hang.
   public static let remoteTimeoutNanos: UInt64 = 1_500_000_000
+  /// While the connection is up, the hub may only be paused (stopped, swapped out, held up): the
+  /// camera waits this long for it, so a hub that pauses 1.5 s loses no camera.
+  public static let pausedHubNanos: UInt64 = 3_000_000_000
 }
 
 /// A camera's end of the link: its own context (created in the camera's process, after any
@@ -31,8 +35,10 @@ public final class ZMQCameraLink {
   /// Until the hub has answered, its silence is not a loss (it may not be up yet).
   var answered = false
   /// Handshake failures (a CURVE key the hub refused; a hub that requires CURVE of a camera
-  /// without keys), for a remote camera.
+  /// without keys), and the connection going down and up, for a remote camera.
   let handshakes: ZMQMonitor?
+  /// Whether the connection to the hub is down (libzmq saw it close and has not re-made it).
+  private var linkDown = false
   /// Whether this camera speaks CURVE.
   let hasKeys: Bool
 
@@ -51,7 +57,8 @@ public final class ZMQCameraLink {
     // The hub's largest message is its welcome (the orders' text).
     try socket.setMaxMessageSize(Int64(ZMQWire.Kind.welcome.firstPartSize.upperBound + 256))
     if case .remote = watch {
-      try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 1000)
+      // ZMTP closes a connection only after the hub's silence has outlasted a pause.
+      try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: Int32(HubWatch.pausedHubNanos / 1_000_000))
       beats = true
     } else {
       beats = false
@@ -60,7 +67,7 @@ public final class ZMQCameraLink {
     hasKeys = curve != nil
     if case .remote = watch {
       handshakes = try socket.monitor(
-        events: .handshakeFailed, name: "camera")
+        events: [.handshakeFailed, .handshakeSucceeded, .disconnected], name: "camera")
     } else {
       handshakes = nil
     }
@@ -123,7 +130,10 @@ public final class ZMQCameraLink {
     case .parent(let parent):
       if !parent.consumerIsAlive() { throw parent.consumerGone() }
     case .remote(let hub, let timeout):
-      if let event = try handshakes?.next(), event.isHandshakeFailure {
+      while let event = try handshakes?.next() {
+        if event.isDisconnect { linkDown = true }
+        if event.event == .handshakeSucceeded { linkDown = false }
+        guard event.isHandshakeFailure else { continue }
         guard hasKeys else {
           throw GridError.runtime(
             "the hub \(hub) refused this camera: it requires CURVE keys "
@@ -134,9 +144,12 @@ public final class ZMQCameraLink {
             + (event.event == .handshakeFailedAuth
               ? " (its key is not allowed there)" : " (is --hub-key the hub's public key?)"))
       }
-      if answered, now &- lastHeard > timeout {
+      // A link that is down means the hub is gone; one that is up, that it may be paused.
+      let allowed = linkDown ? timeout : max(timeout, HubWatch.pausedHubNanos)
+      if answered, now &- lastHeard > allowed {
         throw GridError.runtime(
-          "the hub \(hub) is gone: nothing heard for \(Double(timeout / 1_000_000) / 1000) s")
+          "the hub \(hub) is gone: nothing heard for \(Double(allowed / 1_000_000) / 1000) s"
+            + (linkDown ? "" : " (its connection is up, but it says nothing)"))
       }
     }
     if beats, answered, now &- lastBeat >= 100_000_000 {

@@ -71,6 +71,8 @@ public class ZMQHub: HubReceiver {
   var ledger: ConnectionLedger?
   /// Cuts are said within limits of their own, so a flood of dropped messages never hides one.
   var cutComplaints = ComplaintLimiter()
+  /// Time the hub itself was away is charged to no camera.
+  var absence = HubAbsence()
 
   init(
     shape: TransportShape, watchdog: Watchdog, cameras: Cameras, context: ZMQContext,
@@ -91,7 +93,9 @@ public class ZMQHub: HubReceiver {
     // allocates, and the peer's connection is closed.
     try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, CameraOrders.maxTextBytes) + 256))
     if case .remote = cameras {
-      try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: 500)
+      // ZMTP closes a connection only after a silence that outlasts a pause of either side; a
+      // camera's own beats (every 100 ms, `--camera-timeout`) say sooner that it is gone.
+      try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: Int32(HubWatch.pausedHubNanos / 1_000_000))
       ledger = ConnectionLedger()
       monitor = try socket.monitor(events: [.disconnected, .accepted], name: "hub")
     } else {
@@ -227,10 +231,19 @@ public class ZMQHub: HubReceiver {
     guard case .remote(let timeout, let stopOnLoss) = cameras else { return }
     try readConnectionEvents()
     let now = MonotonicClock.nanos()
+    if forgiveAbsence(now: now) { return }
     for other in 0..<shape.cameras where ids[other] != nil && !given[other] && (other == camera || stopOnLoss)
     {
       if let why = silence(of: other, now: now, timeout: timeout) { throw gone(other, why) }
     }
+  }
+
+  /// Whether the hub was away since it last looked (stopped, held up): then every camera's
+  /// silence starts over now, and none is judged until the next look.
+  func forgiveAbsence(now: UInt64) -> Bool {
+    guard absence.look(now: now) > 0 else { return false }
+    for camera in 0..<shape.cameras { lastHeard[camera] = max(lastHeard[camera], now) }
+    return true
   }
 
   /// A connection that libzmq saw close (or drop on a missed ZMTP heartbeat) makes its camera a

@@ -99,6 +99,7 @@ public final class ZMQRemoteHub: ZMQHub {
     guard case .remote(let timeout, _) = cameras else { return }
     try readConnectionEvents()
     let now = MonotonicClock.nanos()
+    if forgiveAbsence(now: now) { return }
     for camera in 0..<orders.cameras where ids[camera] != nil {
       guard silence(of: camera, now: now, timeout: timeout) != nil else { continue }
       log("gridstitch: camera \(camera) (\(names[camera])) left before the start; its tile is free again")
