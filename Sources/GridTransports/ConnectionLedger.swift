@@ -41,6 +41,8 @@ struct ConnectionLedger {
     /// What it may have in flight beyond `baseAllowance` (frames under credit, a picture).
     var inFlight: UInt64
     var isCamera = false
+    /// The kernel's count at the last `progressed`.
+    var lastReceived: UInt64 = 0
   }
 
   /// A connection cut, and why, for the hub to say.
@@ -100,6 +102,16 @@ struct ConnectionLedger {
     if entries[fd] == nil { opened(fd, now: now) }
     entries[fd]!.isCamera = true
     entries[fd]!.inFlight = inFlight
+  }
+
+  /// Whether connection `fd` received bytes since the last time this was asked: a peer whose
+  /// message is still on its way over a slow link is alive, though no whole message came.
+  mutating func progressed(_ fd: Int32, now: UInt64) -> Bool {
+    guard let received = FileDescriptors.tcpBytesReceived(fd) else { return false }
+    if entries[fd] == nil { opened(fd, now: now) }
+    guard received > entries[fd]!.lastReceived else { return false }
+    entries[fd]!.lastReceived = received
+    return true
   }
 
   /// Whether `auditNanos` have passed since the last audit.

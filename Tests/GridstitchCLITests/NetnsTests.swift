@@ -55,6 +55,15 @@ final class TwoHosts {
 
   func linkDown() throws { try Self.ip(["-n", cameras, "link", "set", cameraLink, "down"]) }
 
+  /// Shapes what the cameras send to `rate` (a token bucket, as a slow uplink is: packets past
+  /// its 400 ms queue are dropped).
+  func limitCameras(to rate: String) throws {
+    try Self.ip([
+      "netns", "exec", cameras, "/usr/sbin/tc", "qdisc", "add", "dev", cameraLink, "root", "tbf", "rate", rate,
+      "burst", "32kbit", "latency", "400ms",
+    ])
+  }
+
   /// Whether the namespaces exist (for the check that they are gone).
   static func exists(_ name: String) -> Bool {
     ((try? output(["netns", "list"])) ?? "").split(separator: "\n").contains {
@@ -136,5 +145,34 @@ final class TwoHosts {
     #expect(outcome.stderr.range(of: pattern, options: .regularExpression) != nil, "\(outcome.stderr)")
     let named = try #require(hub.stderrTime(of: ") lost: "))
     #expect(named.timeIntervalSince(down) < 1.0, "named after \(named.timeIntervalSince(down)) s")
+  }
+
+  /// A camera on a slow uplink is alive while its bytes arrive, though a whole frame (and the
+  /// beat behind it) takes longer than `--camera-timeout`: 640×480 RGB frames (921 KB, 0.74 s
+  /// each) at 10 Mbit/s and 320×240 grey ones at 5 Mbit/s lose no camera and verify. Before, the
+  /// first was named lost ("no frame or heartbeat for 0.5 s"); the second, before ZMTP's
+  /// heartbeats waited 3 s.
+  @Test(.timeLimit(.minutes(2)), arguments: [("10mbit", ["640", "480", "3"], 8), ("5mbit", ["320", "240", "1"], 30)])
+  func aSlowLinkLosesNoCamera(rate: String, geometry: [String], frames: Int) throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let hosts = try TwoHosts()
+    try hosts.limitCameras(to: rate)
+    let listen = "\(hosts.hubAddress):7603"
+    let hub = try CLI.Running(
+      Array(hosts.inside(hosts.hub).dropFirst()) + [
+        "run", "--transport", "zmq", "--listen", listen, "--insecure", "--cameras", "1", "--frames", "\(frames)",
+        "--width", geometry[0], "--height", geometry[1], "--channels", geometry[2], "--verify", "--json",
+        "--output", output,
+      ], program: "/usr/sbin/ip")
+    let camera = try CLI.Running(
+      Array(hosts.inside(hosts.cameras).dropFirst()) + ["camera", "--connect", "tcp://\(listen)"],
+      program: "/usr/sbin/ip")
+    let outcome = try #require(hub.wait(seconds: 90), "the hub hung")
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    let json = try CLI.json(outcome)
+    #expect(json["verified_frames"] as? Int == frames)
+    #expect((json["lost_cameras"] as? [Int])?.isEmpty == true, "\(outcome.stderr)")
+    #expect(camera.wait(seconds: 10)?.status == 0)
   }
 }

@@ -175,7 +175,11 @@ public class ZMQHub: HubReceiver {
     // The connection a message came on: its parts from the wire say (the routing id the ROUTER
     // adds in front may not).
     let fd = parts.last?.sourceDescriptor
-    if let camera = byID[parts[0].array], !given[camera] { ledger?.admit(fd, inFlight: inFlight, now: now) }
+    if let camera = byID[parts[0].array], !given[camera] {
+      ledger?.admit(fd, inFlight: inFlight, now: now)
+      // A connection libzmq re-made is the camera's now.
+      if let fd, descriptors[camera] != fd { descriptors[camera] = fd }
+    }
     if let cut = ledger?.delivered(fd, bytes: bytes, parts: parts.count, now: now) {
       said(cut)
     }
@@ -234,6 +238,9 @@ public class ZMQHub: HubReceiver {
     if forgiveAbsence(now: now) { return }
     for other in 0..<shape.cameras where ids[other] != nil && !given[other] && (other == camera || stopOnLoss)
     {
+      // Bytes arriving on its connection say it is alive, though its next whole message (a frame
+      // over a slow link, a beat behind it) has not come yet.
+      if let fd = descriptors[other], ledger?.progressed(fd, now: now) == true { lastHeard[other] = now }
       if let why = silence(of: other, now: now, timeout: timeout) { throw gone(other, why) }
     }
   }
