@@ -59,7 +59,8 @@ final class TwoHosts {
   /// its 400 ms queue are dropped).
   func limitCameras(to rate: String) throws {
     try Self.ip([
-      "netns", "exec", cameras, "/usr/sbin/tc", "qdisc", "add", "dev", cameraLink, "root", "tbf", "rate", rate,
+      "netns", "exec", cameras, "/usr/sbin/tc", "qdisc", "add", "dev", cameraLink, "root", "tbf", "rate",
+      rate,
       "burst", "32kbit", "latency", "400ms",
     ])
   }
@@ -152,7 +153,9 @@ final class TwoHosts {
   /// each) at 10 Mbit/s and 320×240 grey ones at 5 Mbit/s lose no camera and verify. Before, the
   /// first was named lost ("no frame or heartbeat for 0.5 s"); the second, before ZMTP's
   /// heartbeats waited 3 s.
-  @Test(.timeLimit(.minutes(2)), arguments: [("10mbit", ["640", "480", "3"], 8), ("5mbit", ["320", "240", "1"], 30)])
+  @Test(
+    .timeLimit(.minutes(2)),
+    arguments: [("10mbit", ["640", "480", "3"], 8), ("5mbit", ["320", "240", "1"], 30)])
   func aSlowLinkLosesNoCamera(rate: String, geometry: [String], frames: Int) throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
@@ -161,7 +164,8 @@ final class TwoHosts {
     let listen = "\(hosts.hubAddress):7603"
     let hub = try CLI.Running(
       Array(hosts.inside(hosts.hub).dropFirst()) + [
-        "run", "--transport", "zmq", "--listen", listen, "--insecure", "--cameras", "1", "--frames", "\(frames)",
+        "run", "--transport", "zmq", "--listen", listen, "--insecure", "--cameras", "1", "--frames",
+        "\(frames)",
         "--width", geometry[0], "--height", geometry[1], "--channels", geometry[2], "--verify", "--json",
         "--output", output,
       ], program: "/usr/sbin/ip")
