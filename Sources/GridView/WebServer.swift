@@ -40,7 +40,7 @@ public final class WebServer: @unchecked Sendable {
     let quiet = Logger(label: "gridstitch.view") { _ in SwiftLogNoOpLogHandler() }
     let app = Application(
       router: router,
-      server: .http1(configuration: .init(idleTimeout: .seconds(Self.idleSeconds))),
+      server: .http1Closing(configuration: .init(idleTimeout: .seconds(Self.idleSeconds))),
       configuration: .init(
         address: .hostname(host, port: port), serverName: "gridstitch",
         availableConnectionsDelegate: MaximumAvailableConnections(Self.maximumConnections)),

@@ -208,6 +208,51 @@ import Testing
     }
   }
 
+  /// An HTTP/1.0 request that does not ask to keep its connection gets its answer and the end of
+  /// the connection at once, as HTTP/1.0 says; before, every such client (one that reads to the
+  /// end) waited out the 10 s idle timeout.
+  @Test(.timeLimit(.minutes(1)))
+  func anHTTP10RequestsConnectionEndsWithItsAnswer() throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let port = try FreePort.pick()
+    let gallery = try CLI.Running(["view", folder, "--serve", "127.0.0.1:\(port)"])
+    defer { gallery.stopIfRunning() }
+    try HTTP.await("http://127.0.0.1:\(port)/")
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    try #require(descriptor >= 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+      }
+    }
+    try #require(connected)
+    // Half the idle timeout: an answer that ends the connection comes well within it.
+    var wait = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+    let request = Array("GET / HTTP/1.0\r\n\r\n".utf8)
+    try #require(request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) } == request.count)
+    var received: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    var ended = false
+    while true {
+      let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+      if count > 0 {
+        received += buffer[0..<count]
+        continue
+      }
+      ended = count == 0
+      break
+    }
+    #expect(ended, "the connection was still open after 5 s")
+    #expect(String(decoding: received.prefix(15), as: UTF8.self) == "HTTP/1.1 200 OK")
+  }
+
   @Test(.timeLimit(.minutes(1)))
   func aPortInUseIsOneLineAndExit1() throws {
     let folder = CLI.temporaryFolder()
