@@ -112,16 +112,18 @@ public enum PNG {
     image.height = UInt32(height)
     image.format = format
     defer { png_image_free(&image) }
-    // Sized by libpng's own upper bound, so one encode always fits.
-    var size = Int(CLibPNG_image_png_size_max(&image))
-    var encoded = [UInt8](repeating: 0, count: size)
-    let written = encoded.withUnsafeMutableBytes { buffer in
-      png_image_write_to_memory(&image, buffer.baseAddress, &size, 0, base, 0, nil)
+    // Sized by libpng's own upper bound, so one encode always fits; left uninitialized, so only
+    // the pages the PNG fills are ever touched (the bound is the raw size and more).
+    let bound = Int(CLibPNG_image_png_size_max(&image))
+    var written: Int32 = 0
+    let encoded = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+      var size = bound
+      written = png_image_write_to_memory(&image, buffer.baseAddress, &size, 0, base, 0, nil)
+      count = written != 0 ? size : 0
     }
     guard written != 0 else {
       throw failure(of: &image, path: path, doing: "cannot write PNG")
     }
-    encoded.removeLast(encoded.count - size)
     return encoded
   }
 

@@ -133,7 +133,7 @@ final class LiveEncoder: @unchecked Sendable {
       var frame: Frame?
       if let grid = source.latestGrid(), grid.version != known {
         do {
-          let bytes = try grid.pixels.withUnsafeBytes { pixels in
+          let bytes = try grid.withUnsafeBytes { pixels in
             try encoder.encode(
               width: grid.width, height: grid.height, channels: grid.channels, pixels: pixels)
           }

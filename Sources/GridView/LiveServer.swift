@@ -23,7 +23,7 @@ public final class LiveServer: Sendable {
   public init(source: any LiveSource, host: String, port: Int, framesPerSecond: Int) throws(ServeError) {
     let encoder = LiveEncoder(source: source, framesPerSecond: framesPerSecond)
     let router = Router()
-    Self.addRoutes(to: router, source: source, encoder: encoder)
+    Self.addRoutes(to: router, source: source, encoder: encoder, framesPerSecond: framesPerSecond)
     do {
       server = try WebServer(host: host, port: port, router: router)
     } catch {
@@ -46,7 +46,7 @@ public final class LiveServer: Sendable {
   }
 
   private static func addRoutes(
-    to router: Router<BasicRequestContext>, source: any LiveSource, encoder: LiveEncoder
+    to router: Router<BasicRequestContext>, source: any LiveSource, encoder: LiveEncoder, framesPerSecond: Int
   ) {
     router.get("/") { _, _ in
       Response(
@@ -64,14 +64,19 @@ public final class LiveServer: Sendable {
         status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-cache"],
         body: .init(byteBuffer: ByteBuffer(string: stats + "\n")))
     }
+    // A picture answer is worth at most what a viewer of the stream gets.
+    let jpegAnswers = AnswerPacer(perSecond: framesPerSecond)
     router.get("/snapshot.jpg") { _, _ in
+      guard await jpegAnswers.turn() else { return busy() }
       guard let frame = await encoder.currentFrame() else { return unavailable() }
       return Response(
         status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "no-cache"],
         body: .init(byteBuffer: frame.jpeg))
     }
     let snapshots = SnapshotEncoder()
+    let pngAnswers = AnswerPacer(perSecond: Self.pngAnswersPerSecond)
     router.get("/snapshot.png") { _, _ in
+      guard await pngAnswers.turn() else { return busy() }
       var png = await snapshots.rationed()
       if png == nil {
         guard let grid = await freshGrid(source) else { return unavailable() }
@@ -116,6 +121,16 @@ public final class LiveServer: Sendable {
           try await writer.finish(nil)
         })
     }
+  }
+
+  /// `/snapshot.png` answers a second, for every client together (the picture itself changes at
+  /// most a tenth of the time its encode takes).
+  static let pngAnswersPerSecond = 8
+
+  private static func busy() -> Response {
+    Response(
+      status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "1"],
+      body: .init(byteBuffer: ByteBuffer(string: "busy: too many picture requests waiting\n")))
   }
 
   private static func unavailable() -> Response {

@@ -21,9 +21,11 @@ actor SnapshotEncoder {
     self.encode = encode
   }
 
-  /// The newest picture while encodes are rationed; nil when a request should fetch a fresh grid.
+  /// The newest picture while encodes are rationed or one is in flight; nil when a request should
+  /// fetch a fresh grid (each fetch makes the pipeline copy one, so only a request that will
+  /// encode it fetches one).
   func rationed() -> ByteBuffer? {
-    guard let cached, MonotonicClock.nanos() < nextAllowed else { return nil }
+    guard let cached, inFlight != nil || MonotonicClock.nanos() < nextAllowed else { return nil }
     return cached.png
   }
 
@@ -66,7 +68,7 @@ actor SnapshotEncoder {
   }
 
   static func png(_ grid: LiveGrid) throws -> [UInt8] {
-    try grid.pixels.withUnsafeBytes { pixels in
+    try grid.withUnsafeBytes { pixels in
       try PNG.encode(
         width: grid.width, height: grid.height, channels: grid.channels, pixels: pixels, path: "snapshot.png")
     }

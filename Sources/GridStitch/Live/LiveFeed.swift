@@ -29,6 +29,9 @@ final class LiveFeed: LiveSource, @unchecked Sendable {
   private var nextCopy: UInt64 = 0
   private var nextStats: UInt64 = 0
   private var version = 0
+  /// The copies' memory, made once and reused: the published grid, one being encoded as a JPEG,
+  /// one as a PNG, and one to copy into.
+  private var pool: LivePixelPool?
 
   init(viewFPS: Int, initialStats: String) {
     copyPeriod = 1_000_000_000 / UInt64(viewFPS)
@@ -60,18 +63,26 @@ final class LiveFeed: LiveSource, @unchecked Sendable {
 
   /// The run has ended: the last grid and the final figures stay for viewers (and `--linger`).
   func finish(canvas: GridCanvas, figures: String) {
-    copy(canvas)
+    copy(canvas, last: true)
     lock.withLock {
       stats = figures
       ended = true
     }
   }
 
-  private func copy(_ canvas: GridCanvas) {
+  /// Copies the canvas into a buffer no viewer holds; when every one is held (encodes slower
+  /// than the view rate), viewers keep the grid they have and nothing is copied, unless this is
+  /// the last grid, which is always kept.
+  private func copy(_ canvas: GridCanvas, last: Bool = false) {
+    if pool == nil { pool = LivePixelPool(byteCount: canvas.byteCount, limit: 4) }
+    let pooled = canvas.withUnsafeBytes { pool!.copy($0) }
+    guard let pixels = pooled ?? (last ? canvas.withUnsafeBytes({ LivePixels(copying: $0) }) : nil) else {
+      return
+    }
     version += 1
     let copied = LiveGrid(
       version: version, width: canvas.width, height: canvas.height, channels: canvas.frame.channels,
-      pixels: canvas.pixels)
+      pixels: pixels)
     lock.withLock { grid = copied }
   }
 
