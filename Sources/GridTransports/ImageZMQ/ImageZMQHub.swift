@@ -33,27 +33,6 @@ public final class ImageZMQHub: HubReceiver {
     var replyTo: [UInt8]?
   }
 
-  private enum SenderState {
-    case live
-    /// The consumer was told it is lost.
-    case lost
-    /// It sent again after a loss; the consumer has not taken it back yet.
-    case returned
-  }
-
-  private struct Sender {
-    let name: String
-    var peer: String
-    var state = SenderState.live
-    var pending: Arrival?
-    /// Since when it owes us a frame: its last frame, or the reply that released it.
-    var quietSince: UInt64
-    var frames = 0
-    var losses = 0
-    var returns = 0
-    var rejected = 0
-  }
-
   private let settings: ImageZMQSettings
   private let watchdog: Watchdog
   private let context: ZMQContext
@@ -61,11 +40,6 @@ public final class ImageZMQHub: HubReceiver {
   private var subscriber: ZMQSocket?
   /// The sockets' connection events, for the ledger.
   private var monitors: [ZMQMonitor] = []
-  /// Every sender's connection weighed: a picture (at most two queued, one arriving) may be
-  /// unread, and no more; any number of messages, for every sender is a stranger.
-  private var ledger = ConnectionLedger(
-    strangerInFlight: UInt64(ImageZMQSettings.maxMessageBytes) * UInt64(ImageZMQSettings.queuedPerSender + 1),
-    strangerMessages: nil)
   private var pollItems: [ZMQPollItem] = []
   private let decoder: JPEGDecoder
   /// One fitter per camera: each keeps the spans of its sender's frame size.
@@ -74,15 +48,14 @@ public final class ImageZMQHub: HubReceiver {
   private let tile: UnsafeMutableRawBufferPointer
   private let labelScale: Int
   private let timeoutNanos: UInt64
-  private var senders: [Sender] = []
+  /// The senders, a tile each in order of first good frame; a sender's silence counts from when it
+  /// owes a frame (its last frame, or the reply that released it).
+  private var peers: HubPeers
+  /// Each sender's frame, until the consumer takes it.
+  private var pending: [Arrival?]
   private var cameraByName: [String: Int] = [:]
   private var ignoredNames: [String] = []
   private var ignoredSeen: Set<String> = []
-  private var complaints = ComplaintLimiter()
-  private var cutComplaints = ComplaintLimiter()
-  /// Time the hub itself was away is charged to no sender.
-  private var absence = HubAbsence()
-  private var rejected = 0
   private var dropped = 0
   private var finishing = false
   private var finished = false
@@ -109,6 +82,13 @@ public final class ImageZMQHub: HubReceiver {
     tile.initializeMemory(as: UInt8.self, repeating: 0)
     labelScale = FrameStamp.scale(for: geometry)
     timeoutNanos = UInt64(settings.cameraTimeout * 1e9)
+    // Every sender's connection weighed: a picture (at most two queued, one arriving) may be
+    // unread, and no more; any number of messages, for every sender is a stranger.
+    let ledger = ConnectionLedger(
+      strangerInFlight: UInt64(ImageZMQSettings.maxMessageBytes) * UInt64(ImageZMQSettings.queuedPerSender + 1),
+      strangerMessages: nil)
+    peers = HubPeers(tiles: settings.cameras, ledger: ledger, voice: "gridstitch: imagezmq: ", log: settings.log)
+    pending = Array(repeating: nil, count: settings.cameras)
     do {
       decoder = try JPEGDecoder()
     } catch {
@@ -178,16 +158,16 @@ public final class ImageZMQHub: HubReceiver {
       "gridstitch: waiting up to \(Self.seconds(settings.waitSeconds)) s for \(want) imagezmq "
         + "sender\(want == 1 ? "" : "s") at \(endpoints.joined(separator: ", "))")
     let deadline = MonotonicClock.nanos() &+ UInt64(settings.waitSeconds * 1e9)
-    while senders.count < want {
+    while peers.claimedCount < want {
       _ = try watchdog.isAlive(camera: 0)
       let now = MonotonicClock.nanos()
       guard now < deadline else {
-        let joined = senders.map { "'\($0.name)'" }.joined(separator: ", ")
+        let joined = peers.tiles.filter(\.claimed).map { "'\($0.name)'" }.joined(separator: ", ")
         throw GridError.runtime(
-          "only \(senders.count) of \(want) imagezmq senders sent a frame within "
+          "only \(peers.claimedCount) of \(want) imagezmq senders sent a frame within "
             + "\(Self.seconds(settings.waitSeconds)) s (--wait-seconds)"
             + (joined.isEmpty ? "" : ": \(joined)")
-            + "; start the others, or use --cameras \(max(senders.count, 1))")
+            + "; start the others, or use --cameras \(max(peers.claimedCount, 1))")
       }
       try pump(waitMillis: Int(min((deadline - now) / 1_000_000 + 1, UInt64(WatchdogTick.millis))))
     }
@@ -200,11 +180,11 @@ public final class ImageZMQHub: HubReceiver {
   {
     while true {
       var arrival = try awaitArrival(camera)
-      senders[camera].pending = nil
+      pending[camera] = nil
       do {
         try render(arrival, camera: camera)
       } catch {
-        reject(ImageZMQRejection(refusing: senders[camera].name, "JPEG \(error.reason)"), key: nil, peer: nil)
+        reject(ImageZMQRejection(refusing: peers[camera].name, "JPEG \(error.reason)"), key: nil, peer: nil)
         release(&arrival, camera: camera)
         continue
       }
@@ -216,19 +196,15 @@ public final class ImageZMQHub: HubReceiver {
     }
   }
 
-  public func hasFrame(from camera: Int) -> Bool { senders[camera].pending != nil }
+  public func hasFrame(from camera: Int) -> Bool { pending[camera] != nil }
 
-  public func hasReturned(camera: Int) -> Bool {
-    guard camera < senders.count, senders[camera].state == .returned else { return false }
-    senders[camera].state = .live
-    return true
-  }
+  public func hasReturned(camera: Int) -> Bool { peers.takeReturn(camera) }
 
   /// Every sender is lost (under `--on-camera-loss continue`): the hub waits, however long, for
   /// one to send again, answering stop signals within a tick.
   public func awaitReturn() throws -> Bool {
     settings.log("gridstitch: every imagezmq sender is lost: waiting for one to send again (Ctrl-C stops)")
-    while !senders.contains(where: { $0.state == .returned }) {
+    while !peers.tiles.contains(where: { $0.state == .returned }) {
       _ = try watchdog.isAlive(camera: 0)
       try pump(waitMillis: Int(WatchdogTick.millis))
     }
@@ -236,16 +212,10 @@ public final class ImageZMQHub: HubReceiver {
   }
 
   public var droppedFrames: Int { dropped }
-  public var rejectedMessages: Int { rejected }
+  public var rejectedMessages: Int { peers.rejected }
 
   public var roster: HubRoster? {
-    HubRoster(
-      endpoints: endpoints,
-      cameras: senders.enumerated().map { camera, sender in
-        RemoteCameraRecord(
-          camera: camera, name: sender.name, peer: sender.peer, state: sender.state == .lost ? .lost : .live,
-          frames: sender.frames, losses: sender.losses, returns: sender.returns, rejected: sender.rejected)
-      }, ignored: ignoredNames, ignoredCount: ignoredSeen.count)
+    peers.roster(endpoints: endpoints, ignored: ignoredNames, ignoredCount: ignoredSeen.count)
   }
 
   /// Every sender still waiting on us gets its `OK` (so a sender between frames carries on
@@ -255,9 +225,9 @@ public final class ImageZMQHub: HubReceiver {
     guard !finished else { return }
     finished = true
     finishing = true
-    for camera in senders.indices {
-      if let to = senders[camera].pending?.replyTo { reply(to) }
-      senders[camera].pending = nil
+    for camera in pending.indices {
+      if let to = pending[camera]?.replyTo { reply(to) }
+      pending[camera] = nil
     }
     _ = try? drain()
     closeSockets()
@@ -280,25 +250,22 @@ public final class ImageZMQHub: HubReceiver {
   /// owed a frame for longer than the camera timeout.
   private func awaitArrival(_ camera: Int) throws -> Arrival {
     while true {
-      if let arrival = senders[camera].pending { return arrival }
+      if let arrival = pending[camera] { return arrival }
       let now = MonotonicClock.nanos()
-      if absence.look(now: now) > 0 {
-        // The hub was away (stopped, held up): every sender's silence starts over, and what they
-        // sent meanwhile is read before anyone is judged.
-        for index in senders.indices { senders[index].quietSince = max(senders[index].quietSince, now) }
+      if peers.forgiveAbsence(now: now) {
+        // The hub was away (stopped, held up): what the senders sent meanwhile is read before
+        // anyone is judged.
         try pump(waitMillis: 0)
         continue
       }
-      let quiet = now &- senders[camera].quietSince
-      if quiet >= timeoutNanos {
-        senders[camera].state = .lost
-        senders[camera].losses += 1
+      let silent = "no frame for \(Self.seconds(settings.cameraTimeout)) s (--camera-timeout)"
+      if let why = peers.silence(of: camera, now: now, timeout: timeoutNanos, silent: silent) {
+        peers.lose(camera)
         throw GridError.remoteCameraLost(
-          camera: camera, peer: "'\(senders[camera].name)' from \(senders[camera].peer)",
-          reason: "no frame for \(Self.seconds(settings.cameraTimeout)) s (--camera-timeout)")
+          camera: camera, peer: "'\(peers[camera].name)' from \(peers[camera].peer)", reason: why)
       }
       _ = try watchdog.isAlive(camera: camera)
-      let left = (timeoutNanos - quiet) / 1_000_000 + 1
+      let left = (timeoutNanos - min(peers.quiet(camera, now: now), timeoutNanos)) / 1_000_000 + 1
       try pump(waitMillis: Int(min(left, UInt64(WatchdogTick.millis))))
     }
   }
@@ -348,32 +315,16 @@ public final class ImageZMQHub: HubReceiver {
   /// Weighs the senders' connections (every `auditNanos` at most) and cuts what the ledger
   /// condemns: a message of endless parts, a picture that never ends.
   private func audit() throws {
-    let now = MonotonicClock.nanos()
-    guard ledger.isDue(now) else { return }
     do {
-      for monitor in monitors {
-        while let event = try monitor.next() {
-          let fd = Int32(bitPattern: event.value)
-          if event.isConnection { ledger.opened(fd, now: now) }
-          if event.isDisconnect { ledger.closed(fd) }
-        }
-      }
+      try peers.audit(monitors, now: MonotonicClock.nanos())
     } catch {
       throw GridError.runtime("imagezmq: \(error)")
-    }
-    for cut in ledger.audit(now: now) {
-      rejected += 1
-      // Within limits of their own, so a flood of dropped messages never hides a cut.
-      guard let held = cutComplaints.mayComplain(about: cut.peer, now: now) else { continue }
-      settings.log("gridstitch: imagezmq: cut the connection from \(cut.peer): \(cut.reason)" + held.note)
     }
   }
 
   /// Counts a message against the connection it came on (its parts from the wire say which).
   private func weigh(_ parts: ArraySlice<ZMQMessage>) {
-    let now = MonotonicClock.nanos()
-    let bytes = parts.reduce(0) { $0 + $1.count }
-    _ = ledger.delivered(parts.last?.sourceDescriptor, bytes: bytes, parts: parts.count, now: now)
+    peers.weigh(parts, from: nil, inFlight: 0, now: MonotonicClock.nanos())
   }
 
   // MARK: messages
@@ -446,34 +397,29 @@ public final class ImageZMQHub: HubReceiver {
       if let replyTo { reply(replyTo) }
       return
     }
-    if let displaced = senders[camera].pending {
+    if let displaced = pending[camera] {
       // Newest wins: the frame it replaces is dropped, and its sender (under lockstep, one that
       // restarted or shares the name) gets its answer now.
       dropped += 1
       if let to = displaced.replyTo { reply(to) }
     }
-    var sender = senders[camera]
     let holdReply = settings.policy == .lockstep && replyTo != nil
     if let replyTo, !holdReply { reply(replyTo) }
-    sender.pending = Arrival(
-      data: data, payload: metadata.payload, arrivedAt: now, sequence: UInt64(sender.frames),
+    pending[camera] = Arrival(
+      data: data, payload: metadata.payload, arrivedAt: now, sequence: UInt64(peers[camera].frames),
       replyTo: holdReply ? replyTo : nil)
-    sender.frames += 1
-    sender.quietSince = now
-    sender.peer = peer
-    if sender.state == .lost {
-      sender.state = .returned
-      sender.returns += 1
-      settings.log("gridstitch: camera \(camera) ('\(sender.name)' from \(peer)) is back")
+    peers.counted(frameOf: camera)
+    peers.heard(camera, now: now)
+    if peers.heardAgain(camera, from: peer) {
+      settings.log("gridstitch: camera \(camera) ('\(peers[camera].name)' from \(peer)) is back")
     }
-    senders[camera] = sender
   }
 
   /// The camera of `name`; a new name takes the next tile while there is one, else nil (the
   /// sender is ignored, with one line the first time).
   private func camera(named name: String, peer: String, now: UInt64) -> Int? {
     if let camera = cameraByName[name] { return camera }
-    guard senders.count < settings.cameras else {
+    guard let camera = peers.firstFree else {
       if ignoredSeen.count < 4 * Self.maxIgnoredNames, ignoredSeen.insert(name).inserted {
         if ignoredNames.count < Self.maxIgnoredNames { ignoredNames.append(name) }
         settings.log(
@@ -482,9 +428,8 @@ public final class ImageZMQHub: HubReceiver {
       }
       return nil
     }
-    let camera = senders.count
     cameraByName[name] = camera
-    senders.append(Sender(name: name, peer: peer, quietSince: now))
+    peers.claim(camera, name: name, peer: peer, descriptor: nil, inFlight: 0, now: now)
     fitters.append(
       TileFitter(width: settings.tile.width, height: settings.tile.height, channels: settings.tile.channels))
     settings.log("gridstitch: imagezmq sender '\(name)' from \(peer) joined as camera \(camera)")
@@ -492,15 +437,11 @@ public final class ImageZMQHub: HubReceiver {
   }
 
   private func reject(_ rejection: ImageZMQRejection, key: String?, peer: String?) {
-    rejected += 1
-    if let name = rejection.name, let camera = cameraByName[name] { senders[camera].rejected += 1 }
-    let key = key ?? rejection.name ?? "?"
-    let now = MonotonicClock.nanos()
-    guard let held = complaints.mayComplain(about: key, now: now) else { return }
-    let who = rejection.name.map { "'\($0)'" } ?? "a sender"
-    settings.log(
-      "gridstitch: imagezmq: dropped a message from \(who)\(peer.map { " (\($0))" } ?? ""): \(rejection.reason)"
-        + held.note)
+    let tile = rejection.name.flatMap { cameraByName[$0] }
+    peers.reject(tile: tile, key: key ?? rejection.name ?? "?", now: MonotonicClock.nanos()) { _ in
+      let who = rejection.name.map { "'\($0)'" } ?? "a sender"
+      return "dropped a message from \(who)\(peer.map { " (\($0))" } ?? ""): \(rejection.reason)"
+    }
   }
 
   /// The consumer is done with the frame: a held reply goes now, and the sender owes the next.
@@ -508,7 +449,7 @@ public final class ImageZMQHub: HubReceiver {
     guard let to = arrival.replyTo else { return }
     arrival.replyTo = nil
     reply(to)
-    senders[camera].quietSince = MonotonicClock.nanos()
+    peers.heard(camera, now: MonotonicClock.nanos())
   }
 
   /// imagezmq's reply, `OK`, to one REQ sender. A ROUTER drops a reply to a sender that has gone,
@@ -542,7 +483,7 @@ public final class ImageZMQHub: HubReceiver {
         ) { fitter.fit($0, into: tile) }
       }
     }
-    drawLabel(senders[camera].name)
+    drawLabel(peers[camera].name)
   }
 
   /// The sender's name in the tile's corner, where cameras stamp theirs, cut to fit.

@@ -39,40 +39,28 @@ public class ZMQHub: HubReceiver {
   let cameras: Cameras
   let log: @Sendable (String) -> Void
 
-  /// Per camera: routing id, name for messages, connection descriptor, clock offset (camera −
-  /// hub, ns), when last heard, credit it may still use, queued frames, last sequence taken.
+  /// Who holds each tile, when each was heard, their connections, what is said of them. Cameras
+  /// given up on (lost under `--on-camera-loss continue`) are `.lost`: nothing of theirs is used.
+  var peers: HubPeers
+  /// Per camera: routing id, clock offset (camera − hub, ns), credit it may still use, queued
+  /// frames, last sequence taken.
   var ids: [[UInt8]?]
   var byID: [[UInt8]: Int] = [:]
-  var names: [String]
-  var descriptors: [Int32?]
   var offsets: [Int64]
   var uncertainties: [UInt64]
-  var lastHeard: [UInt64]
   var credit: [Int]
   var queues: [[Queued]]
   var lastSequence: [Int64]
-  /// Cameras given up on (lost under `--on-camera-loss continue`): nothing of theirs is used.
-  var given: [Bool]
   /// Credit earned by frames taken and not yet sent back (`giveBack`).
   var owed: [Int]
   /// Frames received from each camera.
   var received: [UInt64]
-  /// Cameras whose connection descriptor was seen to close.
-  var suspected: [Bool]
-  private(set) public var rejectedMessages = 0
+  public var rejectedMessages: Int { peers.rejected }
   private(set) public var droppedFrames = 0
   private var lastBeat: UInt64 = 0
   private var nextTick: UInt64 = 0
   /// The CURVE gatekeeper, on a thread of its own (libzmq waits for its answers).
   var gate: ZMQGate?
-  /// At most a line a second about one peer, two in all.
-  var complaints = ComplaintLimiter()
-  /// Remote hubs weigh their peers' connections (local cameras are this run's own processes).
-  var ledger: ConnectionLedger?
-  /// Cuts are said within limits of their own, so a flood of dropped messages never hides one.
-  var cutComplaints = ComplaintLimiter()
-  /// Time the hub itself was away is charged to no camera.
-  var absence = HubAbsence()
 
   init(
     shape: TransportShape, watchdog: Watchdog, cameras: Cameras, context: ZMQContext,
@@ -92,27 +80,24 @@ public class ZMQHub: HubReceiver {
     // overhead, which libzmq counts too): anything larger is refused by libzmq before it
     // allocates, and the peer's connection is closed.
     try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, CameraOrders.maxTextBytes) + 256))
+    let count = shape.cameras
     if case .remote = cameras {
       // ZMTP closes a connection only after a silence that outlasts a pause of either side; a
       // camera's own beats (every 100 ms, `--camera-timeout`) say sooner that it is gone.
       try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: Int32(HubWatch.pausedHubNanos / 1_000_000))
-      ledger = ConnectionLedger()
       monitor = try socket.monitor(events: [.disconnected, .accepted], name: "hub")
+      // Remote hubs weigh their peers' connections (local cameras are this run's own processes).
+      peers = HubPeers(tiles: count, ledger: ConnectionLedger(), voice: "gridstitch: ", log: log)
     } else {
       monitor = try socket.monitor(events: .disconnected, name: "hub")
+      peers = HubPeers(tiles: count, ledger: nil, voice: "gridstitch: ", log: log)
     }
-    let count = shape.cameras
     ids = Array(repeating: nil, count: count)
-    names = (0..<count).map { "camera \($0)" }
-    descriptors = Array(repeating: nil, count: count)
     offsets = Array(repeating: 0, count: count)
     uncertainties = Array(repeating: 0, count: count)
-    lastHeard = Array(repeating: 0, count: count)
     credit = Array(repeating: 0, count: count)
     queues = Array(repeating: [], count: count)
     lastSequence = Array(repeating: -1, count: count)
-    given = Array(repeating: false, count: count)
-    suspected = Array(repeating: false, count: count)
     received = Array(repeating: 0, count: count)
     owed = Array(repeating: 0, count: count)
   }
@@ -161,42 +146,11 @@ public class ZMQHub: HubReceiver {
   /// Takes every message queued now, without waiting, and weighs the peers' connections.
   func pump() throws {
     while let (parts, overflowed) = try socket.receiveParts(maxParts: 3) {
-      if ledger != nil { weigh(parts) }
+      // A joined camera's connection (a re-made one too: libzmq reconnects) may carry its frames.
+      peers.weigh(parts, from: byID[parts[0].array], inFlight: inFlight, now: MonotonicClock.nanos())
       try take(parts, overflowed: overflowed)
     }
-    try audit()
-  }
-
-  /// Counts a message against its connection; a stranger that says too much is cut. A joined
-  /// camera's connection (a re-made one too: libzmq reconnects) may carry its frames.
-  private func weigh(_ parts: [ZMQMessage]) {
-    let bytes = parts.reduce(0) { $0 + $1.count }
-    let now = MonotonicClock.nanos()
-    // The connection a message came on: its parts from the wire say (the routing id the ROUTER
-    // adds in front may not).
-    let fd = parts.last?.sourceDescriptor
-    if let camera = byID[parts[0].array], !given[camera] {
-      ledger?.admit(fd, inFlight: inFlight, now: now)
-      // A connection libzmq re-made is the camera's now.
-      if let fd, descriptors[camera] != fd { descriptors[camera] = fd }
-    }
-    if let cut = ledger?.delivered(fd, bytes: bytes, parts: parts.count, now: now) {
-      said(cut)
-    }
-  }
-
-  /// Cuts the connections whose unread bytes pass what their peers may have in flight.
-  func audit() throws {
-    let now = MonotonicClock.nanos()
-    guard ledger?.isDue(now) == true else { return }
-    try readConnectionEvents()
-    for cut in ledger?.audit(now: now) ?? [] { said(cut) }
-  }
-
-  private func said(_ cut: ConnectionLedger.Cut) {
-    rejectedMessages += 1
-    guard let held = cutComplaints.mayComplain(about: cut.peer, now: MonotonicClock.nanos()) else { return }
-    log("gridstitch: cut the connection from \(TerminalText.escaped(cut.peer)): \(cut.reason)" + held.note)
+    try peers.audit([monitor], now: MonotonicClock.nanos())
   }
 
   /// Waits a bounded while for anything, then pumps; every tick, asks about the camera waited
@@ -214,10 +168,10 @@ public class ZMQHub: HubReceiver {
     // A remote hub weighs its connections every `auditNanos`, waiting or not.
     let untilTick = Int((nextTick &- min(nextTick, MonotonicClock.nanos())) / 1_000_000)
     let millis = max(
-      1, ledger == nil ? untilTick : min(untilTick, Int(ConnectionLedger.auditNanos / 1_000_000)))
+      1, peers.weighsConnections ? min(untilTick, Int(ConnectionLedger.auditNanos / 1_000_000)) : untilTick)
     _ = try ZMQPoll.poll(&items, timeoutMillis: millis)
     // Connection events are read as they come, so a pending one never keeps the poll awake.
-    try readConnectionEvents()
+    try peers.readEvents(of: monitor, now: MonotonicClock.nanos())
     try pump()
   }
 
@@ -233,54 +187,26 @@ public class ZMQHub: HubReceiver {
       if queues[camera].isEmpty { throw watchdog.lost(camera: camera) }
     }
     guard case .remote(let timeout, let stopOnLoss) = cameras else { return }
-    try readConnectionEvents()
     let now = MonotonicClock.nanos()
-    if forgiveAbsence(now: now) { return }
-    for other in 0..<shape.cameras where ids[other] != nil && !given[other] && (other == camera || stopOnLoss)
-    {
-      // Bytes arriving on its connection say it is alive, though its next whole message (a frame
-      // over a slow link, a beat behind it) has not come yet.
-      if let fd = descriptors[other], ledger?.progressed(fd, now: now) == true { lastHeard[other] = now }
+    // A connection libzmq saw close (or drop on a missed ZMTP heartbeat) makes its camera a
+    // suspect.
+    try peers.readEvents(of: monitor, now: now)
+    if peers.forgiveAbsence(now: now) { return }
+    for other in 0..<shape.cameras
+    where ids[other] != nil && peers[other].state != .lost && (other == camera || stopOnLoss) {
       if let why = silence(of: other, now: now, timeout: timeout) { throw gone(other, why) }
-    }
-  }
-
-  /// Whether the hub was away since it last looked (stopped, held up): then every camera's
-  /// silence starts over now, and none is judged until the next look.
-  func forgiveAbsence(now: UInt64) -> Bool {
-    guard absence.look(now: now) > 0 else { return false }
-    for camera in 0..<shape.cameras { lastHeard[camera] = max(lastHeard[camera], now) }
-    return true
-  }
-
-  /// A connection that libzmq saw close (or drop on a missed ZMTP heartbeat) makes its camera a
-  /// suspect: it is lost once silent for `suspectNanos`, well before the full timeout. Only a
-  /// suspect, because a descriptor number is reused: the event may be of an earlier connection.
-  static let suspectNanos: UInt64 = 200_000_000
-
-  func readConnectionEvents() throws {
-    while let event = try monitor.next() {
-      let fd = Int32(bitPattern: event.value)
-      if event.isConnection { ledger?.opened(fd, now: MonotonicClock.nanos()) }
-      guard event.isDisconnect else { continue }
-      ledger?.closed(fd)
-      for camera in 0..<shape.cameras where descriptors[camera] == Int32(bitPattern: event.value) {
-        suspected[camera] = true
-      }
     }
   }
 
   /// Why camera `camera` counts as gone, or nil while it is heard often enough.
   func silence(of camera: Int, now: UInt64, timeout: UInt64) -> String? {
-    let silent = now &- lastHeard[camera]
-    if suspected[camera] && silent > Self.suspectNanos { return "its connection closed" }
-    if silent > timeout { return "no frame or heartbeat for \(Self.seconds(timeout)) s" }
-    return nil
+    peers.silence(
+      of: camera, now: now, timeout: timeout, silent: "no frame or heartbeat for \(Self.seconds(timeout)) s")
   }
 
   func gone(_ camera: Int, _ reason: String) -> GridError {
-    given[camera] = true
-    return .remoteCameraLost(camera: camera, peer: names[camera], reason: reason)
+    peers.lose(camera)
+    return .remoteCameraLost(camera: camera, peer: peers[camera].name, reason: reason)
   }
 
   static func seconds(_ nanos: UInt64) -> String {
@@ -294,7 +220,9 @@ public class ZMQHub: HubReceiver {
     let now = MonotonicClock.nanos()
     guard now &- lastBeat >= 200_000_000 else { return }
     lastBeat = now
-    for camera in 0..<shape.cameras where ids[camera] != nil && !given[camera] { send(camera, .hubHeartbeat) }
+    for camera in 0..<shape.cameras where ids[camera] != nil && peers[camera].state != .lost {
+      send(camera, .hubHeartbeat)
+    }
   }
 
   /// One message from the ROUTER: [routing id, first part, (pixels)].
@@ -310,7 +238,7 @@ public class ZMQHub: HubReceiver {
     let id = parts[0].array
     let camera = byID[id]
     let kind = overflowed ? nil : ZMQWire.kind(of: body, parts: parts.count - 1)
-    guard let camera, !given[camera] else {
+    guard let camera, peers[camera].state != .lost else {
       try stranger(id: id, kind: kind, parts: parts)
       return
     }
@@ -339,7 +267,7 @@ public class ZMQHub: HubReceiver {
         reason: overflowed
           ? "a message of more than 2 parts" : ZMQWire.refusal(of: body, parts: parts.count - 1))
     }
-    lastHeard[camera] = MonotonicClock.nanos()
+    peers.heard(camera, now: MonotonicClock.nanos())
     switch kind {
     case .frame:
       var header = FrameHeader(decoding: body.baseAddress! + ZMQWire.prefixSize)
@@ -354,6 +282,7 @@ public class ZMQHub: HubReceiver {
       }
       credit[camera] -= 1
       received[camera] += 1
+      peers.counted(frameOf: camera)
       // The camera's clock, mapped onto the hub's.
       header.captureNanos = UInt64(bitPattern: Int64(bitPattern: header.captureNanos) &- offsets[camera])
       queues[camera].append(Queued(header: header, pixels: parts[2]))
@@ -383,8 +312,6 @@ public class ZMQHub: HubReceiver {
     reject(parts.count > 1 ? parts[1] : parts[0], why: kind.map { "\($0) from a camera that has not joined" })
   }
 
-  func rejectedMessagesBy(_ count: Int) { rejectedMessages += count }
-
   /// Whether `camera` is still joining (a remote hub before the camera's pings are done).
   func onProbation(_ camera: Int) -> Bool { false }
 
@@ -393,11 +320,11 @@ public class ZMQHub: HubReceiver {
 
   /// Counts a dropped message; says so within the hub's complaint limits.
   func reject(_ part: ZMQMessage, why: String?) {
-    rejectedMessages += 1
     let peer = part.property("Peer-Address") ?? "a local peer"
-    guard let held = complaints.mayComplain(about: peer, now: MonotonicClock.nanos()) else { return }
-    let reason = why ?? part.withUnsafeBytes { ZMQWire.refusal(of: $0, parts: 1) }
-    log("gridstitch: dropped a message from \(peer): \(reason) (\(rejectedMessages) so far)" + held.note)
+    peers.reject(key: peer, now: MonotonicClock.nanos()) { count in
+      let reason = why ?? part.withUnsafeBytes { ZMQWire.refusal(of: $0, parts: 1) }
+      return "dropped a message from \(peer): \(reason) (\(count) so far)"
+    }
   }
 
   /// Hooks the join phases override: a hello from a new peer, a joined camera's hello or pong.
@@ -442,15 +369,11 @@ public class ZMQHub: HubReceiver {
     send(camera, .credit, body: ZMQWire.bytes(of: UInt32(count)))
   }
 
-  /// Registers camera `camera` as the peer `id`.
-  func register(_ camera: Int, id: [UInt8], name: String, fd: Int32?) {
+  /// Registers camera `camera` as the peer `id`, speaking from `peer`.
+  func register(_ camera: Int, id: [UInt8], name: String, peer: String, fd: Int32?) {
     ids[camera] = id
     byID[id] = camera
-    names[camera] = name
-    descriptors[camera] = fd
-    ledger?.admit(fd, inFlight: inFlight, now: MonotonicClock.nanos())
-    suspected[camera] = false
-    lastHeard[camera] = MonotonicClock.nanos()
+    peers.claim(camera, name: name, peer: peer, descriptor: fd, inFlight: inFlight, now: MonotonicClock.nanos())
   }
 
   /// What a camera may have on its way to the hub: the frames its credit allows, and two more.

@@ -97,12 +97,12 @@ public final class ZMQRemoteHub: ZMQHub {
   /// Cameras that left before the start give their tile back.
   private func dropLeavers() throws {
     guard case .remote(let timeout, _) = cameras else { return }
-    try readConnectionEvents()
     let now = MonotonicClock.nanos()
-    if forgiveAbsence(now: now) { return }
+    try peers.readEvents(of: monitor, now: now)
+    if peers.forgiveAbsence(now: now) { return }
     for camera in 0..<orders.cameras where ids[camera] != nil {
       guard silence(of: camera, now: now, timeout: timeout) != nil else { continue }
-      log("gridstitch: camera \(camera) (\(names[camera])) left before the start; its tile is free again")
+      log("gridstitch: camera \(camera) (\(peers[camera].name)) left before the start; its tile is free again")
       freeTile(camera)
     }
   }
@@ -110,7 +110,7 @@ public final class ZMQRemoteHub: ZMQHub {
   private func freeTile(_ camera: Int) {
     if let id = ids[camera] { byID[id] = nil }
     ids[camera] = nil
-    descriptors[camera] = nil
+    peers.free(camera)
     ready[camera] = false
     samples[camera] = 0
     bestRoundTrip[camera] = .max
@@ -120,8 +120,9 @@ public final class ZMQRemoteHub: ZMQHub {
 
   /// A joiner that broke the protocol before it was ready loses its tile; the run goes on.
   override func dismiss(_ camera: Int, because reason: String) {
-    if let held = complaints.mayComplain(about: names[camera], now: MonotonicClock.nanos()) {
-      log("gridstitch: camera \(camera) (\(names[camera])) dismissed while joining: \(reason)" + held.note)
+    let name = peers[camera].name
+    peers.complain(about: name, now: MonotonicClock.nanos()) {
+      "camera \(camera) (\(name)) dismissed while joining: \(reason)"
     }
     freeTile(camera)
   }
@@ -136,16 +137,11 @@ public final class ZMQRemoteHub: ZMQHub {
   }
 
   /// The peers' names, for the report: camera → "tcp://ADDR:PORT".
-  public var peers: [String] { names }
-
   override func arrived(id: [UInt8], hello: ZMQWire.Hello, from part: ZMQMessage, fd: Int32) throws {
     let peer = (fd >= 0 ? FileDescriptors.peerAddress(fd) : nil) ?? part.property("Peer-Address") ?? "?"
     let name = "tcp://\(peer)"
     func refuse(_ reason: String) {
-      if let held = complaints.mayComplain(about: peer, now: MonotonicClock.nanos()) {
-        log("gridstitch: refused a camera from \(name): \(reason)" + held.note)
-      }
-      rejectedMessagesBy(1)
+      peers.reject(key: peer, now: MonotonicClock.nanos()) { _ in "refused a camera from \(name): \(reason)" }
       _ = try? socket.send(id, more: true, dontWait: true)
       _ = try? socket.send(ZMQWire.message(.refuse, body: Array(reason.utf8.prefix(200))), dontWait: true)
     }
@@ -164,7 +160,7 @@ public final class ZMQRemoteHub: ZMQHub {
         return
       }
       guard ids[asked] == nil else {
-        refuse("camera \(asked) has joined already, from \(names[asked])")
+        refuse("camera \(asked) has joined already, from \(peers[asked].name)")
         return
       }
       camera = asked
@@ -175,7 +171,7 @@ public final class ZMQRemoteHub: ZMQHub {
       }
       camera = free
     }
-    register(camera, id: id, name: name, fd: fd >= 0 ? fd : nil)
+    register(camera, id: id, name: name, peer: peer, fd: fd >= 0 ? fd : nil)
     send(camera, .welcome, body: ZMQWire.welcome(orders.forCamera(camera)))
     ping(camera)
   }
@@ -205,7 +201,7 @@ public final class ZMQRemoteHub: ZMQHub {
     ready[camera] = true
     let left = ready.filter { !$0 }.count
     log(
-      "gridstitch: camera \(camera) joined from \(names[camera]) (clock offset ±\(uncertainties[camera] / 1000) µs)"
+      "gridstitch: camera \(camera) joined from \(peers[camera].name) (clock offset ±\(uncertainties[camera] / 1000) µs)"
         + (left > 0 ? "; waiting for \(left) more" : "; all \(orders.cameras) here"))
   }
 
