@@ -8,17 +8,25 @@ import GridZMQ
 /// what the hub says about them, within limits (`ComplaintLimiter`). The zmq hub and the imagezmq
 /// hub differ in their wire and their flow control, not in how a peer is judged.
 struct HubPeers {
+  /// Where a tile's holder stands. `free` → `joining` (a remote camera until its pings are done)
+  /// or `live` → `suspect` (its connection was seen to close) → `lost` (silent past its time) →
+  /// `returned` (heard again; the consumer has not taken it back yet) → `live`.
   enum State: Equatable {
+    case free
+    case joining
     case live
-    /// Given up on: the consumer was told it is lost.
+    /// Its connection was seen to close: lost once silent for `suspectNanos`, well before the
+    /// full timeout. Only a suspect, because a descriptor number is reused: the event may be of an
+    /// earlier connection.
+    case suspect
+    /// Given up on: the consumer was told it is lost, and nothing of its is used.
     case lost
-    /// It was heard again after a loss; the consumer has not taken it back yet.
     case returned
   }
 
   /// One tile's holder.
   struct Tile {
-    var claimed = false
+    var state = State.free
     /// How the hub's lines and the report name it ("camera 3", "tcp://…", a sender's name).
     var name: String
     /// Where it speaks from (an address, once known).
@@ -28,18 +36,18 @@ struct HubPeers {
     /// When its silence began: when it was last heard (or, for a peer that owes nothing, when it
     /// was released).
     var heardAt: UInt64 = 0
-    /// Its connection was seen to close.
-    var suspected = false
-    var state = State.live
+    /// Frames it may still send (granted, not yet used), frames taken whose credit is not yet
+    /// sent back, and frames received.
+    var credit = 0
+    var owed = 0
+    var received: UInt64 = 0
     var frames = 0
     var losses = 0
     var returns = 0
     var rejected = 0
   }
 
-  /// A connection seen to close makes its camera a suspect: lost once silent for this, well before
-  /// the full timeout. Only a suspect, because a descriptor number is reused: the event may be of
-  /// an earlier connection.
+  /// How long a suspect may be silent.
   static let suspectNanos: UInt64 = 200_000_000
 
   private(set) var tiles: [Tile]
@@ -53,12 +61,18 @@ struct HubPeers {
   private var complaints = ComplaintLimiter()
   /// Cuts are said within limits of their own, so a flood of dropped messages never hides one.
   private var cutComplaints = ComplaintLimiter()
+  /// Frames a camera may have in flight (`--slots`), for hubs that grant credit.
+  let slots: Int
   /// How the hub's lines begin ("gridstitch: ", "gridstitch: imagezmq: ").
   private let voice: String
   private let log: @Sendable (String) -> Void
 
-  init(tiles count: Int, ledger: ConnectionLedger?, voice: String, log: @escaping @Sendable (String) -> Void) {
+  init(
+    tiles count: Int, slots: Int = 0, ledger: ConnectionLedger?, voice: String,
+    log: @escaping @Sendable (String) -> Void
+  ) {
     tiles = (0..<count).map { Tile(name: "camera \($0)") }
+    self.slots = slots
     self.ledger = ledger
     self.voice = voice
     self.log = log
@@ -68,16 +82,47 @@ struct HubPeers {
 
   // MARK: tiles
 
-  var claimedCount: Int { tiles.count { $0.claimed } }
-  var firstFree: Int? { tiles.firstIndex { !$0.claimed } }
+  var claimedCount: Int { tiles.count { $0.state != .free } }
+  var firstFree: Int? { tiles.firstIndex { $0.state == .free } }
+  /// Tiles whose holders have joined (not free, not joining).
+  var joinedCount: Int { tiles.count { $0.state != .free && $0.state != .joining } }
+  /// Whether `tile`'s holder is one the run uses (or may, once joined): not free, not lost.
+  func isHeld(_ tile: Int) -> Bool { tiles[tile].state != .free && tiles[tile].state != .lost }
+
+  /// The tile a joiner asking for `request` (nil: any) gets, or why it gets none.
+  func tile(for request: Int?) -> Result<Int, JoinRefusal> {
+    guard let request else {
+      return firstFree.map { .success($0) } ?? .failure(JoinRefusal("the hub has its \(tiles.count) cameras"))
+    }
+    guard request >= 0 && request < tiles.count else {
+      return .failure(
+        JoinRefusal("--camera \(request) is out of range: this hub has cameras 0 to \(tiles.count - 1)"))
+    }
+    guard tiles[request].state == .free else {
+      return .failure(JoinRefusal("camera \(request) has joined already, from \(tiles[request].name)"))
+    }
+    return .success(request)
+  }
+
+  struct JoinRefusal: Error, Equatable {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+  }
 
   /// `tile` is held from now by `name`, speaking from `peer` on `descriptor`, which may carry
-  /// `inFlight` bytes unread.
+  /// `inFlight` bytes unread; `joining` until `joined` if it must answer first.
   mutating func claim(
-    _ tile: Int, name: String, peer: String, descriptor: Int32?, inFlight: UInt64, now: UInt64
+    _ tile: Int, name: String, peer: String, descriptor: Int32?, inFlight: UInt64, joining: Bool = false,
+    now: UInt64
   ) {
-    tiles[tile] = Tile(claimed: true, name: name, peer: peer, descriptor: descriptor, heardAt: now)
+    tiles[tile] = Tile(
+      state: joining ? .joining : .live, name: name, peer: peer, descriptor: descriptor, heardAt: now)
     ledger?.admit(descriptor, inFlight: inFlight, now: now)
+  }
+
+  /// `tile`'s holder has answered what it had to: it is live.
+  mutating func joined(_ tile: Int) {
+    if tiles[tile].state == .joining { tiles[tile].state = .live }
   }
 
   /// `tile` is free again (its holder left before the start, or was dismissed).
@@ -110,8 +155,16 @@ struct HubPeers {
   mutating func silence(of tile: Int, now: UInt64, timeout: UInt64, silent: String) -> String? {
     if let fd = tiles[tile].descriptor, ledger?.progressed(fd, now: now) == true { tiles[tile].heardAt = now }
     let quiet = now &- tiles[tile].heardAt
-    if tiles[tile].suspected && quiet > Self.suspectNanos { return "its connection closed" }
+    if tiles[tile].state == .suspect && quiet > Self.suspectNanos { return "its connection closed" }
     return quiet > timeout ? silent : nil
+  }
+
+  /// Connection `fd` closed: a live holder speaking on it becomes a suspect.
+  mutating func connectionClosed(_ fd: Int32) {
+    ledger?.closed(fd)
+    for tile in tiles.indices where tiles[tile].descriptor == fd && tiles[tile].state == .live {
+      tiles[tile].state = .suspect
+    }
   }
 
   /// How long `tile`'s holder has been silent.
@@ -123,8 +176,9 @@ struct HubPeers {
     tiles[tile].losses += 1
   }
 
-  /// `tile`'s lost holder was heard again; true the first time.
+  /// `tile`'s holder was heard from `peer`; true when it had been lost (it is `returned` now).
   mutating func heardAgain(_ tile: Int, from peer: String) -> Bool {
+    assert(tiles[tile].state != .free)
     tiles[tile].peer = peer
     guard tiles[tile].state == .lost else { return false }
     tiles[tile].state = .returned
@@ -149,7 +203,7 @@ struct HubPeers {
   ) {
     guard ledger != nil else { return }
     let fd = parts.reversed().first?.sourceDescriptor
-    if let tile, tiles[tile].state != .lost {
+    if let tile, isHeld(tile) {
       ledger?.admit(fd, inFlight: inFlight, now: now)
       if let fd, tiles[tile].descriptor != fd { tiles[tile].descriptor = fd }
     }
@@ -163,9 +217,7 @@ struct HubPeers {
     while let event = try monitor.next() {
       let fd = Int32(bitPattern: event.value)
       if event.isConnection { ledger?.opened(fd, now: now) }
-      guard event.isDisconnect else { continue }
-      ledger?.closed(fd)
-      for tile in tiles.indices where tiles[tile].descriptor == fd { tiles[tile].suspected = true }
+      if event.isDisconnect { connectionClosed(fd) }
     }
   }
 
@@ -201,11 +253,52 @@ struct HubPeers {
     log(voice + line() + held.note)
   }
 
+  // MARK: credit
+
+  /// `count` more frames `tile`'s holder may send (the hub sends the grant).
+  mutating func grant(_ tile: Int, _ count: Int) {
+    tiles[tile].credit += count
+  }
+
+  /// A frame arrived from `tile`'s holder: it uses a credit; nil, or why it may not.
+  mutating func spendCredit(_ tile: Int) -> String? {
+    guard tiles[tile].credit > 0 else { return "a frame sent without credit" }
+    tiles[tile].credit -= 1
+    tiles[tile].received += 1
+    tiles[tile].frames += 1
+    return nil
+  }
+
+  /// `count` of `tile`'s frames were taken: the credit to send back now, if any. It goes back in
+  /// batches of half the slots while the camera has frames queued (it is ahead, and one message
+  /// per two frames is half the wake-ups), and at once when its queue is empty (it may be waiting
+  /// for exactly this credit).
+  mutating func taken(_ tile: Int, _ count: Int, queueEmpty: Bool) -> Int? {
+    tiles[tile].owed += count
+    guard tiles[tile].owed >= max(1, slots / 2) || queueEmpty else { return nil }
+    return owedCredit(tile)
+  }
+
+  /// The credit `tile` earned and has not been sent, if any (now counted as sent).
+  mutating func owedCredit(_ tile: Int) -> Int? {
+    guard tiles[tile].owed > 0 else { return nil }
+    defer { tiles[tile].owed = 0 }
+    return tiles[tile].owed
+  }
+
+  /// A beat from `tile`'s holder says it has sent `sent` frames. A beat comes after the frames on
+  /// the same connection, so more than arrived means frames were lost when libzmq re-made a
+  /// broken connection; under lockstep both sides would then wait forever. Why it is lost, or nil.
+  func lostInTransit(_ tile: Int, sent: UInt64) -> String? {
+    guard sent > tiles[tile].received else { return nil }
+    return "\(sent - tiles[tile].received) frames lost in transit (its connection broke and was re-made)"
+  }
+
   /// The roster of claimed tiles, for the report.
   func roster(endpoints: [String], ignored: [String], ignoredCount: Int) -> HubRoster {
     HubRoster(
       endpoints: endpoints,
-      cameras: tiles.enumerated().filter { $0.element.claimed }.map { camera, tile in
+      cameras: tiles.enumerated().filter { $0.element.state != .free }.map { camera, tile in
         RemoteCameraRecord(
           camera: camera, name: tile.name, peer: tile.peer, state: tile.state == .lost ? .lost : .live,
           frames: tile.frames, losses: tile.losses, returns: tile.returns, rejected: tile.rejected)

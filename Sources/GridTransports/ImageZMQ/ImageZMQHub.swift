@@ -85,9 +85,11 @@ public final class ImageZMQHub: HubReceiver {
     // Every sender's connection weighed: a picture (at most two queued, one arriving) may be
     // unread, and no more; any number of messages, for every sender is a stranger.
     let ledger = ConnectionLedger(
-      strangerInFlight: UInt64(ImageZMQSettings.maxMessageBytes) * UInt64(ImageZMQSettings.queuedPerSender + 1),
+      strangerInFlight: UInt64(ImageZMQSettings.maxMessageBytes)
+        * UInt64(ImageZMQSettings.queuedPerSender + 1),
       strangerMessages: nil)
-    peers = HubPeers(tiles: settings.cameras, ledger: ledger, voice: "gridstitch: imagezmq: ", log: settings.log)
+    peers = HubPeers(
+      tiles: settings.cameras, ledger: ledger, voice: "gridstitch: imagezmq: ", log: settings.log)
     pending = Array(repeating: nil, count: settings.cameras)
     do {
       decoder = try JPEGDecoder()
@@ -162,7 +164,7 @@ public final class ImageZMQHub: HubReceiver {
       _ = try watchdog.isAlive(camera: 0)
       let now = MonotonicClock.nanos()
       guard now < deadline else {
-        let joined = peers.tiles.filter(\.claimed).map { "'\($0.name)'" }.joined(separator: ", ")
+        let joined = peers.tiles.filter { $0.state != .free }.map { "'\($0.name)'" }.joined(separator: ", ")
         throw GridError.runtime(
           "only \(peers.claimedCount) of \(want) imagezmq senders sent a frame within "
             + "\(Self.seconds(settings.waitSeconds)) s (--wait-seconds)"

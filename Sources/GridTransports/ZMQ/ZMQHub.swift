@@ -42,19 +42,13 @@ public class ZMQHub: HubReceiver {
   /// Who holds each tile, when each was heard, their connections, what is said of them. Cameras
   /// given up on (lost under `--on-camera-loss continue`) are `.lost`: nothing of theirs is used.
   var peers: HubPeers
-  /// Per camera: routing id, clock offset (camera − hub, ns), credit it may still use, queued
-  /// frames, last sequence taken.
+  /// Per camera: routing id, clock offset (camera − hub, ns), queued frames, last sequence taken.
   var ids: [[UInt8]?]
   var byID: [[UInt8]: Int] = [:]
   var offsets: [Int64]
   var uncertainties: [UInt64]
-  var credit: [Int]
   var queues: [[Queued]]
   var lastSequence: [Int64]
-  /// Credit earned by frames taken and not yet sent back (`giveBack`).
-  var owed: [Int]
-  /// Frames received from each camera.
-  var received: [UInt64]
   public var rejectedMessages: Int { peers.rejected }
   private(set) public var droppedFrames = 0
   private var lastBeat: UInt64 = 0
@@ -87,19 +81,17 @@ public class ZMQHub: HubReceiver {
       try socket.setHeartbeat(intervalMillis: 100, timeoutMillis: Int32(HubWatch.pausedHubNanos / 1_000_000))
       monitor = try socket.monitor(events: [.disconnected, .accepted], name: "hub")
       // Remote hubs weigh their peers' connections (local cameras are this run's own processes).
-      peers = HubPeers(tiles: count, ledger: ConnectionLedger(), voice: "gridstitch: ", log: log)
+      peers = HubPeers(
+        tiles: count, slots: shape.slots, ledger: ConnectionLedger(), voice: "gridstitch: ", log: log)
     } else {
       monitor = try socket.monitor(events: .disconnected, name: "hub")
-      peers = HubPeers(tiles: count, ledger: nil, voice: "gridstitch: ", log: log)
+      peers = HubPeers(tiles: count, slots: shape.slots, ledger: nil, voice: "gridstitch: ", log: log)
     }
     ids = Array(repeating: nil, count: count)
     offsets = Array(repeating: 0, count: count)
     uncertainties = Array(repeating: 0, count: count)
-    credit = Array(repeating: 0, count: count)
     queues = Array(repeating: [], count: count)
     lastSequence = Array(repeating: -1, count: count)
-    received = Array(repeating: 0, count: count)
-    owed = Array(repeating: 0, count: count)
   }
 
   deinit {
@@ -193,7 +185,7 @@ public class ZMQHub: HubReceiver {
     try peers.readEvents(of: monitor, now: now)
     if peers.forgiveAbsence(now: now) { return }
     for other in 0..<shape.cameras
-    where ids[other] != nil && peers[other].state != .lost && (other == camera || stopOnLoss) {
+    where peers.isHeld(other) && (other == camera || stopOnLoss) {
       if let why = silence(of: other, now: now, timeout: timeout) { throw gone(other, why) }
     }
   }
@@ -220,7 +212,7 @@ public class ZMQHub: HubReceiver {
     let now = MonotonicClock.nanos()
     guard now &- lastBeat >= 200_000_000 else { return }
     lastBeat = now
-    for camera in 0..<shape.cameras where ids[camera] != nil && peers[camera].state != .lost {
+    for camera in 0..<shape.cameras where peers.isHeld(camera) {
       send(camera, .hubHeartbeat)
     }
   }
@@ -238,7 +230,7 @@ public class ZMQHub: HubReceiver {
     let id = parts[0].array
     let camera = byID[id]
     let kind = overflowed ? nil : ZMQWire.kind(of: body, parts: parts.count - 1)
-    guard let camera, peers[camera].state != .lost else {
+    guard let camera, peers.isHeld(camera) else {
       try stranger(id: id, kind: kind, parts: parts)
       return
     }
@@ -277,23 +269,16 @@ public class ZMQHub: HubReceiver {
           camera: camera,
           reason: "\(parts[2].count) pixel bytes, the geometry has \(shape.geometry.bytesPerFrame)")
       }
-      guard credit[camera] > 0 else {
-        throw GridError.protocolViolation(camera: camera, reason: "a frame sent without credit")
+      if let why = peers.spendCredit(camera) {
+        throw GridError.protocolViolation(camera: camera, reason: why)
       }
-      credit[camera] -= 1
-      received[camera] += 1
-      peers.counted(frameOf: camera)
       // The camera's clock, mapped onto the hub's.
       header.captureNanos = UInt64(bitPattern: Int64(bitPattern: header.captureNanos) &- offsets[camera])
       queues[camera].append(Queued(header: header, pixels: parts[2]))
     case .heartbeat:
-      // A beat says how many frames the camera has sent; it comes after them on the same
-      // connection, so more than arrived means frames were lost when libzmq re-made a broken
-      // connection. Under lockstep both sides would wait forever: the camera is lost instead.
-      let sent = ZMQWire.uint64(ZMQWire.body(body), at: 0)
-      if sent > received[camera] {
-        throw gone(
-          camera, "\(sent - received[camera]) frames lost in transit (its connection broke and was re-made)")
+      // A beat says how many frames the camera has sent.
+      if let why = peers.lostInTransit(camera, sent: ZMQWire.uint64(ZMQWire.body(body), at: 0)) {
+        throw gone(camera, why)
       }
     case .pong: try joined(camera, pong: ZMQWire.body(body))
     case .hello: try joined(camera, hello: ZMQWire.decodeHello(ZMQWire.body(body)))
@@ -313,7 +298,7 @@ public class ZMQHub: HubReceiver {
   }
 
   /// Whether `camera` is still joining (a remote hub before the camera's pings are done).
-  func onProbation(_ camera: Int) -> Bool { false }
+  func onProbation(_ camera: Int) -> Bool { peers[camera].state == .joining }
 
   /// Gives a joining camera's place up (the remote hub frees its tile).
   func dismiss(_ camera: Int, because reason: String) {}
@@ -349,31 +334,28 @@ public class ZMQHub: HubReceiver {
     } catch {}
   }
 
-  /// Credit for frames taken goes back in batches of half the slots while the camera has frames
-  /// queued (it is ahead, and one message per two frames is half the wake-ups), and at once when
-  /// its queue is empty (it may be waiting for exactly this credit).
+  /// Credit for frames taken goes back as the peer table batches it.
   func giveBack(_ camera: Int, _ count: Int) {
-    owed[camera] += count
-    if owed[camera] >= max(1, shape.slots / 2) || queues[camera].isEmpty { flushCredit(camera) }
+    if let earned = peers.taken(camera, count, queueEmpty: queues[camera].isEmpty) { grant(camera, earned) }
   }
 
   func flushCredit(_ camera: Int) {
-    guard owed[camera] > 0 else { return }
-    let count = owed[camera]
-    owed[camera] = 0
-    grant(camera, count)
+    if let earned = peers.owedCredit(camera) { grant(camera, earned) }
   }
 
   func grant(_ camera: Int, _ count: Int) {
-    credit[camera] += count
+    peers.grant(camera, count)
     send(camera, .credit, body: ZMQWire.bytes(of: UInt32(count)))
   }
 
-  /// Registers camera `camera` as the peer `id`, speaking from `peer`.
-  func register(_ camera: Int, id: [UInt8], name: String, peer: String, fd: Int32?) {
+  /// Registers camera `camera` as the peer `id`, speaking from `peer` (`joining` until its pings
+  /// are answered, for a remote camera).
+  func register(_ camera: Int, id: [UInt8], name: String, peer: String, fd: Int32?, joining: Bool) {
     ids[camera] = id
     byID[id] = camera
-    peers.claim(camera, name: name, peer: peer, descriptor: fd, inFlight: inFlight, now: MonotonicClock.nanos())
+    peers.claim(
+      camera, name: name, peer: peer, descriptor: fd, inFlight: inFlight, joining: joining,
+      now: MonotonicClock.nanos())
   }
 
   /// What a camera may have on its way to the hub: the frames its credit allows, and two more.

@@ -93,6 +93,6 @@ final class ZMQLocalHub: ZMQHub {
       reject(part, why: "a hello from a peer that is not camera \(camera) of this run")
       return
     }
-    register(camera, id: id, name: "camera \(camera)", peer: "", fd: nil)
+    register(camera, id: id, name: "camera \(camera)", peer: "", fd: nil, joining: false)
   }
 }

@@ -27,7 +27,6 @@ public final class ZMQRemoteHub: ZMQHub {
   private var samples: [Int]
   private var pingSent: [UInt64]
   private var bestRoundTrip: [UInt64]
-  private var ready: [Bool]
 
   /// Binds `endpoint` (after the CURVE gate is up, so no handshake passes unchecked).
   public init(
@@ -45,7 +44,6 @@ public final class ZMQRemoteHub: ZMQHub {
     samples = Array(repeating: 0, count: count)
     pingSent = Array(repeating: 0, count: count)
     bestRoundTrip = Array(repeating: .max, count: count)
-    ready = Array(repeating: false, count: count)
     let context = try ZMQContext(ioThreads: ZMQHub.ioThreads)
     try super.init(
       shape: orders.shape, watchdog: watchdog,
@@ -77,10 +75,10 @@ public final class ZMQRemoteHub: ZMQHub {
   private func gatherAll(waitNanos: UInt64) throws {
     let deadline = MonotonicClock.nanos() &+ waitNanos
     var nextTick: UInt64 = 0
-    while ready.contains(false) {
+    while peers.joinedCount < orders.cameras {
       let now = MonotonicClock.nanos()
       if now >= deadline {
-        let count = ready.filter { $0 }.count
+        let count = peers.joinedCount
         throw GridError.runtime(
           "\(count) of \(orders.cameras) cameras joined within \(Self.seconds(waitNanos)) s at \(endpoint)")
       }
@@ -102,7 +100,8 @@ public final class ZMQRemoteHub: ZMQHub {
     if peers.forgiveAbsence(now: now) { return }
     for camera in 0..<orders.cameras where ids[camera] != nil {
       guard silence(of: camera, now: now, timeout: timeout) != nil else { continue }
-      log("gridstitch: camera \(camera) (\(peers[camera].name)) left before the start; its tile is free again")
+      log(
+        "gridstitch: camera \(camera) (\(peers[camera].name)) left before the start; its tile is free again")
       freeTile(camera)
     }
   }
@@ -111,12 +110,9 @@ public final class ZMQRemoteHub: ZMQHub {
     if let id = ids[camera] { byID[id] = nil }
     ids[camera] = nil
     peers.free(camera)
-    ready[camera] = false
     samples[camera] = 0
     bestRoundTrip[camera] = .max
   }
-
-  override func onProbation(_ camera: Int) -> Bool { !ready[camera] }
 
   /// A joiner that broke the protocol before it was ready loses its tile; the run goes on.
   override func dismiss(_ camera: Int, because reason: String) {
@@ -153,25 +149,13 @@ public final class ZMQRemoteHub: ZMQHub {
       return
     }
     let camera: Int
-    if hello.requestedCamera >= 0 {
-      let asked = Int(hello.requestedCamera)
-      guard asked < orders.cameras else {
-        refuse("--camera \(asked) is out of range: this hub has cameras 0 to \(orders.cameras - 1)")
-        return
-      }
-      guard ids[asked] == nil else {
-        refuse("camera \(asked) has joined already, from \(peers[asked].name)")
-        return
-      }
-      camera = asked
-    } else {
-      guard let free = ids.firstIndex(where: { $0 == nil }) else {
-        refuse("the hub has its \(orders.cameras) cameras")
-        return
-      }
-      camera = free
+    switch peers.tile(for: hello.requestedCamera >= 0 ? Int(hello.requestedCamera) : nil) {
+    case .success(let tile): camera = tile
+    case .failure(let refusal):
+      refuse(refusal.reason)
+      return
     }
-    register(camera, id: id, name: name, peer: peer, fd: fd >= 0 ? fd : nil)
+    register(camera, id: id, name: name, peer: peer, fd: fd >= 0 ? fd : nil, joining: true)
     send(camera, .welcome, body: ZMQWire.welcome(orders.forCamera(camera)))
     ping(camera)
   }
@@ -185,7 +169,7 @@ public final class ZMQRemoteHub: ZMQHub {
     let now = MonotonicClock.nanos()
     let sent = ZMQWire.uint64(body, at: 0)
     // Only the answer to the ping in flight counts; anything else is late or made up.
-    guard !ready[camera], sent == pingSent[camera], sent != 0 else { return }
+    guard peers[camera].state == .joining, sent == pingSent[camera], sent != 0 else { return }
     let theirs = ZMQWire.uint64(body, at: 8)
     let roundTrip = now &- sent
     if roundTrip < bestRoundTrip[camera] {
@@ -198,8 +182,8 @@ public final class ZMQRemoteHub: ZMQHub {
       ping(camera)
       return
     }
-    ready[camera] = true
-    let left = ready.filter { !$0 }.count
+    peers.joined(camera)
+    let left = orders.cameras - peers.joinedCount
     log(
       "gridstitch: camera \(camera) joined from \(peers[camera].name) (clock offset ±\(uncertainties[camera] / 1000) µs)"
         + (left > 0 ? "; waiting for \(left) more" : "; all \(orders.cameras) here"))
