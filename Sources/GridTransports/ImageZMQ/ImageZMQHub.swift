@@ -41,12 +41,8 @@ public final class ImageZMQHub: HubReceiver {
   /// The sockets' connection events, for the ledger.
   private var monitors: [ZMQMonitor] = []
   private var pollItems: [ZMQPollItem] = []
-  private let decoder: JPEGDecoder
-  /// One fitter per camera: each keeps the spans of its sender's frame size.
-  private var fitters: [TileFitter] = []
-  /// The tile lent to the consumer; it keeps nothing between frames (the canvas does).
-  private let tile: UnsafeMutableRawBufferPointer
-  private let labelScale: Int
+  /// Checks pictures, and fits the one taken into the tile lent to the consumer.
+  private let pictures: ImageZMQPictures
   private let timeoutNanos: UInt64
   /// The senders, a tile each in order of first good frame; a sender's silence counts from when it
   /// owes a frame (its last frame, or the reply that released it).
@@ -77,10 +73,6 @@ public final class ImageZMQHub: HubReceiver {
   private init(_ settings: ImageZMQSettings, watchdog: Watchdog) throws {
     self.settings = settings
     self.watchdog = watchdog
-    let geometry = settings.tile
-    tile = .allocate(byteCount: geometry.bytesPerFrame, alignment: 64)
-    tile.initializeMemory(as: UInt8.self, repeating: 0)
-    labelScale = FrameStamp.scale(for: geometry)
     timeoutNanos = UInt64(settings.cameraTimeout * 1e9)
     // Every sender's connection weighed: a picture (at most two queued, one arriving) may be
     // unread, and no more; any number of messages, for every sender is a stranger.
@@ -92,15 +84,9 @@ public final class ImageZMQHub: HubReceiver {
       tiles: settings.cameras, ledger: ledger, voice: "gridstitch: imagezmq: ", log: settings.log)
     pending = Array(repeating: nil, count: settings.cameras)
     do {
-      decoder = try JPEGDecoder()
-    } catch {
-      tile.deallocate()
-      throw GridError.runtime("imagezmq: \(error)")
-    }
-    do {
+      pictures = try ImageZMQPictures(tile: settings.tile)
       context = try ZMQContext()
     } catch {
-      tile.deallocate()
       throw GridError.runtime("imagezmq: \(error)")
     }
     do {
@@ -147,7 +133,6 @@ public final class ImageZMQHub: HubReceiver {
 
   deinit {
     closeSockets()
-    tile.deallocate()
   }
 
   private var endpoints: [String] { (settings.listen.map { [$0] } ?? []) + settings.subscribe }
@@ -183,18 +168,19 @@ public final class ImageZMQHub: HubReceiver {
     while true {
       var arrival = try awaitArrival(camera)
       pending[camera] = nil
+      defer { release(&arrival, camera: camera) }
       do {
-        try render(arrival, camera: camera)
+        try pictures.render(arrival.data, payload: arrival.payload, camera: camera, name: peers[camera].name)
       } catch {
         reject(ImageZMQRejection(refusing: peers[camera].name, "JPEG \(error.reason)"), key: nil, peer: nil)
-        release(&arrival, camera: camera)
         continue
       }
-      defer { release(&arrival, camera: camera) }
-      let header = FrameHeader(
-        camera: UInt32(camera), byteCount: UInt32(tile.count), sequence: arrival.sequence,
-        captureNanos: arrival.arrivedAt, checksum: nil)
-      return try body(header, UnsafeRawBufferPointer(tile))
+      return try pictures.withTile { tile in
+        let header = FrameHeader(
+          camera: UInt32(camera), byteCount: UInt32(tile.count), sequence: arrival.sequence,
+          captureNanos: arrival.arrivedAt, checksum: nil)
+        return try body(header, tile)
+      }
     }
   }
 
@@ -349,7 +335,7 @@ public final class ImageZMQHub: HubReceiver {
     let peer = body.first?.property("Peer-Address") ?? "?"
     let metadata: ImageZMQMetadata
     do {
-      metadata = try check(body, overflowed: overflowed)
+      metadata = try pictures.check(body, overflowed: overflowed)
     } catch {
       let key =
         error.name ?? replyTo.map { "connection " + $0.map { String($0, radix: 16) }.joined() } ?? peer
@@ -358,39 +344,6 @@ public final class ImageZMQHub: HubReceiver {
       return
     }
     deliver(metadata, data: body[body.index(after: body.startIndex)], replyTo: replyTo, peer: peer)
-  }
-
-  /// Checks a message in full before anything is made from it.
-  private func check(_ body: ArraySlice<ZMQMessage>, overflowed: Bool) throws(ImageZMQRejection)
-    -> ImageZMQMetadata
-  {
-    guard !overflowed, body.count == 2, let first = body.first, let data = body.last else {
-      throw ImageZMQRejection(
-        "\(overflowed ? "more than \(body.count)" : "\(body.count)") part\(body.count == 1 ? "" : "s"): "
-          + "imagezmq sends 2 (metadata, then the picture)")
-    }
-    let metadata = try first.withUnsafeBytes { (bytes) throws(ImageZMQRejection) in
-      try ImageZMQMetadata.parse(bytes, maxSide: ImageZMQSettings.maxSide)
-    }
-    switch metadata.payload {
-    case .array(let height, let width, let channels):
-      let expected = height * width * channels
-      guard data.count == expected else {
-        throw ImageZMQRejection(
-          refusing: metadata.name,
-          "\(data.count) bytes for shape [\(height), \(width)\(channels == 3 ? ", 3" : "")]: expected \(expected)"
-        )
-      }
-    case .jpeg:
-      do {
-        _ = try data.withUnsafeBytes { (bytes) throws(ImageError) in
-          try decoder.header(of: bytes, maxSide: ImageZMQSettings.maxSide)
-        }
-      } catch {
-        throw ImageZMQRejection(refusing: metadata.name, "JPEG \(error.reason)")
-      }
-    }
-    return metadata
   }
 
   private func deliver(_ metadata: ImageZMQMetadata, data: ZMQMessage, replyTo: [UInt8]?, peer: String) {
@@ -432,8 +385,7 @@ public final class ImageZMQHub: HubReceiver {
     }
     cameraByName[name] = camera
     peers.claim(camera, name: name, peer: peer, descriptor: nil, inFlight: 0, now: now)
-    fitters.append(
-      TileFitter(width: settings.tile.width, height: settings.tile.height, channels: settings.tile.channels))
+    pictures.addCamera()
     settings.log("gridstitch: imagezmq sender '\(name)' from \(peer) joined as camera \(camera)")
     return camera
   }
@@ -464,43 +416,6 @@ public final class ImageZMQHub: HubReceiver {
   }
 
   private static let ok = Array("OK".utf8)
-
-  // MARK: pictures
-
-  private func render(_ arrival: Arrival, camera: Int) throws(ImageError) {
-    let geometry = settings.tile
-    let fitter = fitters[camera]
-    try arrival.data.withUnsafeBytes { (bytes) throws(ImageError) in
-      switch arrival.payload {
-      case .array(let height, let width, let channels):
-        guard
-          let source = PixelSource(
-            pixels: bytes, width: width, height: height, order: channels == 3 ? .bgr : .grey)
-        else { throw ImageError(path: "array", reason: "does not match its shape") }
-        fitter.fit(source, into: tile)
-      case .jpeg:
-        try decoder.decode(
-          bytes, maxSide: ImageZMQSettings.maxSide, covering: geometry.width, geometry.height,
-          channels: geometry.channels
-        ) { fitter.fit($0, into: tile) }
-      }
-    }
-    drawLabel(peers[camera].name)
-  }
-
-  /// The sender's name in the tile's corner, where cameras stamp theirs, cut to fit.
-  private func drawLabel(_ name: String) {
-    let geometry = settings.tile
-    let margin = 2 * labelScale
-    let room = (geometry.width - 2 * margin) / labelScale - 1
-    let fits = max(room / BitmapFont.cellWidth, 0)
-    guard fits > 0 else { return }
-    let label = String(String.UnicodeScalarView(name.unicodeScalars.prefix(fits)))
-    BitmapFont.draw(
-      label, into: tile, width: geometry.width, height: geometry.height, channels: geometry.channels,
-      x: margin,
-      y: margin, scale: labelScale, foreground: 255, background: 0)
-  }
 
   /// "1", "0.5", "30": seconds as a person would write them.
   static func seconds(_ value: Double) -> String {
