@@ -36,11 +36,7 @@ public final class ImageZMQHub: HubReceiver {
   private let settings: ImageZMQSettings
   private let watchdog: Watchdog
   private let context: ZMQContext
-  private var router: ZMQSocket?
-  private var subscriber: ZMQSocket?
-  /// The sockets' connection events, for the ledger.
-  private var monitors: [ZMQMonitor] = []
-  private var pollItems: [ZMQPollItem] = []
+  private var sockets: ImageZMQSockets
   /// Checks pictures, and fits the one taken into the tile lent to the consumer.
   private let pictures: ImageZMQPictures
   private let timeoutNanos: UInt64
@@ -89,50 +85,11 @@ public final class ImageZMQHub: HubReceiver {
     } catch {
       throw GridError.runtime("imagezmq: \(error)")
     }
-    do {
-      if let listen = settings.listen {
-        let socket = try ZMQSocket(context, .router)
-        try configure(socket)
-        if settings.listenIPv6 { try socket.enableIPv6() }
-        do {
-          try socket.bind(listen)
-        } catch {
-          let reason = error.addressInUse ? "the address is already in use" : "\(error)"
-          throw GridError.runtime("--listen \(listen): \(reason)")
-        }
-        router = socket
-        monitors.append(try socket.monitor(events: [.accepted, .disconnected], name: "imagezmq-router"))
-        pollItems.append(ZMQPollItem(socket: socket, events: .readable))
-      }
-      if !settings.subscribe.isEmpty {
-        let socket = try ZMQSocket(context, .sub)
-        try configure(socket)
-        if settings.subscribe.contains(where: { $0.contains("[") }) { try socket.enableIPv6() }
-        try socket.subscribeToAll()
-        monitors.append(try socket.monitor(events: [.connected, .disconnected], name: "imagezmq-subscriber"))
-        for endpoint in settings.subscribe {
-          do {
-            try socket.connect(endpoint)
-          } catch {
-            throw GridError.runtime("--subscribe \(endpoint): \(error)")
-          }
-        }
-        subscriber = socket
-        pollItems.append(ZMQPollItem(socket: socket, events: .readable))
-      }
-    } catch let error as ZMQError {
-      throw GridError.runtime("imagezmq: \(error)")
-    }
-  }
-
-  private func configure(_ socket: ZMQSocket) throws(ZMQError) {
-    try socket.setMaxMessageSize(Int64(ImageZMQSettings.maxMessageBytes))
-    try socket.setReceiveHighWaterMark(ImageZMQSettings.queuedPerSender)
-    try socket.setHandshakeTimeout(millis: ZMQHub.handshakeMillis)
+    sockets = try ImageZMQSockets(settings, context: context)
   }
 
   deinit {
-    closeSockets()
+    sockets.close()
   }
 
   private var endpoints: [String] { (settings.listen.map { [$0] } ?? []) + settings.subscribe }
@@ -218,18 +175,7 @@ public final class ImageZMQHub: HubReceiver {
       pending[camera] = nil
     }
     _ = try? drain()
-    closeSockets()
-  }
-
-  private func closeSockets() {
-    for socket in [router, subscriber].compactMap({ $0 }) {
-      try? socket.setLinger(millis: 200)
-      socket.close()
-    }
-    router = nil
-    subscriber = nil
-    monitors = []
-    pollItems = []
+    sockets.close()
   }
 
   // MARK: waiting
@@ -264,7 +210,7 @@ public final class ImageZMQHub: HubReceiver {
     if try drain() > 0 { return }
     do {
       let millis = min(waitMillis, Int(ConnectionLedger.auditNanos / 1_000_000))
-      guard try ZMQPoll.poll(&pollItems, timeoutMillis: millis) > 0 else { return try audit() }
+      guard try ZMQPoll.poll(&sockets.pollItems, timeoutMillis: millis) > 0 else { return try audit() }
     } catch {
       throw GridError.runtime("imagezmq: \(error)")
     }
@@ -279,13 +225,13 @@ public final class ImageZMQHub: HubReceiver {
         var progress = false
         // ROUTER: routing id, the REQ's empty delimiter, metadata, picture (and one more, to see
         // that there were too many).
-        if let router, let message = try router.receiveParts(maxParts: 5) {
+        if let router = sockets.router, let message = try router.receiveParts(maxParts: 5) {
           weigh(message.parts[...])
           handleRequest(message.parts, overflowed: message.overflowed)
           handled += 1
           progress = true
         }
-        if let subscriber, let message = try subscriber.receiveParts(maxParts: 3) {
+        if let subscriber = sockets.subscriber, let message = try subscriber.receiveParts(maxParts: 3) {
           weigh(message.parts[...])
           handle(body: message.parts[...], overflowed: message.overflowed, replyTo: nil)
           handled += 1
@@ -304,7 +250,7 @@ public final class ImageZMQHub: HubReceiver {
   /// condemns: a message of endless parts, a picture that never ends.
   private func audit() throws {
     do {
-      try peers.audit(monitors, now: MonotonicClock.nanos())
+      try peers.audit(sockets.monitors, now: MonotonicClock.nanos())
     } catch {
       throw GridError.runtime("imagezmq: \(error)")
     }
@@ -409,7 +355,7 @@ public final class ImageZMQHub: HubReceiver {
   /// imagezmq's reply, `OK`, to one REQ sender. A ROUTER drops a reply to a sender that has gone,
   /// and never blocks: a sender that does not read its replies cannot stall the hub.
   private func reply(_ identity: [UInt8]) {
-    guard let router else { return }
+    guard let router = sockets.router else { return }
     _ = try? router.send(identity, more: true, dontWait: true)
     _ = try? router.send([], more: true, dontWait: true)
     _ = try? router.send(Self.ok, dontWait: true)
