@@ -1,4 +1,3 @@
-import CZMQ
 import Foundation
 import Testing
 

@@ -99,7 +99,7 @@ public final class ImageZMQHub: HubReceiver {
   private func awaitSenders() throws {
     let want = settings.cameras
     settings.log(
-      "gridstitch: waiting up to \(Self.seconds(settings.waitSeconds)) s for \(want) imagezmq "
+      "gridstitch: waiting up to \(SecondsText.of(settings.waitSeconds)) s for \(want) imagezmq "
         + "sender\(want == 1 ? "" : "s") at \(endpoints.joined(separator: ", "))")
     let deadline = MonotonicClock.nanos() &+ UInt64(settings.waitSeconds * 1e9)
     while peers.claimedCount < want {
@@ -109,7 +109,7 @@ public final class ImageZMQHub: HubReceiver {
         let joined = peers.tiles.filter { $0.state != .free }.map { "'\($0.name)'" }.joined(separator: ", ")
         throw GridError.runtime(
           "only \(peers.claimedCount) of \(want) imagezmq senders sent a frame within "
-            + "\(Self.seconds(settings.waitSeconds)) s (--wait-seconds)"
+            + "\(SecondsText.of(settings.waitSeconds)) s (--wait-seconds)"
             + (joined.isEmpty ? "" : ": \(joined)")
             + "; start the others, or use --cameras \(max(peers.claimedCount, 1))")
       }
@@ -192,7 +192,7 @@ public final class ImageZMQHub: HubReceiver {
         try pump(waitMillis: 0)
         continue
       }
-      let silent = "no frame for \(Self.seconds(settings.cameraTimeout)) s (--camera-timeout)"
+      let silent = "no frame for \(SecondsText.of(settings.cameraTimeout)) s (--camera-timeout)"
       if let why = peers.silence(of: camera, now: now, timeout: timeoutNanos, silent: silent) {
         peers.lose(camera)
         throw GridError.remoteCameraLost(
@@ -362,9 +362,4 @@ public final class ImageZMQHub: HubReceiver {
   }
 
   private static let ok = Array("OK".utf8)
-
-  /// "1", "0.5", "30": seconds as a person would write them.
-  static func seconds(_ value: Double) -> String {
-    value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : "\(value)"
-  }
 }

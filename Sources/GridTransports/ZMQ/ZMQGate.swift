@@ -1,11 +1,22 @@
 import Atomics
 import GridPosix
 import GridZMQ
+import Synchronization
 
-/// The CURVE gatekeeper: a ZAP handler served on its own thread until stopped.
+/// The CURVE gatekeeper: a ZAP handler served on its own thread until stopped. The hub's peer
+/// table, not the gate's thread, speaks of the handshakes it refuses: the gate keeps them until
+/// the hub takes them (`takeRefusals()`), so they are counted and said within the same limits as
+/// every other refusal.
 final class ZMQGate: @unchecked Sendable {
+  /// Handshakes refused since the hub last asked, and the last one's address and reason.
+  struct Refusals: Sendable {
+    var count = 0
+    var last: (address: String, reason: String)?
+  }
+
   private let authenticator: ZMQAuthenticator
   private let running = ManagedAtomic<Bool>(true)
+  private let refusals = Mutex(Refusals())
   private var thread: GridPosix.Thread?
   private let log: @Sendable (String) -> Void
 
@@ -25,9 +36,22 @@ final class ZMQGate: @unchecked Sendable {
         return
       }
       if authenticator.refused > reported, let refusal = authenticator.lastRefusal {
+        let count = authenticator.refused - reported
         reported = authenticator.refused
-        log("gridstitch: refused a camera from \(refusal.address): \(refusal.reason)")
+        refusals.withLock {
+          $0.count += count
+          $0.last = refusal
+        }
       }
+    }
+  }
+
+  /// The handshakes refused since the last call.
+  func takeRefusals() -> Refusals {
+    refusals.withLock {
+      let taken = $0
+      $0 = Refusals()
+      return taken
     }
   }
 

@@ -192,7 +192,8 @@ public class ZMQHub: HubReceiver {
   /// Why camera `camera` counts as gone, or nil while it is heard often enough.
   func silence(of camera: Int, now: UInt64, timeout: UInt64) -> String? {
     peers.silence(
-      of: camera, now: now, timeout: timeout, silent: "no frame or heartbeat for \(Self.seconds(timeout)) s")
+      of: camera, now: now, timeout: timeout,
+      silent: "no frame or heartbeat for \(SecondsText.of(nanos: timeout)) s")
   }
 
   func gone(_ camera: Int, _ reason: String) -> GridError {
@@ -200,14 +201,21 @@ public class ZMQHub: HubReceiver {
     return .remoteCameraLost(camera: camera, peer: peers[camera].name, reason: reason)
   }
 
-  static func seconds(_ nanos: UInt64) -> String {
-    let tenths = (nanos + 50_000_000) / 100_000_000
-    return "\(tenths / 10).\(tenths % 10)"
+  /// The handshakes the CURVE gate refused since the last tick: counted as rejected and said
+  /// within the peer table's limits, like every other refusal.
+  private func takeRefusals() {
+    guard let refusals = gate?.takeRefusals(), let last = refusals.last else { return }
+    let now = MonotonicClock.nanos()
+    for _ in 0..<refusals.count {
+      peers.reject(key: last.address, now: now) { _ in "refused a camera from \(last.address): \(last.reason)"
+      }
+    }
   }
 
   /// Remote cameras hear from the hub at least every 200 ms, so each knows it is there.
   func beat() {
     guard case .remote = cameras else { return }
+    takeRefusals()
     let now = MonotonicClock.nanos()
     guard now &- lastBeat >= 200_000_000 else { return }
     lastBeat = now

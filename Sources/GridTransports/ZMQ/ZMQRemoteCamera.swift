@@ -31,7 +31,7 @@ public enum ZMQRemoteCamera {
         throw GridError.runtime("the hub \(hub) sent \(kind) before its welcome")
       }
     }
-    throw GridError.runtime("the hub \(hub) did not answer within \(ZMQHub.seconds(waitNanos)) s")
+    throw GridError.runtime("the hub \(hub) did not answer within \(SecondsText.of(nanos: waitNanos)) s")
   }
 
   /// Answers the hub's pings until it says go: returns T0 in this camera's clock, and the

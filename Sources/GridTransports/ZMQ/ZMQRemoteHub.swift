@@ -80,7 +80,8 @@ public final class ZMQRemoteHub: ZMQHub {
       if now >= deadline {
         let count = peers.joinedCount
         throw GridError.runtime(
-          "\(count) of \(orders.cameras) cameras joined within \(Self.seconds(waitNanos)) s at \(endpoint)")
+          "\(count) of \(orders.cameras) cameras joined within \(SecondsText.of(nanos: waitNanos)) s at \(endpoint)"
+        )
       }
       if now >= nextTick {
         nextTick = now &+ UInt64(WatchdogTick.nanos)
