@@ -141,7 +141,7 @@ final class RunSession {
       security: security, timeoutNanos: UInt64(timeout * 1e9), stopOnLoss: config.onCameraLoss == .stop,
       watchdog: supervisor, log: { Console.error($0) })
     Console.error(
-      "gridstitch: waiting up to \(Int(config.waitSeconds)) s for \(config.cameras) cameras at "
+      "gridstitch: waiting up to \(SecondsText.of(config.waitSeconds)) s for \(config.cameras) cameras at "
         + "\(listen.tcpEndpoint)" + (security == nil ? "" : " (CURVE)"))
     try hub.gather(waitNanos: UInt64(config.waitSeconds * 1e9))
     return hub
@@ -170,13 +170,14 @@ final class RunSession {
     startLine.release(start: start)
     var progress = ProgressBar(total: config.frames, enabled: config.progress)
     defer { progress.finish() }
+    let copies = GridCopies(canvas: canvas, snapshots: snapshots, live: live?.feed)
     do {
       for grid in 0..<config.frames {
         try consumer.stitch(grid: grid, from: receiver)
-        snapshots?.gridDone(canvas, grid: grid + 1)
+        copies.gridStitched(canvas, grid: grid + 1)  // snapshots and the live view's pictures
         try snapshots?.check()
         progress.update(done: grid + 1)
-        live?.gridStitched(consumer, receiver: receiver, go: go)  // live view (issue 10)
+        live?.gridStitched(consumer, receiver: receiver, go: go)  // the live view's figures
         if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
       }
       phase = .stopping(.completed)

@@ -3,11 +3,12 @@ import GridImage
 import GridPosix
 import GridTransports
 
-/// Writes snapshots off the stitching thread, which it never makes wait on the disk: the
-/// consumer copies a due grid into a free buffer and queues it, and a background thread encodes
-/// it and writes `grid-NNNNNN.png` atomically. When every buffer is busy (the disk is slower
-/// than `--snapshot-every` asks), the new snapshot is skipped and counted lost; the ones already
-/// queued keep their order. A run that stops early (a signal, an error) abandons what is still
+/// Writes snapshots off the stitching thread, which it never makes wait on the disk: a due grid
+/// reaches it as a copy (`GridCopies`, the one channel that copies grids off the stitching
+/// thread, shared with the live view), and a background thread encodes it and writes
+/// `grid-NNNNNN.png` atomically. When `depth` snapshots are already queued or being written (the
+/// disk is slower than `--snapshot-every` asks), the new one is skipped and counted lost; the ones
+/// already queued keep their order. A run that stops early (a signal, an error) abandons what is still
 /// queued or in flight: the temporary file is removed at once, and again by the writer thread
 /// whenever it returns from the slow call, which then publishes nothing.
 final class SnapshotWriter: @unchecked Sendable {
@@ -32,14 +33,12 @@ final class SnapshotWriter: @unchecked Sendable {
   private let width: Int
   private let height: Int
   private let channels: Int
-  private let gridBytes: Int
   private let every: Int
   /// Test only (a slow disk): sleep this long before each `fsync`.
   private let slowDiskMicros: Int
-  private let depth: Int
+  /// The most snapshots queued or being written at once.
+  let depth: Int
   private let lock = ConditionLock()
-  private var buffers: [UnsafeMutableRawBufferPointer] = []
-  private var free: [UnsafeMutableRawBufferPointer] = []
   private var pending: [Job] = []
   /// Jobs being encoded or written, by job number.
   private var inFlight: [Int: InFlight] = [:]
@@ -51,10 +50,10 @@ final class SnapshotWriter: @unchecked Sendable {
   private var latestWritten = false
   private var failure: String?
 
-  /// A buffer belongs to one job at a time, handed over under the lock.
-  private struct Job: @unchecked Sendable {
+  /// A copy of a grid to write; the live view may hold the same copy.
+  private struct Job: Sendable {
     var number: Int
-    var buffer: UnsafeMutableRawBufferPointer
+    var pixels: GridPixels
     /// The grid count for `grid-NNNNNN.png`, or nil for `grid-latest.png`.
     var grid: Int?
   }
@@ -88,39 +87,52 @@ final class SnapshotWriter: @unchecked Sendable {
     self.width = canvas.width
     self.height = canvas.height
     self.channels = canvas.frame.channels
-    self.gridBytes = canvas.byteCount
     self.every = every
     self.slowDiskMicros = slowDiskMicros
-    // Enough buffers to ride out a slow write, at most 256 MiB of them; allocated as needed.
+    // Enough copies to ride out a slow write, at most 256 MiB of them.
     depth = every > 0 ? min(8, max(2, (256 << 20) / max(1, canvas.byteCount))) : 1
     // The thread holds the writer until it leaves: an abandoned writer stuck in a slow call keeps
-    // its buffers until it returns, whatever the run does meanwhile.
+    // its copies until it returns, whatever the run does meanwhile.
     thread = try Thread { [self] in self.drain() }
   }
-
-  deinit { buffers.forEach { $0.deallocate() } }
 
   static func name(grid: Int) -> String {
     let digits = String(grid)
     return "grid-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + ".png"
   }
 
-  /// After grid number `grid` (counting from 1) is stitched: if it is due, copies it and queues it,
-  /// or counts it lost when every buffer is busy. Never waits.
-  func gridDone(_ canvas: GridCanvas, grid: Int) {
-    guard every > 0, grid % every == 0 else { return }
-    let buffer: UnsafeMutableRawBufferPointer? = lock.withLock {
-      guard case .open = state, failure == nil else { return nil }
-      if let buffer = takeFreeBuffer() { return buffer }
+  /// After grid number `grid` (counting from 1) is stitched: whether the writer takes a copy of
+  /// it (it is due, and fewer than `depth` snapshots are queued or being written). A due grid it
+  /// has no room for is counted lost. Never waits. A `true` is answered by `queue` or `lose`.
+  func wants(grid: Int) -> Bool {
+    guard every > 0, grid % every == 0 else { return false }
+    return lock.withLock {
+      guard case .open = state, failure == nil else { return false }
+      if pending.count + inFlight.values.count(where: { $0.grid != nil }) < depth { return true }
       lost += 1
-      return nil
+      return false
     }
-    guard let buffer else { return }
-    canvas.withUnsafeBytes { buffer.copyMemory(from: $0) }
+  }
+
+  /// Queues the copy of grid `grid` that `wants(grid:)` asked for.
+  func queue(_ pixels: GridPixels, grid: Int) {
     lock.withLock {
-      pending.append(Job(number: nextJobNumber(), buffer: buffer, grid: grid))
+      guard case .open = state else {
+        lost += 1
+        return
+      }
+      pending.append(Job(number: nextJobNumber(), pixels: pixels, grid: grid))
       lock.broadcast()
     }
+  }
+
+  /// A grid `wants(grid:)` asked for that could not be copied.
+  func lose() { lock.withLock { lost += 1 } }
+
+  /// Copies grid `grid` and queues it, if the writer wants it (a channel of its own, for tests).
+  func gridDone(_ canvas: GridCanvas, grid: Int) {
+    guard wants(grid: grid) else { return }
+    queue(canvas.withUnsafeBytes { GridPixels(copying: $0) }, grid: grid)
   }
 
   /// The first failed write, as the one line that ends the run (path and errno).
@@ -133,9 +145,8 @@ final class SnapshotWriter: @unchecked Sendable {
   /// `abandon(latest:)`, bounded as that is, and is returned in the tally.
   func finish(latest: GridCanvas?) -> Tally {
     if let latest {
-      guard let buffer = awaitFreeBuffer() else { return abandon(latest: latest) }
-      latest.withUnsafeBytes { buffer.copyMemory(from: $0) }
-      lock.withLock { pending.append(Job(number: nextJobNumber(), buffer: buffer, grid: nil)) }
+      let pixels = latest.withUnsafeBytes { GridPixels(copying: $0) }
+      lock.withLock { pending.append(Job(number: nextJobNumber(), pixels: pixels, grid: nil)) }
     }
     lock.withLock {
       if case .open = state { state = .closing }
@@ -164,22 +175,19 @@ final class SnapshotWriter: @unchecked Sendable {
   /// temporary file removed. Safe to call more than once.
   @discardableResult
   func abandon(latest: GridCanvas?) -> Tally {
-    let lastJob: Job? = lock.withLock {
+    let lastJob: Int? = lock.withLock {
       guard case .open = state else { return nil }
       state = .closing
       lost += pending.count(where: { $0.grid != nil })
-      free += pending.map(\.buffer)
       pending.removeAll()
       lock.broadcast()
-      guard latest != nil, failure == nil, !diskIsSlow, let buffer = takeFreeBuffer(beyondDepth: true) else {
-        return nil
-      }
-      let job = Job(number: nextJobNumber(), buffer: buffer, grid: nil)
-      inFlight[job.number] = InFlight(grid: nil)
-      return job
+      guard latest != nil, failure == nil, !diskIsSlow else { return nil }
+      let number = nextJobNumber()
+      inFlight[number] = InFlight(grid: nil)
+      return number
     }
-    if let latest, let lastJob {
-      latest.withUnsafeBytes { lastJob.buffer.copyMemory(from: $0) }
+    if let latest, let number = lastJob {
+      let lastJob = Job(number: number, pixels: latest.withUnsafeBytes { GridPixels(copying: $0) }, grid: nil)
       do {
         try Thread { [self] in self.perform(lastJob) }.detach()
       } catch {
@@ -192,7 +200,7 @@ final class SnapshotWriter: @unchecked Sendable {
     let tally: Tally = lock.withLock {
       if case .abandoned = state {
       } else {
-        while let lastJob, inFlight[lastJob.number] != nil, !diskIsSlow, MonotonicClock.nanos() < deadline {
+        while let lastJob, inFlight[lastJob] != nil, !diskIsSlow, MonotonicClock.nanos() < deadline {
           lock.wait(timeoutNanos: 5_000_000)
         }
         state = .abandoned
@@ -237,28 +245,6 @@ final class SnapshotWriter: @unchecked Sendable {
     return jobs
   }
 
-  /// Inside the lock: a free buffer, allocating up to `depth` (one more for the last grid).
-  private func takeFreeBuffer(beyondDepth: Bool = false) -> UnsafeMutableRawBufferPointer? {
-    if let buffer = free.popLast() { return buffer }
-    guard buffers.count < depth || beyondDepth && buffers.count == depth else { return nil }
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: gridBytes, alignment: 64)
-    buffers.append(buffer)
-    return buffer
-  }
-
-  /// A free buffer for the last grid, waiting for the writer in ticks; nil on a stop signal.
-  private func awaitFreeBuffer() -> UnsafeMutableRawBufferPointer? {
-    while true {
-      let buffer: UnsafeMutableRawBufferPointer? = lock.withLock {
-        if let buffer = takeFreeBuffer() { return buffer }
-        lock.wait(timeoutNanos: WatchdogTick.nanos)
-        return nil
-      }
-      if let buffer { return buffer }
-      if StopSignals.pending != nil || lock.withLock({ failure != nil }) { return nil }
-    }
-  }
-
   /// The writer thread: queued jobs in order, until closed, abandoned or failed.
   private func drain() {
     while true {
@@ -295,7 +281,6 @@ final class SnapshotWriter: @unchecked Sendable {
         case .abandoned:
           break
         }
-        free.append(job.buffer)
       }
       inFlight[job.number] = nil
       lock.broadcast()
@@ -312,9 +297,9 @@ final class SnapshotWriter: @unchecked Sendable {
   /// it while this thread is stuck in a slow call; checks for abandonment before the rename.
   private func write(_ job: Job, to path: String) -> Outcome {
     do {
-      let encoded = try PNG.encode(
-        width: width, height: height, channels: channels, pixels: UnsafeRawBufferPointer(job.buffer),
-        path: path)
+      let encoded = try job.pixels.withUnsafeBytes {
+        try PNG.encode(width: width, height: height, channels: channels, pixels: $0, path: path)
+      }
       let mayCreate = lock.withLock {
         if case .abandoned = state { return false }
         inFlight[job.number]?.creating = true

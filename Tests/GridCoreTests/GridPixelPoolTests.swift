@@ -3,11 +3,11 @@ import Testing
 
 /// The live view's copies reuse a few buffers: a buffer comes back when the last grid holding it
 /// goes, and none is made past the limit.
-@Suite struct LivePixelPoolTests {
+@Suite struct GridPixelPoolTests {
   @Test func buffersComeBackAndStayWithinTheLimit() {
-    let pool = LivePixelPool(byteCount: 4, limit: 2)
+    let pool = GridPixelPool(byteCount: 4, limit: 2)
     let first: [UInt8] = [1, 2, 3, 4]
-    var a: LivePixels? = first.withUnsafeBytes { pool.copy($0) }
+    var a: GridPixels? = first.withUnsafeBytes { pool.copy($0) }
     let b = [UInt8]([5, 6, 7, 8]).withUnsafeBytes { pool.copy($0) }
     #expect(a != nil && b != nil)
     // Both buffers are held: no third is made.

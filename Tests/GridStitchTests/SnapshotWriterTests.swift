@@ -74,3 +74,41 @@ import Testing
     writer.abandon(latest: nil)
   }
 }
+
+/// The one channel that copies grids off the stitching thread, for the snapshot writer and the
+/// live view.
+@Suite(.serialized) struct GridCopiesTests {
+  /// A grid both want is copied once, and both hold the same copy; nothing is copied for a grid
+  /// neither wants.
+  @Test(.timeLimit(.minutes(1)))
+  func aGridBothWantIsCopiedOnce() throws {
+    let canvas = SnapshotWriterTests.canvas
+    let folder = try SnapshotWriterTests.folder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let writer = try SnapshotWriter(folder: folder, canvas: canvas, every: 2)
+    let feed = LiveFeed(viewFPS: 1, initialStats: "{}")
+    let copies = GridCopies(canvas: canvas, snapshots: writer, live: feed)
+    // Nobody watches and grid 1 is not due: no copy.
+    copies.gridStitched(canvas, grid: 1)
+    #expect(copies.buffersMade == 0 && feed.latestGrid() == nil)
+    // Grid 2 is due and a viewer watches: one copy for both.
+    feed.addViewer()
+    copies.gridStitched(canvas, grid: 2)
+    #expect(copies.buffersMade == 1)
+    let shown = try #require(feed.latestGrid())
+    #expect(shown.version == 1)
+    #expect(shown.withUnsafeBytes { Array($0) } == canvas.withUnsafeBytes { Array($0) })
+    // Grid 4 is due, but the view's next copy is a second away: the snapshot's copy is its own
+    // (the view still holds grid 2's).
+    copies.gridStitched(canvas, grid: 3)
+    copies.gridStitched(canvas, grid: 4)
+    #expect(copies.buffersMade == 2)
+    #expect(feed.latestGrid()?.version == 1)
+    let tally = writer.finish(latest: nil)
+    #expect(tally.written == 2 && tally.lost == 0, "\(tally)")
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [
+        "grid-000002.png", "grid-000004.png",
+      ])
+  }
+}

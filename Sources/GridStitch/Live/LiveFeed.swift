@@ -5,10 +5,11 @@ import GridPosix
 /// The hand-over point between the stitching thread and the live view: a lock box holding the
 /// newest grid copy and the figures so far. The stitching thread calls `gridStitched` after each
 /// grid and never waits for a viewer: with nobody watching and nobody reading the figures it
-/// reads two atomics and the clock, and makes nothing; with viewers it copies the canvas at most
-/// `--view-fps` times a second, and while the figures are read (the page's events, `/stats.json`)
-/// it makes them `statsPerSecond` times a second. The view's threads only read what is in the
-/// box.
+/// reads two atomics and the clock, and makes nothing; with viewers it takes a copy of the grid
+/// (`wantsCopy`, `publish`: from `GridCopies`, the channel it shares with the snapshot writer) at
+/// most `--view-fps` times a second, and while the figures are read (the page's events,
+/// `/stats.json`) it makes them `statsPerSecond` times a second. The view's threads only read what
+/// is in the box.
 final class LiveFeed: LiveSource, @unchecked Sendable {
   /// Figures refreshed per second while the run goes (the page shows four a second).
   static let statsPerSecond: UInt64 = 10
@@ -29,9 +30,10 @@ final class LiveFeed: LiveSource, @unchecked Sendable {
   private var nextCopy: UInt64 = 0
   private var nextStats: UInt64 = 0
   private var version = 0
-  /// The copies' memory, made once and reused: the published grid, one being encoded as a JPEG,
-  /// one as a PNG, and one to copy into.
-  private var pool: LivePixelPool?
+
+  /// The copies the view may hold at once: the published grid, one being encoded as a JPEG, one
+  /// as a PNG, and one being copied into.
+  static let copiesHeld = 4
 
   init(viewFPS: Int, initialStats: String) {
     copyPeriod = 1_000_000_000 / UInt64(viewFPS)
@@ -41,9 +43,8 @@ final class LiveFeed: LiveSource, @unchecked Sendable {
   // MARK: the stitching thread
 
   /// After each grid: `figures` is called at most `statsPerSecond` times a second while they are
-  /// read (within the last `readersKeepNanos`) or someone watches; the canvas is copied only
-  /// while someone watches, at most `--view-fps` times a second.
-  func gridStitched(canvas: GridCanvas, figures: () -> String) {
+  /// read (within the last `readersKeepNanos`) or someone watches.
+  func gridStitched(figures: () -> String) {
     let now = MonotonicClock.nanos()
     if now >= nextStats,
       viewers.load(ordering: .relaxed) > 0 || now &- lastRead.load(ordering: .relaxed) < Self.readersKeepNanos
@@ -55,35 +56,35 @@ final class LiveFeed: LiveSource, @unchecked Sendable {
         statsMade = now
       }
     }
-    if now >= nextCopy, viewers.load(ordering: .relaxed) > 0 {
-      nextCopy = now + copyPeriod
-      copy(canvas)
-    }
   }
 
-  /// The run has ended: the last grid and the final figures stay for viewers (and `--linger`).
-  func finish(canvas: GridCanvas, figures: String) {
-    copy(canvas, last: true)
-    lock.withLock {
-      stats = figures
-      ended = true
-    }
+  /// After each grid: whether the view wants a copy of it (someone watches, and the last copy is
+  /// `1 / --view-fps` old). A `true` is answered by `publish`, or by nothing when no copy could
+  /// be made (viewers keep the grid they have).
+  func wantsCopy() -> Bool {
+    guard viewers.load(ordering: .relaxed) > 0 else { return false }
+    let now = MonotonicClock.nanos()
+    guard now >= nextCopy else { return false }
+    nextCopy = now + copyPeriod
+    return true
   }
 
-  /// Copies the canvas into a buffer no viewer holds; when every one is held (encodes slower
-  /// than the view rate), viewers keep the grid they have and nothing is copied, unless this is
-  /// the last grid, which is always kept.
-  private func copy(_ canvas: GridCanvas, last: Bool = false) {
-    if pool == nil { pool = LivePixelPool(byteCount: canvas.byteCount, limit: 4) }
-    let pooled = canvas.withUnsafeBytes { pool!.copy($0) }
-    guard let pixels = pooled ?? (last ? canvas.withUnsafeBytes({ LivePixels(copying: $0) }) : nil) else {
-      return
-    }
+  /// Shows `pixels`, a copy of `canvas`, to viewers from now on.
+  func publish(_ pixels: GridPixels, of canvas: GridCanvas) {
     version += 1
     let copied = LiveGrid(
       version: version, width: canvas.width, height: canvas.height, channels: canvas.frame.channels,
       pixels: pixels)
     lock.withLock { grid = copied }
+  }
+
+  /// The run has ended: the last grid and the final figures stay for viewers (and `--linger`).
+  func finish(canvas: GridCanvas, figures: String) {
+    publish(canvas.withUnsafeBytes { GridPixels(copying: $0) }, of: canvas)
+    lock.withLock {
+      stats = figures
+      ended = true
+    }
   }
 
   // MARK: the view's threads

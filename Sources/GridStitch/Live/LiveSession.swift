@@ -10,7 +10,8 @@ final class LiveSession {
   private let canvas: GridCanvas
   private let supervisor: Supervisor
   private let started: UInt64
-  private let feed: LiveFeed
+  /// What the view serves; the stitching thread's copies reach it through `GridCopies`.
+  let feed: LiveFeed
   private let server: any WebView
   private let figuresPerSecond: Int
 
@@ -60,7 +61,7 @@ final class LiveSession {
 
   /// After each grid, on the stitching thread.
   func gridStitched(_ consumer: GridConsumer, receiver: FrameReceiver, go: UInt64) {
-    feed.gridStitched(canvas: canvas) {
+    feed.gridStitched {
       let now = MonotonicClock.nanos()
       // Snapshots due so far; the final figures count those written.
       let report = RunReport.of(
