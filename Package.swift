@@ -105,7 +105,6 @@ let package = Package(
         "GridImage",
         "GridPosix",
         "GridTransports",
-        "GridZMQ",
         .product(name: "Atomics", package: "swift-atomics"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "RealModule", package: "swift-numerics"),

@@ -128,11 +128,11 @@ final class RunSession {
   {
     guard let listen = config.listen else { throw GridError.usage("--listen is missing") }
     let security = try config.curveSecret.map { path in
-      let allowed = try CurveKeys.allowed(in: config.allowFolder ?? "")
-      if !allowed.skipped.isEmpty {
-        Console.error("gridstitch: --allow: skipped \(allowed.skipped.joined(separator: ", "))")
+      let loaded = try ZMQRemoteHub.Security.load(secret: path, allow: config.allowFolder ?? "")
+      if !loaded.skipped.isEmpty {
+        Console.error("gridstitch: --allow: skipped \(loaded.skipped.joined(separator: ", "))")
       }
-      return ZMQRemoteHub.Security(secretKey: try CurveKeys.secret(at: path).secretKey, allowed: allowed.keys)
+      return loaded.security
     }
     let timeout = config.cameraTimeout ?? RunConfiguration.defaultRemoteTimeout
     let hub = try ZMQRemoteHub(

@@ -148,7 +148,7 @@ public final class ZMQCameraLink {
       let allowed = linkDown ? timeout : max(timeout, HubWatch.pausedHubNanos)
       if answered, now &- lastHeard > allowed {
         throw GridError.runtime(
-          "the hub \(hub) is gone: nothing heard for \(Double(allowed / 1_000_000) / 1000) s"
+          "the hub \(hub) is gone: nothing heard for \(SecondsText.of(nanos: allowed)) s"
             + (linkDown ? "" : " (its connection is up, but it says nothing)"))
       }
     }
