@@ -37,7 +37,7 @@ public enum CapturedProcess {
     let readEnds = DescriptorSet(count: 2)
     readEnds.adopt(output.readEnd, at: 0)
     readEnds.adopt(errors.readEnd, at: 1)
-    var streams = [Stream(fd: readEnds[0]!), Stream(fd: readEnds[1]!)]
+    var streams = readEnds.withDescriptors(at: 0..<2) { $0.map { Stream(fd: $0) } }
     var forwarded = false
     var reapedAt: UInt64?
     while streams.contains(where: \.open) {

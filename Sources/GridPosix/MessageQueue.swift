@@ -10,7 +10,10 @@ public final class MessageQueue: @unchecked Sendable {
   /// On Linux a queue descriptor is a file descriptor: closing it is `mq_close`.
   private let owned: OwnedDescriptor
 
-  public var descriptor: FileDescriptor { owned.descriptor }
+  /// Lends the queue's descriptor to `body` (to hand to a camera), and only to it.
+  public func withDescriptor<R, E: Error>(_ body: (FileDescriptor) throws(E) -> R) throws(E) -> R {
+    try owned.withDescriptor(body)
+  }
 
   /// The corresponding C functions are `mq_open(O_CREAT|O_EXCL, 0600)` and `mq_unlink`.
   public init(capacity: Int, messageSize: Int) throws(SyscallError) {
@@ -38,7 +41,7 @@ public final class MessageQueue: @unchecked Sendable {
   /// The corresponding C function is `mq_timedsend`.
   public func send(_ bytes: UnsafeRawBufferPointer, timeoutNanos: Int64) throws(SyscallError) -> Bool {
     if gs_mq_send(
-      descriptor.rawValue, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count, timeoutNanos)
+      owned.rawValue, bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count, timeoutNanos)
       == 0
     {
       return true
@@ -54,7 +57,7 @@ public final class MessageQueue: @unchecked Sendable {
     -> Int?
   {
     let count = gs_mq_receive(
-      descriptor.rawValue, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count, timeoutNanos
+      owned.rawValue, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count, timeoutNanos
     )
     if count >= 0 { return count }
     if Glibc.errno == ETIMEDOUT || Glibc.errno == EINTR { return nil }

@@ -4,14 +4,21 @@ import SystemPackage
 
 /// The one owner of an open descriptor. It closes it exactly once: in `close()`, or in `deinit`
 /// when nobody did. `take()` hands the number over (to a child process, or to another owner) and
-/// this owner forgets it; a second hand-over is a compile error, not a double close.
+/// this owner forgets it; a second hand-over is a compile error, not a double close. Outside
+/// GridPosix the number is only lent, to a closure (`withDescriptor`), so no caller keeps it past
+/// its owner.
 public struct OwnedDescriptor: ~Copyable {
-  /// The descriptor, lent for calls; it stays owned here.
-  public let descriptor: FileDescriptor
+  /// The descriptor, for GridPosix's own calls; it stays owned here.
+  let descriptor: FileDescriptor
 
   public init(taking descriptor: FileDescriptor) { self.descriptor = descriptor }
 
-  public var rawValue: CInt { descriptor.rawValue }
+  var rawValue: CInt { descriptor.rawValue }
+
+  /// Lends the descriptor to `body`, and only to it: it stays owned here.
+  public borrowing func withDescriptor<R, E: Error>(_ body: (FileDescriptor) throws(E) -> R) throws(E) -> R {
+    try body(descriptor)
+  }
 
   /// Hands the descriptor over without closing it.
   public consuming func take() -> FileDescriptor {
@@ -50,8 +57,10 @@ public struct OwnedDescriptor: ~Copyable {
   }
 }
 
-/// A numbered set of descriptors with one owner (a transport's per-camera ends): each is closed
-/// once, by `close(at:)`, by handing it on with `take(at:)`, or in `deinit`.
+/// A numbered set of descriptors with one owner (a transport's per-camera ends, a start line's
+/// four ends): each is closed once, by `close(at:)` or in `deinit`. Its entries are only lent, to
+/// a closure; what leaves it for a camera leaves inside that closure, to a child process (see
+/// `CameraEnds` for the camera's side, which owns what it was handed).
 public final class DescriptorSet {
   private var entries: [FileDescriptor?]
 
@@ -65,14 +74,20 @@ public final class DescriptorSet {
     entries[index] = owned.take()
   }
 
-  /// Entry `index`, lent; nil once closed or taken.
-  public subscript(index: Int) -> FileDescriptor? { entries[index] }
+  /// Lends entry `index` to `body` (nil once it is closed); it stays owned here.
+  public func withDescriptor<R, E: Error>(at index: Int, _ body: (FileDescriptor?) throws(E) -> R) throws(E)
+    -> R
+  {
+    try body(entries[index])
+  }
 
-  /// Entry `index` with its ownership, if it is still here.
-  public func take(at index: Int) -> OwnedDescriptor? {
-    guard let descriptor = entries[index] else { return nil }
-    entries[index] = nil
-    return OwnedDescriptor(taking: descriptor)
+  /// Lends the entries of `indices` that are still open, in that order, to `body`.
+  public func withDescriptors<R, E: Error>(
+    at indices: some Sequence<Int>, _ body: ([FileDescriptor]) throws(E) -> R
+  )
+    throws(E) -> R
+  {
+    try body(indices.compactMap { entries[$0] })
   }
 
   public func close(at index: Int) {

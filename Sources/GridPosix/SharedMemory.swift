@@ -35,7 +35,10 @@ public final class SharedMemory: @unchecked Sendable {
   private let owned: OwnedDescriptor
   private let mapping: Mapping
 
-  public var descriptor: FileDescriptor { owned.descriptor }
+  /// Lends the memfd's descriptor to `body` (to hand to a camera), and only to it.
+  public func withDescriptor<R, E: Error>(_ body: (FileDescriptor) throws(E) -> R) throws(E) -> R {
+    try owned.withDescriptor(body)
+  }
   public var size: Int { mapping.size }
 
   /// The mapping's first byte: the one pointer into owned memory that leaves a type, because the
@@ -93,7 +96,10 @@ public final class SealedMemory: @unchecked Sendable {
   private let owned: OwnedDescriptor
   private let mapping: Mapping
 
-  public var descriptor: FileDescriptor { owned.descriptor }
+  /// Lends the memfd's descriptor to `body` (to hand to a camera), and only to it.
+  public func withDescriptor<R, E: Error>(_ body: (FileDescriptor) throws(E) -> R) throws(E) -> R {
+    try owned.withDescriptor(body)
+  }
   public var size: Int { mapping.size }
 
   /// Lends the sealed bytes to `body`, and only to it.

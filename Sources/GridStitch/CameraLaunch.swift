@@ -61,15 +61,32 @@ final class StartBarrier {
   init() throws {
     let ready = try PipeEnds()
     let go = try PipeEnds()
-    try FileDescriptors.setNonBlocking(ready.readEnd.descriptor)
+    try ready.readEnd.withDescriptor { (readyRead) throws(SyscallError) in
+      try FileDescriptors.setNonBlocking(readyRead)
+    }
     ends.adopt(ready.readEnd, at: End.readyRead.rawValue)
     ends.adopt(ready.writeEnd, at: End.readyWrite.rawValue)
     ends.adopt(go.readEnd, at: End.goRead.rawValue)
     ends.adopt(go.writeEnd, at: End.goWrite.rawValue)
   }
 
-  /// One end, lent; nil once closed.
-  subscript(end: End) -> FileDescriptor? { ends[end.rawValue] }
+  /// Lends one end to `body`; nil once closed.
+  func withEnd<R, E: Error>(_ end: End, _ body: (FileDescriptor?) throws(E) -> R) throws(E) -> R {
+    try ends.withDescriptor(at: end.rawValue, body)
+  }
+
+  /// Lends the cameras' two ends (ready's write end, go's read end) to `body`, which starts the
+  /// cameras; they leave only into the children made there.
+  func withCameraEnds<R>(_ body: (_ readyWrite: FileDescriptor, _ goRead: FileDescriptor) throws -> R) throws
+    -> R
+  {
+    try ends.withDescriptors(at: [End.readyWrite.rawValue, End.goRead.rawValue]) { cameraEnds in
+      guard cameraEnds.count == 2 else {
+        throw GridError.runtime("start line closed before the cameras started")
+      }
+      return try body(cameraEnds[0], cameraEnds[1])
+    }
+  }
 
   /// Closes one end once; later calls are no-ops.
   func close(_ end: End) { ends.close(at: end.rawValue) }
@@ -77,7 +94,8 @@ final class StartBarrier {
   /// Releases `cameras` cameras at once with T0 = `start`. A camera that died before the start
   /// leaves the write to fail, unheard; the supervisor names it.
   func release(start: UInt64, cameras: Int) {
-    if let goWrite = self[.goWrite] {
+    withEnd(.goWrite) { goWrite in
+      guard let goWrite else { return }
       let starts = [UInt64](repeating: start.littleEndian, count: cameras)
       _ = try? starts.withUnsafeBytes { try FileDescriptors.writeAll(goWrite, $0) }
     }
@@ -87,13 +105,17 @@ final class StartBarrier {
   /// Camera side: it owns its two ends and closes both on the way; returns T0.
   static func arrive(ready: consuming OwnedDescriptor, go: consuming OwnedDescriptor) throws -> UInt64 {
     var byte: UInt8 = 1
-    try withUnsafeBytes(of: &byte) { try FileDescriptors.writeAll(ready.descriptor, $0) }
+    try ready.withDescriptor { ready in
+      try withUnsafeBytes(of: &byte) { try FileDescriptors.writeAll(ready, $0) }
+    }
     ready.close()
     var start: UInt64 = 0
     var got = 0
     while got < 8 {
-      let count = try withUnsafeMutableBytes(of: &start) {
-        try FileDescriptors.readSome(go.descriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]))
+      let count = try go.withDescriptor { go in
+        try withUnsafeMutableBytes(of: &start) {
+          try FileDescriptors.readSome(go, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]))
+        }
       }
       guard let count else { continue }
       if count == 0 { throw GridError.runtime("the consumer closed the start line without a start time") }
@@ -114,38 +136,46 @@ enum CameraLaunch {
   ) throws -> StartBarrier {
     let barrier = try StartBarrier()
     let parent = ProcessIdentity.pid
-    guard let readyWrite = barrier[.readyWrite], let goRead = barrier[.goRead] else {
-      throw GridError.runtime("start line closed before the cameras started")
-    }
-    for camera in cameras {
-      let descriptors = transport.descriptors(forCamera: camera.index)
-      let child: ChildProcess
-      switch config.launch {
-      case .fork:
-        child = try ChildProcess.fork {
-          let keep = descriptors + [readyWrite, goRead]
-          FileDescriptors.closeAll(except: keep.map(\.rawValue))
-          // The child's copies are its own now: one owner each, in this process.
-          let owned = DescriptorSet(count: descriptors.count)
-          for (index, fd) in descriptors.enumerated() { owned.adopt(OwnedDescriptor(taking: fd), at: index) }
-          return CameraProcess.body(
-            transport: config.transport, camera: camera, orders: config.cameraOrders(camera: camera.index),
-            descriptors: owned, ready: OwnedDescriptor(taking: readyWrite),
-            go: OwnedDescriptor(taking: goRead),
-            parent: parent)
+    // The descriptors a camera is handed are lent here, and leave only into the child made here.
+    try barrier.withCameraEnds { readyWrite, goRead in
+      for camera in cameras {
+        try transport.withDescriptors(forCamera: camera.index) { descriptors in
+          switch config.launch {
+          case .fork:
+            supervisor.adopt(
+              try ChildProcess.fork {
+                FileDescriptors.closeAll(except: (descriptors + [readyWrite, goRead]).map(\.rawValue))
+                // The child's copies are its own now: one owner each, in this process.
+                let ends: CameraEnds
+                do {
+                  ends = try CameraEnds(taking: descriptors)
+                } catch {
+                  Console.error("gridstitch: camera \(camera.index): \(error)")
+                  return 1
+                }
+                return CameraProcess.body(
+                  transport: config.transport, camera: camera,
+                  orders: config.cameraOrders(camera: camera.index),
+                  ends: ends, ready: OwnedDescriptor(taking: readyWrite), go: OwnedDescriptor(taking: goRead),
+                  parent: parent)
+              }, camera: camera.index)
+          case .spawn:
+            let spec = CameraProcessSpec(
+              transport: config.transport, orders: config.cameraOrders(camera: camera.index), parent: parent,
+              descriptorCount: descriptors.count)
+            guard let executable = ResourceUsage.executablePath() else {
+              throw GridError.runtime("spawn: cannot find this executable in /proc/self/exe")
+            }
+            try scene.withDescriptor { scene in
+              supervisor.adopt(
+                try ChildProcess.spawn(
+                  executable: executable, arguments: spec.arguments,
+                  descriptors: descriptors + [readyWrite, goRead, scene]),
+                camera: camera.index)
+            }
+          }
         }
-      case .spawn:
-        let spec = CameraProcessSpec(
-          transport: config.transport, orders: config.cameraOrders(camera: camera.index), parent: parent,
-          descriptorCount: descriptors.count)
-        guard let executable = ResourceUsage.executablePath() else {
-          throw GridError.runtime("spawn: cannot find this executable in /proc/self/exe")
-        }
-        child = try ChildProcess.spawn(
-          executable: executable, arguments: spec.arguments,
-          descriptors: descriptors + [readyWrite, goRead, scene.descriptor])
       }
-      supervisor.adopt(child, camera: camera.index)
     }
     barrier.close(.readyWrite)
     barrier.close(.goRead)
@@ -163,7 +193,13 @@ enum CameraLaunch {
 
   private static func awaitReady(_ barrier: StartBarrier, count: Int, supervisor: Supervisor) throws {
     defer { barrier.close(.readyRead) }
-    guard let readyRead = barrier[.readyRead] else { throw GridError.runtime("start line closed") }
+    try barrier.withEnd(.readyRead) { readyRead in
+      guard let readyRead else { throw GridError.runtime("start line closed") }
+      try awaitReady(readyRead, count: count, supervisor: supervisor)
+    }
+  }
+
+  private static func awaitReady(_ readyRead: FileDescriptor, count: Int, supervisor: Supervisor) throws {
     var arrived = 0
     var buffer = [UInt8](repeating: 0, count: 64)
     while arrived < count {
@@ -195,14 +231,14 @@ enum CameraLaunch {
 public enum CameraProcess {
   /// Runs a camera to its end; the process's exit status.
   static func body(
-    transport: TransportKind, camera: Camera, orders: CameraOrders, descriptors: DescriptorSet,
+    transport: TransportKind, camera: Camera, orders: CameraOrders, ends: consuming CameraEnds,
     ready: consuming OwnedDescriptor, go: consuming OwnedDescriptor, parent: Int32
   ) -> Int32 {
     StopSignals.ignoreBrokenPipes()
     do {
       let watch = CameraSideWatch(parent: parent)
       let publisher = try ProcessTransports.attach(
-        transport, shape: orders.shape, camera: camera.index, descriptors: descriptors, watch: watch)
+        transport, shape: orders.shape, camera: camera.index, ends: ends, watch: watch)
       let start = try StartBarrier.arrive(ready: ready, go: go)
       let count = orders.policy == .latest ? Int.max : orders.frames
       do {
@@ -229,17 +265,16 @@ public enum CameraProcess {
     try spec.validate()
     guard ProcessIdentity.dieWithParent(expectedParent: spec.parent) else { return 111 }
     let count = spec.descriptorCount
-    let descriptors = DescriptorSet(count: count)
-    for index in 0..<count {
-      descriptors.adopt(OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(3 + index))), at: index)
-    }
+    let ends = try CameraEnds(taking: (0..<count).map { FileDescriptor(rawValue: CInt(3 + $0)) })
     let ready = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(3 + count)))
     let go = OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(4 + count)))
     let orders = spec.orders
-    try ProcessTransports.check(spec.transport, shape: orders.shape, descriptors: descriptors)
+    try ProcessTransports.check(spec.transport, shape: orders.shape, ends: ends)
     do {
-      try FileDescriptors.expect(.pipeWriteEnd, ready.descriptor)
-      try FileDescriptors.expect(.pipeReadEnd, go.descriptor)
+      try ready.withDescriptor { (ready) throws(SyscallError) in
+        try FileDescriptors.expect(.pipeWriteEnd, ready)
+      }
+      try go.withDescriptor { (go) throws(SyscallError) in try FileDescriptors.expect(.pipeReadEnd, go) }
     } catch {
       throw .usage("start line: \(error)")
     }
@@ -250,6 +285,6 @@ public enum CameraProcess {
     let camera = Camera(orders: orders, renderer: renderer)
     return body(
       transport: spec.transport, camera: camera, orders: orders,
-      descriptors: descriptors, ready: ready, go: go, parent: spec.parent)
+      ends: ends, ready: ready, go: go, parent: spec.parent)
   }
 }

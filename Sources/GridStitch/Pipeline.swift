@@ -42,45 +42,69 @@ extension GridError {
   }
 }
 
-/// The consumer's loop body: one grid from every live camera, checked, stitched, timed.
-struct GridConsumer {
+/// What the consumer has counted so far, read in one piece: by the report, by the live view (on the
+/// stitching thread, after each grid) and by the supervisor's loss message. A value: whoever holds
+/// one sees the counts of one moment, and nothing outside the consumer can change them.
+struct ConsumerCounts: Sendable {
+  var grids = 0
+  var framesMoved = 0
+  var verifiedFrames = 0
+  /// Frames taken from each camera.
+  var framesTaken: [Int]
+  /// Each camera's newest sequence number; -1 before its first frame.
+  var lastSequence: [Int64]
+  /// Whether each camera is still stitched (false once lost under `--on-camera-loss continue`).
+  var live: [Bool]
+  var lostCameras: [Int] = []
+  var latency = LatencyRecorder()
+  /// Per grid, newest capture − oldest capture among its tiles: how far apart the cameras are.
+  /// A grid waits for its slowest camera, so this is the part of latency no transport can remove.
+  var captureSpread = LatencyRecorder()
+
+  init(cameras: Int) {
+    framesTaken = Array(repeating: 0, count: cameras)
+    lastSequence = Array(repeating: -1, count: cameras)
+    live = Array(repeating: true, count: cameras)
+  }
+}
+
+/// The consumer's loop body: one grid from every live camera, checked, stitched, timed. Its counts
+/// are its own: only its methods change them, and others read them through `counts`. A class, so
+/// the supervisor can ask it for a count while it waits on a camera (a struct in the session
+/// would be under a mutating access for the whole wait).
+final class GridConsumer {
   let config: RunConfiguration
   let canvas: GridCanvas
   let supervisor: Supervisor
-  private(set) var grids = 0
-  private(set) var framesMoved = 0
-  private(set) var verifiedFrames = 0
-  private(set) var lostCameras: [Int] = []
-  private(set) var latency = LatencyRecorder()
-  /// Per grid, newest capture − oldest capture among its tiles: how far apart the cameras are.
-  /// A grid waits for its slowest camera, so this is the part of latency no transport can remove.
-  private(set) var captureSpread = LatencyRecorder()
+  private var tally: ConsumerCounts
   private var captures: [UInt64]
-  private(set) var lastSequence: [Int64]  // private(set): read by the live view (issue 10)
-  private(set) var live: [Bool]  // private(set): read by the live view (issue 10)
   /// Cameras not yet stitched into the current grid (reused: no allocation per grid).
   private var waiting: [Int]
+
+  /// Everything counted so far, as one value.
+  var counts: ConsumerCounts { tally }
 
   init(config: RunConfiguration, canvas: GridCanvas, supervisor: Supervisor) {
     self.config = config
     self.canvas = canvas
     self.supervisor = supervisor
+    tally = ConsumerCounts(cameras: config.cameras)
     captures = Array(repeating: 0, count: config.cameras)
-    lastSequence = Array(repeating: -1, count: config.cameras)
-    live = Array(repeating: true, count: config.cameras)
     waiting = Array(repeating: 0, count: config.cameras)
+    // The loss message asks here; unowned: the consumer holds the supervisor, not the other way.
+    supervisor.framesTaken = { [unowned self] camera in self.tally.framesTaken[camera] }
   }
 
-  mutating func stitch(grid: Int, from receiver: FrameReceiver) throws {
+  func stitch(grid: Int, from receiver: FrameReceiver) throws {
     var delivered = 0
     // A lost camera that sends again (an imagezmq sender restarted under its name) is back.
     for camera in 0..<config.cameras
-    where !live[camera] && (receiver as? HubReceiver)?.hasReturned(camera: camera) == true {
-      live[camera] = true
+    where !tally.live[camera] && (receiver as? HubReceiver)?.hasReturned(camera: camera) == true {
+      tally.live[camera] = true
     }
     // Stitch whichever cameras are ready first; wait on a pending one only when none is.
     var pending = 0
-    for camera in 0..<config.cameras where live[camera] {
+    for camera in 0..<config.cameras where tally.live[camera] {
       waiting[pending] = camera
       pending += 1
     }
@@ -98,10 +122,10 @@ struct GridConsumer {
         delivered += 1
       } catch let error as GridError {
         guard error.isCameraLoss, config.onCameraLoss == .continue else { throw error }
-        live[camera] = false
-        lostCameras.append(camera)
+        tally.live[camera] = false
+        tally.lostCameras.append(camera)
         canvas.placeNoSignal(camera: camera)
-        let left = live.filter { $0 }.count
+        let left = tally.live.filter { $0 }.count
         Console.error("gridstitch: \(error); continuing with \(left) cameras")
         // A hub's senders may come back: it waits for one (the next grid takes it back).
         if left == 0, try (receiver as? HubReceiver)?.awaitReturn() != true {
@@ -110,27 +134,27 @@ struct GridConsumer {
       }
     }
     let stitched = MonotonicClock.nanos()
-    for camera in 0..<config.cameras where live[camera] {
-      latency.record(nanos: stitched &- captures[camera])
+    for camera in 0..<config.cameras where tally.live[camera] {
+      tally.latency.record(nanos: stitched &- captures[camera])
     }
     var oldest = UInt64.max
     var newest: UInt64 = 0
-    for camera in 0..<config.cameras where live[camera] {
+    for camera in 0..<config.cameras where tally.live[camera] {
       oldest = min(oldest, captures[camera])
       newest = max(newest, captures[camera])
     }
-    if newest >= oldest { captureSpread.record(nanos: newest - oldest) }
-    framesMoved += delivered
-    grids += 1
+    if newest >= oldest { tally.captureSpread.record(nanos: newest - oldest) }
+    tally.framesMoved += delivered
+    tally.grids += 1
   }
 
-  private mutating func take(camera: Int, grid: Int, from receiver: FrameReceiver) throws {
+  private func take(camera: Int, grid: Int, from receiver: FrameReceiver) throws {
     // Frames without the camera's own header (imagezmq's) are numbered by the receiver, which
     // can only promise that each is newer than the last: they are checked as `latest` ones are.
     let lockstep = config.policy == .lockstep && config.transport.carriesFrameHeaders
     let verify = config.verify
     let geometry = config.geometry
-    let previous = lastSequence[camera]
+    let previous = tally.lastSequence[camera]
     let header = try receiver.withNextFrame(from: camera) { header, pixels in
       if lockstep {
         if verify {
@@ -154,9 +178,9 @@ struct GridConsumer {
       canvas.place(camera: camera, pixels: pixels)
       return header
     }
-    if verify { verifiedFrames += 1 }
-    lastSequence[camera] = Int64(header.sequence)
+    if verify { tally.verifiedFrames += 1 }
+    tally.lastSequence[camera] = Int64(header.sequence)
     captures[camera] = header.captureNanos
-    supervisor.framesTaken[camera] += 1
+    tally.framesTaken[camera] += 1
   }
 }

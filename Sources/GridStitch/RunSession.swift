@@ -28,7 +28,7 @@ final class RunSession {
   let supervisor: Supervisor
   let canvas: GridCanvas
   private(set) var phase = Phase.starting
-  private var consumer: GridConsumer
+  private let consumer: GridConsumer
   private var receiver: FrameReceiver?
   private var barrier: StartBarrier?
   /// The start line of in-process cameras (serial, threads); processes get theirs from `barrier`.
@@ -177,7 +177,7 @@ final class RunSession {
         copies.gridStitched(canvas, grid: grid + 1)  // snapshots and the live view's pictures
         try snapshots?.check()
         progress.update(done: grid + 1)
-        live?.gridStitched(consumer, receiver: receiver, go: go)  // the live view's figures
+        live?.gridStitched(consumer.counts, receiver: receiver, go: go)  // the live view's figures
         if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
       }
       phase = .stopping(.completed)
@@ -201,14 +201,14 @@ final class RunSession {
       lateSignal = StopSignals.pending
     }
     supervisor.stopAll()
-    let last = consumer.grids > 0 ? canvas : nil
+    let last = consumer.counts.grids > 0 ? canvas : nil
     let tally = snapshots.map { completed ? $0.finish(latest: last) : $0.abandon(latest: last) }
     try snapshots?.check()
     lateSignal = lateSignal ?? tally?.interruptedBy
     tearDown()
     var report = report(tally: tally)
     // The live view's final figures; --linger waits here for a stop signal, the run's exit status.
-    report.viewEndedBy = live?.finish(report, consumer: consumer)
+    report.viewEndedBy = live?.finish(report, counts: consumer.counts)
     return report
   }
 
@@ -247,7 +247,7 @@ final class RunSession {
 
   private func report(tally: SnapshotWriter.Tally?) -> RunReport {
     RunReport.of(
-      config, consumer: consumer, seconds: Double(stopped &- go) / 1e9,
+      config, counts: consumer.counts, seconds: Double(stopped &- go) / 1e9,
       setupSeconds: Double(go &- started) / 1e9,
       snapshotsWritten: tally?.written ?? 0, snapshotsLost: tally?.lost ?? 0, wakeups: wakeups,
       droppedFrames: droppedFrames, rejectedMessages: rejectedMessages,
@@ -265,27 +265,27 @@ final class RunSession {
 }
 
 extension RunReport {
-  /// The figures of a run from its consumer: the final ones (`RunSession`), or those so far (the
-  /// live view; with no consumer yet, every count is zero).
+  /// The figures of a run from its consumer's counts: the final ones (`RunSession`), or those so
+  /// far (the live view; with no counts yet, every figure is zero).
   static func of(
-    _ config: RunConfiguration, consumer: GridConsumer?, seconds: Double, setupSeconds: Double,
+    _ config: RunConfiguration, counts: ConsumerCounts?, seconds: Double, setupSeconds: Double,
     snapshotsWritten: Int = 0, snapshotsLost: Int = 0, wakeups: Int = 0, droppedFrames: Int = 0,
     rejectedMessages: Int = 0, clockUncertaintyMicros: Double = 0, latestSnapshot: String? = nil,
     interruptedBy: Int32? = nil, roster: HubRoster? = nil
   ) -> RunReport {
     var report = RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
-      cameras: config.cameras, geometry: config.geometry, grids: consumer?.grids ?? 0,
-      frames: consumer?.framesMoved ?? 0, seconds: seconds, setupSeconds: setupSeconds,
-      latencyP50Micros: consumer?.latency.percentileMicros(50) ?? 0,
-      latencyP99Micros: consumer?.latency.percentileMicros(99) ?? 0,
-      latencyMaxMicros: consumer?.latency.maxMicros ?? 0,
-      captureSpreadP50Micros: consumer?.captureSpread.percentileMicros(50) ?? 0,
-      captureSpreadP99Micros: consumer?.captureSpread.percentileMicros(99) ?? 0,
-      verifiedFrames: consumer?.verifiedFrames ?? 0, snapshotsWritten: snapshotsWritten,
+      cameras: config.cameras, geometry: config.geometry, grids: counts?.grids ?? 0,
+      frames: counts?.framesMoved ?? 0, seconds: seconds, setupSeconds: setupSeconds,
+      latencyP50Micros: counts?.latency.percentileMicros(50) ?? 0,
+      latencyP99Micros: counts?.latency.percentileMicros(99) ?? 0,
+      latencyMaxMicros: counts?.latency.maxMicros ?? 0,
+      captureSpreadP50Micros: counts?.captureSpread.percentileMicros(50) ?? 0,
+      captureSpreadP99Micros: counts?.captureSpread.percentileMicros(99) ?? 0,
+      verifiedFrames: counts?.verifiedFrames ?? 0, snapshotsWritten: snapshotsWritten,
       snapshotsLost: snapshotsLost, wakeups: wakeups, droppedFrames: droppedFrames,
-      lostCameras: consumer?.lostCameras ?? [], consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
-      camerasCPUSeconds: consumer == nil ? 0 : ResourceUsage.cpuSeconds(children: true),
+      lostCameras: counts?.lostCameras ?? [], consumerCPUSeconds: ResourceUsage.cpuSeconds(children: false),
+      camerasCPUSeconds: counts == nil ? 0 : ResourceUsage.cpuSeconds(children: true),
       latestSnapshot: latestSnapshot, interruptedBy: interruptedBy, sync: config.sync,
       periodMicros: config.sync == .genlock ? config.periodMicros : 0,
       slots: config.transport.traits.slots ? config.ringSlots : 0,
@@ -293,7 +293,7 @@ extension RunReport {
       remote: config.listen != nil && config.transport.traits.cameras == .processes, roster: roster)
     report.contextSwitches =
       ResourceUsage.contextSwitches(children: false)
-      + (consumer == nil ? 0 : ResourceUsage.contextSwitches(children: true))
+      + (counts == nil ? 0 : ResourceUsage.contextSwitches(children: true))
     return report
   }
 }

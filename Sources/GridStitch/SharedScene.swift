@@ -22,8 +22,10 @@ public final class SharedScene: SceneStorage, @unchecked Sendable {
     try memory.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[Self.headerBytes...])) }
   }
 
-  /// The descriptor a spawned camera is handed.
-  public var descriptor: FileDescriptor { memory.descriptor }
+  /// Lends the descriptor a spawned camera is handed to `body`, which spawns it.
+  public func withDescriptor<R, E: Error>(_ body: (FileDescriptor) throws(E) -> R) throws(E) -> R {
+    try memory.withDescriptor(body)
+  }
 
   /// Copies `scene` into a new sealed memfd and returns the scene that reads from it.
   public static func share(_ scene: Scene) throws(GridError) -> Scene {
@@ -49,15 +51,16 @@ public final class SharedScene: SceneStorage, @unchecked Sendable {
   public static func attach(_ descriptor: consuming OwnedDescriptor, channels: Int) throws(GridError) -> Scene
   {
     var header = [UInt64](repeating: 0, count: 4)
-    let fd = descriptor.descriptor
     do {
-      try FileDescriptors.expect(.memfd, fd)
-      // pread: every spawned camera shares the one open file and its offset.
-      let count = try header.withUnsafeMutableBytes { (buffer) throws(SyscallError) in
-        try FileDescriptors.readSome(fd, atOffset: 0, into: buffer)
-      }
-      guard count == 32, header[0] == magic else {
-        throw SyscallError("descriptor \(fd.rawValue) is not a gridstitch scene", .invalidArgument)
+      try descriptor.withDescriptor { fd in
+        try FileDescriptors.expect(.memfd, fd)
+        // pread: every spawned camera shares the one open file and its offset.
+        let count = try header.withUnsafeMutableBytes { (buffer) throws(SyscallError) in
+          try FileDescriptors.readSome(fd, atOffset: 0, into: buffer)
+        }
+        guard count == 32, header[0] == magic else {
+          throw SyscallError("descriptor \(fd.rawValue) is not a gridstitch scene", .invalidArgument)
+        }
       }
     } catch {
       throw .usage("scene: \(error)")

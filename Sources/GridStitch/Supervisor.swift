@@ -7,8 +7,9 @@ import GridTransports
 /// camera, its pid and how it died.
 final class Supervisor: Watchdog {
   let children: ProcessTable
-  /// Frames the consumer has taken from each camera, for the loss message.
-  var framesTaken: [Int]
+  /// Asks the consumer how many frames it has taken from a camera, for the loss message; the
+  /// counts are the consumer's own (`GridConsumer.counts`), set up by the consumer.
+  var framesTaken: (_ camera: Int) -> Int = { _ in 0 }
   /// Under `--on-camera-loss stop` any camera's death ends the run, even one not waited on.
   private let stopOnLoss: Bool
   /// Asked every tick of a wait, like the stop signals: throws what must end the run now
@@ -17,7 +18,6 @@ final class Supervisor: Watchdog {
 
   init(cameras: Int, stopOnLoss: Bool) {
     children = ProcessTable(count: cameras)
-    framesTaken = Array(repeating: 0, count: cameras)
     self.stopOnLoss = stopOnLoss
   }
 
@@ -49,7 +49,7 @@ final class Supervisor: Watchdog {
     let status = children.wait(camera, timeoutNanos: 1_000_000_000)
     return GridError.cameraLost(
       camera: camera, pid: pid, how: status?.description ?? "stopped sending",
-      frames: framesTaken[camera])
+      frames: framesTaken(camera))
   }
 
   /// Stops every camera (SIGTERM, then SIGKILL) and reaps it.

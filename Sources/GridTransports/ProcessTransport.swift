@@ -4,16 +4,20 @@ import SystemPackage
 
 /// What each process transport does in the consumer, behind `ProcessTransport`.
 protocol ProcessTransportCore: AnyObject {
-  func descriptors(forCamera camera: Int) -> [FileDescriptor]
+  /// Lends camera `camera`'s descriptors to `body`, in the order `ProcessTransports.attach`
+  /// expects; they stay owned by the transport.
+  func withDescriptors<R>(forCamera camera: Int, _ body: ([FileDescriptor]) throws -> R) throws -> R
   func closeCameraEnds()
   /// Moves the consumer's ends into the receiver: called once, by `ProcessTransport`.
   func makeReceiver(watchdog: Watchdog) throws -> FrameReceiver
 }
 
 /// A transport whose cameras are other processes. The consumer creates it (before any camera
-/// starts), hands each camera its descriptors (inherited over fork, or dup'ed to 3, 4, … for a
-/// spawned camera), drops its copies of the camera-side ends, then turns it into its receiver —
-/// once: `makeReceiver` consumes the transport, so a second call does not compile.
+/// starts), hands each camera its descriptors inside `withDescriptors(forCamera:)` (inherited over
+/// a fork made there, or dup'ed to 3, 4, … for a camera spawned there), drops its copies of the
+/// camera-side ends, then turns it into its receiver — once: `makeReceiver` consumes the
+/// transport, so a second call does not compile. The camera takes what it was handed as one
+/// `CameraEnds`, which `ProcessTransports.attach` consumes.
 public struct ProcessTransport: ~Copyable {
   private let core: ProcessTransportCore
 
@@ -30,9 +34,11 @@ public struct ProcessTransport: ~Copyable {
     }
   }
 
-  /// What camera `camera` needs, in the order `ProcessTransports.attach` expects; lent, still
-  /// owned by the transport.
-  public func descriptors(forCamera camera: Int) -> [FileDescriptor] { core.descriptors(forCamera: camera) }
+  /// Lends what camera `camera` needs, in the order `ProcessTransports.attach` expects, to `body`,
+  /// which starts the camera (a fork or a spawn); the descriptors stay owned by the transport.
+  public func withDescriptors<R>(forCamera camera: Int, _ body: ([FileDescriptor]) throws -> R) throws -> R {
+    try core.withDescriptors(forCamera: camera, body)
+  }
 
   /// After every camera has started: close the consumer's copies of camera-side ends.
   public func closeCameraEnds() { core.closeCameraEnds() }
@@ -67,9 +73,17 @@ public enum ProcessTransports {
     }
   }
 
-  /// Checks that `descriptors` are, in number and kind, what a camera of `kind` is handed.
+  /// Checks that `ends` are, in number and kind, what a camera of `kind` is handed.
   /// With a `shape`, the shared mapping must also hold exactly the bytes that shape needs.
-  public static func check(_ kind: TransportKind, shape: TransportShape? = nil, descriptors: DescriptorSet)
+  public static func check(_ kind: TransportKind, shape: TransportShape? = nil, ends: borrowing CameraEnds)
+    throws(GridError)
+  {
+    try ends.withDescriptors { (descriptors) throws(GridError) in
+      try check(kind, shape: shape, descriptors: descriptors)
+    }
+  }
+
+  private static func check(_ kind: TransportKind, shape: TransportShape?, descriptors: [FileDescriptor])
     throws(GridError)
   {
     let kinds = cameraDescriptorKinds(kind)
@@ -80,8 +94,7 @@ public enum ProcessTransports {
       throw .usage(
         "transport '\(kind.rawValue)' hands a camera \(kinds.count) descriptors, not \(descriptors.count)")
     }
-    for (index, expected) in kinds.enumerated() {
-      guard let fd = descriptors[index] else { throw .usage("descriptor \(index) is missing") }
+    for (fd, expected) in zip(descriptors, kinds) {
       do {
         try FileDescriptors.expect(expected, fd)
         if expected == .memfd, let shape, let size = mappingBytes(kind, shape: shape) {
@@ -102,28 +115,38 @@ public enum ProcessTransports {
     }
   }
 
-  /// A camera process's side of `kind`. It takes ownership of every descriptor in `descriptors`
-  /// after checking each is of the kind it must be.
+  /// A camera process's side of `kind`. It consumes `ends`, after checking each is of the kind it
+  /// must be, and moves each end into the part of the publisher that owns it from then on; an
+  /// end it refuses is closed.
   public static func attach(
-    _ kind: TransportKind, shape: TransportShape, camera: Int, descriptors: DescriptorSet,
+    _ kind: TransportKind, shape: TransportShape, camera: Int, ends: consuming CameraEnds,
     watch: CameraSideWatch
   ) throws -> FramePublisher {
-    try check(kind, descriptors: descriptors)
-    func take(_ index: Int) -> OwnedDescriptor { descriptors.take(at: index)! }
-    switch kind {
-    case .pipe: return PipePublisher(shape: shape, writeEnd: take(0))
-    case .shmPipe:
-      return try SharedSlotPublisher(
-        shape: shape, camera: camera, memory: take(0), channel: .pipe(take(1)), watch: watch)
-    case .shmMqueue:
-      return try SharedSlotPublisher(
-        shape: shape, camera: camera, memory: take(0), channel: .messageQueue(take(1)), watch: watch)
-    case .shmRing:
-      return try RingPublishers.make(shape: shape, camera: camera, memory: take(0), watch: watch)
-    case .zmq:
-      return try ZMQLocalTransport.attach(shape: shape, camera: camera, directory: take(0), watch: watch)
-    case .serial, .threads, .imagezmq:
-      throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
+    try check(kind, ends: ends)
+    // `check` matched the count to the kind: each case below meets only its own kinds.
+    switch consume ends {
+    case .one(let only):
+      switch kind {
+      case .pipe: return PipePublisher(shape: shape, writeEnd: only)
+      case .shmRing: return try RingPublishers.make(shape: shape, camera: camera, memory: only, watch: watch)
+      case .zmq:
+        return try ZMQLocalTransport.attach(shape: shape, camera: camera, directory: only, watch: watch)
+      case .shmPipe, .shmMqueue, .serial, .threads, .imagezmq:
+        throw GridError.usage("transport '\(kind.rawValue)' is not handed one descriptor")
+      }
+    case .two(let pair):
+      let memory = pair.first
+      let header = pair.second
+      switch kind {
+      case .shmPipe:
+        return try SharedSlotPublisher(
+          shape: shape, camera: camera, memory: memory, channel: .pipe(header), watch: watch)
+      case .shmMqueue:
+        return try SharedSlotPublisher(
+          shape: shape, camera: camera, memory: memory, channel: .messageQueue(header), watch: watch)
+      case .pipe, .shmRing, .zmq, .serial, .threads, .imagezmq:
+        throw GridError.usage("transport '\(kind.rawValue)' is not handed two descriptors")
+      }
     }
   }
 }

@@ -40,16 +40,15 @@ import Testing
     let before = FileDescriptors.openDescriptors()
     do {
       let ends = try PipeEnds()
-      for fd in [ends.readEnd.rawValue, ends.writeEnd.rawValue] {
+      for fd in [ends.readEnd.withDescriptor(\.rawValue), ends.writeEnd.withDescriptor(\.rawValue)] {
         #expect(fd >= FileDescriptors.floor)
         #expect(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)
       }
-      try FileDescriptors.expect(.pipeReadEnd, ends.readEnd.descriptor)
-      try FileDescriptors.expect(.pipeWriteEnd, ends.writeEnd.descriptor)
-      #expect(throws: SyscallError.self) {
-        try FileDescriptors.expect(.pipeWriteEnd, ends.readEnd.descriptor)
-      }
-      #expect(throws: SyscallError.self) { try FileDescriptors.expect(.memfd, ends.readEnd.descriptor) }
+      let (readEnd, writeEnd) = (ends.readEnd.withDescriptor { $0 }, ends.writeEnd.withDescriptor { $0 })
+      try FileDescriptors.expect(.pipeReadEnd, readEnd)
+      try FileDescriptors.expect(.pipeWriteEnd, writeEnd)
+      #expect(throws: SyscallError.self) { try FileDescriptors.expect(.pipeWriteEnd, readEnd) }
+      #expect(throws: SyscallError.self) { try FileDescriptors.expect(.memfd, readEnd) }
     }
     #expect(FileDescriptors.openDescriptors() == before)
   }
@@ -62,16 +61,14 @@ import Testing
         let ends = try PipeEnds()
         set.adopt(ends.readEnd, at: index)
       }
+      let numbers = set.withDescriptors(at: 0..<3) { $0.map(\.rawValue) }
+      #expect(numbers.count == 3 && numbers.allSatisfy(Self.isOpen))
       set.close(at: 0)
-      #expect(set[0] == nil)
-      let second = try #require(set[1]).rawValue
-      do {
-        let moved = set.take(at: 1)
-        #expect(set[1] == nil)
-        #expect(Self.isOpen(second), "taking hands over, it does not close")
-        _ = consume moved
-      }
-      #expect(!Self.isOpen(second), "the new owner closed it")
+      #expect(set.withDescriptor(at: 0) { $0 } == nil)
+      #expect(!Self.isOpen(numbers[0]))
+      set.close(at: 0)  // once only: a second close is a no-op
+      #expect(set.withDescriptors(at: 0..<3) { $0.map(\.rawValue) } == Array(numbers[1...]))
+      #expect(Self.isOpen(numbers[1]) && Self.isOpen(numbers[2]))
     }
     #expect(FileDescriptors.openDescriptors() == before)
   }
@@ -81,8 +78,8 @@ import Testing
     do {
       let memory = try SharedMemory(name: "gridstitch-owner-test", size: 8192)
       #expect(Self.mappings(named: "gridstitch-owner-test") == 1)
-      try FileDescriptors.expect(.memfd, memory.descriptor)
-      let copy = fcntl(memory.descriptor.rawValue, F_DUPFD_CLOEXEC, 32)
+      try memory.withDescriptor { (fd) throws(SyscallError) in try FileDescriptors.expect(.memfd, fd) }
+      let copy = memory.withDescriptor { fcntl($0.rawValue, F_DUPFD_CLOEXEC, 32) }
       // Exact size or nothing: a camera never maps more than the object holds.
       #expect(throws: SyscallError.self) {
         _ = try SharedMemory(attaching: OwnedDescriptor(taking: FileDescriptor(rawValue: copy)), size: 8193)
@@ -100,7 +97,7 @@ import Testing
         buffer.initializeMemory(as: UInt8.self, repeating: 7)
       }
       #expect(sealed.withUnsafeBytes { $0[4095] } == 7)
-      let fd = sealed.descriptor.rawValue
+      let fd = sealed.withDescriptor(\.rawValue)
       #expect(ftruncate(fd, 8192) == -1 && errno == EPERM)
       #expect(mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED)
       var byte: UInt8 = 1
@@ -111,7 +108,7 @@ import Testing
       #expect(attached.withUnsafeBytes { $0[0] } == 7)
       // An unsealed memfd is refused: a camera must not map a scene someone can still change.
       let open = try SharedMemory(name: "gridstitch-unsealed-test", size: 4096)
-      let unsealed = fcntl(open.descriptor.rawValue, F_DUPFD_CLOEXEC, 32)
+      let unsealed = open.withDescriptor { fcntl($0.rawValue, F_DUPFD_CLOEXEC, 32) }
       #expect(throws: SyscallError.self) {
         _ = try SealedMemory(
           attaching: OwnedDescriptor(taking: FileDescriptor(rawValue: unsealed)), size: 4096)
@@ -123,7 +120,7 @@ import Testing
 
   @Test func messageQueueCheckRefusesOtherDescriptors() throws {
     let queue = try MessageQueue(capacity: 2, messageSize: 32)
-    try FileDescriptors.expect(.messageQueue, queue.descriptor)
+    try queue.withDescriptor { (fd) throws(SyscallError) in try FileDescriptors.expect(.messageQueue, fd) }
     #expect(throws: SyscallError.self) {
       let null = OwnedDescriptor(taking: FileDescriptor(rawValue: open("/dev/null", O_RDWR | O_CLOEXEC)))
       _ = try MessageQueue(inherited: null, messageSize: 32)

@@ -28,14 +28,12 @@ import Testing
   static func attach(
     _ kind: TransportKind, _ transport: borrowing ProcessTransport, shape: TransportShape, camera: Int
   ) throws -> FramePublisher {
-    let lent = transport.descriptors(forCamera: camera)
-    let copies = DescriptorSet(count: lent.count)
-    for (index, fd) in lent.enumerated() {
-      copies.adopt(
-        OwnedDescriptor(taking: FileDescriptor(rawValue: fcntl(fd.rawValue, F_DUPFD_CLOEXEC, 32))), at: index)
+    let copies = try transport.withDescriptors(forCamera: camera) { lent in
+      lent.map { FileDescriptor(rawValue: fcntl($0.rawValue, F_DUPFD_CLOEXEC, 32)) }
     }
     return try ProcessTransports.attach(
-      kind, shape: shape, camera: camera, descriptors: copies, watch: CameraSideWatch(parent: getppid()))
+      kind, shape: shape, camera: camera, ends: CameraEnds(taking: copies),
+      watch: CameraSideWatch(parent: getppid()))
   }
 
   final class Box<T>: @unchecked Sendable {
@@ -112,26 +110,23 @@ import Testing
     do {
       let shape = TransportShape(cameras: 1, geometry: Self.geometry, slots: 4)
       let count = ProcessTransports.cameraDescriptorKinds(kind).count
-      let handed = DescriptorSet(count: count)
-      for index in 0..<count {
-        handed.adopt(
-          OwnedDescriptor(taking: FileDescriptor(rawValue: open("/dev/null", O_RDWR | O_CLOEXEC))), at: index)
-      }
+      let handed = (0..<count).map { _ in FileDescriptor(rawValue: open("/dev/null", O_RDWR | O_CLOEXEC)) }
       #expect(throws: GridError.self) {
         _ = try ProcessTransports.attach(
-          kind, shape: shape, camera: 0, descriptors: handed, watch: CameraSideWatch(parent: getppid()))
+          kind, shape: shape, camera: 0, ends: CameraEnds(taking: handed),
+          watch: CameraSideWatch(parent: getppid()))
       }
+      #expect(!handed.contains { fcntl($0.rawValue, F_GETFD) != -1 }, "refused ends are closed")
       // The right kinds, but a memfd that is smaller than the geometry needs.
       if kind == .shmRing {
         let small = try SharedMemory(name: "gridstitch-test", size: 4096)
-        let wrong = DescriptorSet(count: 1)
-        wrong.adopt(
-          OwnedDescriptor(
-            taking: FileDescriptor(rawValue: fcntl(small.descriptor.rawValue, F_DUPFD_CLOEXEC, 32))), at: 0)
+        let wrong = small.withDescriptor { FileDescriptor(rawValue: fcntl($0.rawValue, F_DUPFD_CLOEXEC, 32)) }
         #expect(throws: SyscallError.self) {
           _ = try ProcessTransports.attach(
-            kind, shape: shape, camera: 0, descriptors: wrong, watch: CameraSideWatch(parent: getppid()))
+            kind, shape: shape, camera: 0, ends: CameraEnds(taking: [wrong]),
+            watch: CameraSideWatch(parent: getppid()))
         }
+        #expect(fcntl(wrong.rawValue, F_GETFD) == -1, "a refused memfd is closed")
       }
     }
     #expect(FileDescriptors.openDescriptors() == fdsBefore, "a descriptor leaked")

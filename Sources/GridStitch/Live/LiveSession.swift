@@ -43,7 +43,7 @@ final class LiveSession {
         Self.cameraState(
           camera: $0, state: "waiting", frames: 0, lastSequence: nil, pid: supervisor.pid(camera: $0))
       })
-    var initial = RunReport.of(config, consumer: nil, seconds: 0, setupSeconds: 0).json
+    var initial = RunReport.of(config, counts: nil, seconds: 0, setupSeconds: 0).json
     initial["camera_states"] = waiting
     initial["running"] = .bool(true)
     feed = LiveFeed(viewFPS: config.viewFPS, initialStats: initial.rendered())
@@ -60,18 +60,18 @@ final class LiveSession {
   deinit { server.stop() }
 
   /// After each grid, on the stitching thread.
-  func gridStitched(_ consumer: GridConsumer, receiver: FrameReceiver, go: UInt64) {
+  func gridStitched(_ counts: ConsumerCounts, receiver: FrameReceiver, go: UInt64) {
     feed.gridStitched {
       let now = MonotonicClock.nanos()
       // Snapshots due so far; the final figures count those written.
       let report = RunReport.of(
-        config, consumer: consumer, seconds: Double(now - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
-        snapshotsWritten: config.snapshotEvery > 0 ? consumer.grids / config.snapshotEvery : 0,
+        config, counts: counts, seconds: Double(now - go) / 1e9, setupSeconds: Double(go - started) / 1e9,
+        snapshotsWritten: config.snapshotEvery > 0 ? counts.grids / config.snapshotEvery : 0,
         wakeups: receiver.wakeups, droppedFrames: receiver.droppedFrames,
         rejectedMessages: (receiver as? HubReceiver)?.rejectedMessages ?? 0,
         roster: (receiver as? HubReceiver)?.roster)
       var json = report.json
-      json["camera_states"] = cameraStates(consumer, roster: report.roster)
+      json["camera_states"] = cameraStates(counts, roster: report.roster)
       json["running"] = .bool(true)
       json["viewers"] = .int(feed.viewerCount)
       return json.rendered()
@@ -79,13 +79,13 @@ final class LiveSession {
   }
 
   /// Every camera's state now, for the page.
-  private func cameraStates(_ consumer: GridConsumer, roster: HubRoster?) -> JSONObject.Value {
+  private func cameraStates(_ counts: ConsumerCounts, roster: HubRoster?) -> JSONObject.Value {
     let names = roster?.cameras.map(\.name) ?? []
     return .array(
       (0..<config.cameras).map { camera in
-        let taken = supervisor.framesTaken[camera]
-        let state = consumer.live[camera] ? (taken > 0 ? "live" : "waiting") : "lost"
-        let sequence = consumer.lastSequence[camera]
+        let taken = counts.framesTaken[camera]
+        let state = counts.live[camera] ? (taken > 0 ? "live" : "waiting") : "lost"
+        let sequence = counts.lastSequence[camera]
         return Self.cameraState(
           camera: camera, state: state, frames: taken, lastSequence: sequence >= 0 ? Int(sequence) : nil,
           pid: supervisor.pid(camera: camera), name: camera < names.count ? names[camera] : nil)
@@ -94,9 +94,9 @@ final class LiveSession {
 
   /// The run has ended: the page shows the final figures and summary. With `--linger` (and a run
   /// that was not stopped by a signal) the view stays up until a stop signal, which it returns.
-  func finish(_ report: RunReport, consumer: GridConsumer) -> Int32? {
+  func finish(_ report: RunReport, counts: ConsumerCounts) -> Int32? {
     var json = report.json
-    json["camera_states"] = cameraStates(consumer, roster: report.roster)
+    json["camera_states"] = cameraStates(counts, roster: report.roster)
     json["running"] = .bool(false)
     json["summary"] = .string(report.summary)
     feed.finish(canvas: canvas, figures: json.rendered())

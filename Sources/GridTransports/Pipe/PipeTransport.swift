@@ -16,15 +16,20 @@ final class PipeTransport: ProcessTransportCore {
     writeEnds = DescriptorSet(count: shape.cameras)
     for camera in 0..<shape.cameras {
       let ends = try PipeEnds()
-      FileDescriptors.growPipe(
-        ends.writeEnd.descriptor, to: FrameHeader.wireSize + shape.geometry.bytesPerFrame)
-      try FileDescriptors.setNonBlocking(ends.readEnd.descriptor)
+      ends.writeEnd.withDescriptor {
+        FileDescriptors.growPipe($0, to: FrameHeader.wireSize + shape.geometry.bytesPerFrame)
+      }
+      try ends.readEnd.withDescriptor { (readEnd) throws(SyscallError) in
+        try FileDescriptors.setNonBlocking(readEnd)
+      }
       readEnds.adopt(ends.readEnd, at: camera)
       writeEnds.adopt(ends.writeEnd, at: camera)
     }
   }
 
-  func descriptors(forCamera camera: Int) -> [FileDescriptor] { writeEnds[camera].map { [$0] } ?? [] }
+  func withDescriptors<R>(forCamera camera: Int, _ body: ([FileDescriptor]) throws -> R) throws -> R {
+    try writeEnds.withDescriptors(at: [camera], body)
+  }
 
   func closeCameraEnds() { writeEnds.closeAll() }
 
@@ -55,11 +60,14 @@ final class PipeReceiver: FrameReceiver {
   func withNextFrame<R>(from camera: Int, _ body: (FrameHeader, UnsafeRawBufferPointer) throws -> R) throws
     -> R
   {
-    guard let readEnd = readEnds[camera] else { throw watchdog.lost(camera: camera) }
-    try readExactly(readEnd, into: header, camera: camera, watchdog: watchdog)
-    let decoded = FrameHeader(decoding: header.baseAddress!)
-    try HeaderCheck.validate(decoded, camera: camera, geometry: geometry)
-    try readExactly(readEnd, into: pixels, camera: camera, watchdog: watchdog)
+    let decoded = try readEnds.withDescriptor(at: camera) { readEnd in
+      guard let readEnd else { throw watchdog.lost(camera: camera) }
+      try readExactly(readEnd, into: header, camera: camera, watchdog: watchdog)
+      let decoded = FrameHeader(decoding: header.baseAddress!)
+      try HeaderCheck.validate(decoded, camera: camera, geometry: geometry)
+      try readExactly(readEnd, into: pixels, camera: camera, watchdog: watchdog)
+      return decoded
+    }
     return try body(decoded, UnsafeRawBufferPointer(pixels))
   }
 }
@@ -83,7 +91,8 @@ final class PipePublisher: FramePublisher {
     var frame = FrameHeader.zero
     try fill(&frame, pixels)
     frame.encode(into: header.baseAddress!)
-    try FileDescriptors.writeAll(
-      writeEnd.descriptor, UnsafeRawBufferPointer(header), UnsafeRawBufferPointer(pixels))
+    try writeEnd.withDescriptor {
+      try FileDescriptors.writeAll($0, UnsafeRawBufferPointer(header), UnsafeRawBufferPointer(pixels))
+    }
   }
 }

@@ -37,7 +37,9 @@ final class RingTransport: ProcessTransportCore {
     mapping = RingMapping(layout: layout, memory: memory)
   }
 
-  func descriptors(forCamera camera: Int) -> [FileDescriptor] { [mapping.memory.descriptor] }
+  func withDescriptors<R>(forCamera camera: Int, _ body: ([FileDescriptor]) throws -> R) throws -> R {
+    try mapping.memory.withDescriptor { try body([$0]) }
+  }
 
   func closeCameraEnds() {}
 

@@ -29,7 +29,9 @@ final class SharedSlotTransport: ProcessTransportCore {
       switch channel {
       case .pipe:
         let ends = try PipeEnds()
-        try FileDescriptors.setNonBlocking(ends.readEnd.descriptor)
+        try ends.readEnd.withDescriptor { (readEnd) throws(SyscallError) in
+          try FileDescriptors.setNonBlocking(readEnd)
+        }
         headerReadEnds.adopt(ends.readEnd, at: camera)
         headerWriteEnds.adopt(ends.writeEnd, at: camera)
       case .messageQueue:
@@ -38,10 +40,12 @@ final class SharedSlotTransport: ProcessTransportCore {
     }
   }
 
-  func descriptors(forCamera camera: Int) -> [FileDescriptor] {
-    switch channel {
-    case .pipe: [memory.descriptor] + (headerWriteEnds[camera].map { [$0] } ?? [])
-    case .messageQueue: [memory.descriptor, queues[camera].descriptor]
+  func withDescriptors<R>(forCamera camera: Int, _ body: ([FileDescriptor]) throws -> R) throws -> R {
+    try memory.withDescriptor { memory in
+      switch channel {
+      case .pipe: try headerWriteEnds.withDescriptors(at: [camera]) { try body([memory] + $0) }
+      case .messageQueue: try queues[camera].withDescriptor { try body([memory, $0]) }
+      }
     }
   }
 
@@ -124,8 +128,10 @@ final class SharedSlotReceiver: FrameReceiver {
 
   private func receiveHeader(camera: Int) throws {
     if queues.isEmpty {
-      guard let readEnd = headerReadEnds[camera] else { throw watchdog.lost(camera: camera) }
-      try readExactly(readEnd, into: header, camera: camera, watchdog: watchdog)
+      try headerReadEnds.withDescriptor(at: camera) { readEnd in
+        guard let readEnd else { throw watchdog.lost(camera: camera) }
+        try readExactly(readEnd, into: header, camera: camera, watchdog: watchdog)
+      }
       return
     }
     while true {
@@ -183,9 +189,12 @@ final class SharedSlotPublisher: FramePublisher {
     var frame = FrameHeader.zero
     try fill(&frame, layout.pixels(memory.base, camera))
     frame.encode(into: header.baseAddress!)
-    if let headerWriteEnd = headerWriteEnd[0] {
+    let wrote = try headerWriteEnd.withDescriptor(at: 0) { headerWriteEnd in
+      guard let headerWriteEnd else { return false }
       try FileDescriptors.writeAll(headerWriteEnd, UnsafeRawBufferPointer(header))
-    } else if let queue {
+      return true
+    }
+    if !wrote, let queue {
       while try !queue.send(UnsafeRawBufferPointer(header), timeoutNanos: WatchdogTick.nanos) {
         if !watch.consumerIsAlive() { throw watch.consumerGone() }
       }

@@ -26,7 +26,9 @@ final class ZMQLocalTransport: ProcessTransportCore {
     directory.adopt(try FileDescriptors.openDirectory(folder.path), at: 0)
   }
 
-  func descriptors(forCamera camera: Int) -> [FileDescriptor] { directory[0].map { [$0] } ?? [] }
+  func withDescriptors<R>(forCamera camera: Int, _ body: ([FileDescriptor]) throws -> R) throws -> R {
+    try directory.withDescriptors(at: [0], body)
+  }
 
   func closeCameraEnds() { directory.closeAll() }
 
@@ -45,7 +47,7 @@ final class ZMQLocalTransport: ProcessTransportCore {
     shape: TransportShape, camera: Int, directory: consuming OwnedDescriptor, watch: CameraSideWatch
   ) throws -> FramePublisher {
     let link = try ZMQCameraLink(
-      endpoint: "ipc:///proc/self/fd/\(directory.rawValue)/\(socketName)",
+      endpoint: directory.withDescriptor { "ipc:///proc/self/fd/\($0.rawValue)/\(socketName)" },
       routingID: routingID(camera: camera),
       watch: .parent(watch))
     // libzmq reconnects through the folder's descriptor too, so the link keeps it.
