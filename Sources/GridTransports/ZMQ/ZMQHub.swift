@@ -144,6 +144,21 @@ public class ZMQHub: HubReceiver {
     try peers.audit([monitor], now: MonotonicClock.nanos())
   }
 
+  /// The set-up loop both hubs wait in until `done`: it pumps whatever arrives (hellos, pongs)
+  /// and runs `tick` once every watchdog tick, on the first pass too.
+  func gather(until done: () -> Bool, tick: () throws -> Void) throws {
+    var nextTick: UInt64 = 0
+    while !done() {
+      let now = MonotonicClock.nanos()
+      if now >= nextTick {
+        nextTick = now &+ UInt64(WatchdogTick.nanos)
+        try tick()
+        if done() { return }
+      }
+      if try socket.waitReadable(timeoutMillis: Int(WatchdogTick.millis)) { try pump() }
+    }
+  }
+
   /// Waits a bounded while for anything, then pumps; every tick, asks about the camera waited
   /// on (and, under the stop policy, every remote camera) and beats to remote cameras.
   private func wait(for camera: Int) throws {

@@ -75,11 +75,7 @@ final class ZMQLocalHub: ZMQHub {
   /// time), removes the folder, and grants each camera its credit.
   func gather() throws {
     defer { folder.remove() }
-    while ids.contains(where: { $0 == nil }) {
-      if try socket.waitReadable(timeoutMillis: Int(WatchdogTick.millis)) {
-        try pump()
-        continue
-      }
+    try gather(until: { !ids.contains(where: { $0 == nil }) }) {
       for camera in 0..<shape.cameras where ids[camera] == nil {
         if try !watchdog.isAlive(camera: camera) { throw watchdog.lost(camera: camera) }
       }

@@ -74,22 +74,16 @@ public final class ZMQRemoteHub: ZMQHub {
 
   private func gatherAll(waitNanos: UInt64) throws {
     let deadline = MonotonicClock.nanos() &+ waitNanos
-    var nextTick: UInt64 = 0
-    while peers.joinedCount < orders.cameras {
-      let now = MonotonicClock.nanos()
-      if now >= deadline {
-        let count = peers.joinedCount
-        throw GridError.runtime(
-          "\(count) of \(orders.cameras) cameras joined within \(SecondsText.of(nanos: waitNanos)) s at \(endpoint)"
-        )
-      }
-      if now >= nextTick {
-        nextTick = now &+ UInt64(WatchdogTick.nanos)
-        _ = try watchdog.isAlive(camera: 0)  // stop signals
-        try dropLeavers()
-        beat()
-      }
-      if try socket.waitReadable(timeoutMillis: Int(WatchdogTick.millis)) { try pump() }
+    try gather(until: { peers.joinedCount == orders.cameras || MonotonicClock.nanos() >= deadline }) {
+      _ = try watchdog.isAlive(camera: 0)  // stop signals
+      try dropLeavers()
+      beat()
+    }
+    guard peers.joinedCount == orders.cameras else {
+      let count = peers.joinedCount
+      throw GridError.runtime(
+        "\(count) of \(orders.cameras) cameras joined within \(SecondsText.of(nanos: waitNanos)) s at \(endpoint)"
+      )
     }
   }
 
