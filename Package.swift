@@ -125,7 +125,7 @@ let package = Package(
     .executableTarget(name: "gridstitch", dependencies: ["GridCLI", "GridCore", "GridView"]),
     .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
     .testTarget(name: "GridZMQTests", dependencies: ["GridZMQ"]),
-    .testTarget(name: "GridViewTests", dependencies: ["GridView", "GridCore"]),
+    .testTarget(name: "GridViewTests", dependencies: ["GridView", "GridCore", "GridImage"]),
     .testTarget(
       name: "GridPosixTests",
       dependencies: ["GridPosix", .product(name: "SystemPackage", package: "swift-system")]),
