@@ -1,9 +1,11 @@
 # gridstitch — two commands do all the set-up: `make demo` and `make test`.
 SWIFT ?= swift
-APT_PACKAGES := libpng-dev libturbojpeg0-dev libxxhash-dev libzmq3-dev pkg-config
+APT_PACKAGES := libpng-dev libturbojpeg0-dev libxxhash-dev libzmq3-dev pkg-config \
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
 # The browser test's real browser and its driver, the HTTP client the route tests use, `ip` for
-# the network-namespace hosts, and venv for the Python peers (pyzmq, imagezmq).
-TEST_APT_PACKAGES := chromium chromium-driver curl iproute2 python3-venv
+# the network-namespace hosts, venv for the Python peers (pyzmq, imagezmq), and the `ffmpeg`
+# program that makes the media tests' clips (gridstitch itself uses FFmpeg's libraries only).
+TEST_APT_PACKAGES := chromium chromium-driver curl ffmpeg iproute2 python3-venv
 # The real ZeroMQ peers the tests run: raw pyzmq clients and unchanged imagezmq senders.
 VENV := .venv-test
 VENV_PACKAGES := pyzmq==26.* imagezmq==1.2.0 numpy simplejpeg

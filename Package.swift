@@ -49,6 +49,14 @@ let package = Package(
       pkgConfig: "libzmq",
       providers: [.apt(["libzmq3-dev"])]
     ),
+    // FFmpeg's libraries, from the system (Debian 12: FFmpeg 5.1): demux, decode, scale.
+    .systemLibrary(
+      name: "CFFmpeg",
+      pkgConfig: "libavformat",
+      providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+    ),
+    // The one owner of every FFmpeg handle: a source opened, decoded and scaled into a tile.
+    .target(name: "GridMedia", dependencies: ["CFFmpeg"]),
     // A thin typed owner of libzmq's handles: context, socket, message, poll, monitor, CURVE, ZAP.
     .target(name: "GridZMQ", dependencies: ["CZMQ"]),
     // Every syscall: memfd, mmap, semaphores, mqueue, futex, fork/spawn, waitpid, signals.
@@ -125,6 +133,7 @@ let package = Package(
     .executableTarget(name: "gridstitch", dependencies: ["GridCLI", "GridCore", "GridView"]),
     .testTarget(name: "GridCoreTests", dependencies: ["GridCore"]),
     .testTarget(name: "GridZMQTests", dependencies: ["GridZMQ"]),
+    .testTarget(name: "GridMediaTests", dependencies: ["GridMedia"]),
     .testTarget(name: "GridViewTests", dependencies: ["GridView", "GridCore", "GridImage"]),
     .testTarget(
       name: "GridPosixTests",

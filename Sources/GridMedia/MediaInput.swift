@@ -1,0 +1,235 @@
+import CFFmpeg
+
+/// One video source opened by FFmpeg's libraries: the demuxer (`AVFormatContext`), the decoder of
+/// its best video stream (`AVCodecContext`), a packet, a frame and a scaler to one tile. It owns
+/// every handle and frees each once, in `deinit`; none leaves it. Not for sharing between
+/// threads: one camera decodes its own source.
+///
+/// Every byte of a source is untrusted: the stream's size is checked before anything is sized
+/// from it, FFmpeg's own logging is silenced (its lines quote the source), and a packet the
+/// decoder refuses is counted in `decodeErrors` and skipped, never fatal.
+public final class MediaInput {
+  /// The largest side accepted from a source (a 16K frame).
+  public static let maxSide = 16_384
+
+  /// What it was opened from, as given (a path or a URL).
+  public let url: String
+  /// The video stream's size, in pixels.
+  public let width: Int
+  public let height: Int
+  /// The stream's frame rate, where the container says it (nil: unknown).
+  public let framesPerSecond: Double?
+  /// The decoder's name (`h264`, `hevc`, `mjpeg`, …).
+  public let codecName: String
+  /// Packets the decoder refused, frames it could not give and frames it gave damaged: counted
+  /// and skipped.
+  public private(set) var decodeErrors = 0
+  /// Times the source reached its end and started again (`loop`).
+  public private(set) var loops = 0
+
+  private var format: UnsafeMutablePointer<AVFormatContext>?
+  private var decoder: UnsafeMutablePointer<AVCodecContext>?
+  private var packet: UnsafeMutablePointer<AVPacket>?
+  private var frame: UnsafeMutablePointer<AVFrame>?
+  private var scaler: OpaquePointer?
+  private let streamIndex: Int32
+  private let timeBase: AVRational
+  /// The decoder has been sent the end (a null packet) and is giving its last frames.
+  private var draining = false
+  /// A frame has been decoded and not yet replaced.
+  private var hasFrame = false
+
+  /// Opens `url` and its best video stream's decoder (one thread: one camera is one thread).
+  /// `options` go to the demuxer (for example `rtsp_transport`).
+  public init(url: String, options: [String: String] = [:]) throws(MediaError) {
+    Self.silenceLogs
+    self.url = url
+    var dictionary: OpaquePointer?
+    for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
+    defer { av_dict_free(&dictionary) }
+    var opened: UnsafeMutablePointer<AVFormatContext>?
+    let openResult = avformat_open_input(&opened, url, nil, &dictionary)
+    guard openResult >= 0, let opened else {
+      throw MediaError("avformat_open_input(\(url))", code: openResult)
+    }
+    format = opened
+    // From here on, a throw leaves `deinit` to free what was made.
+    let info = avformat_find_stream_info(opened, nil)
+    guard info >= 0 else {
+      avformat_close_input(&format)
+      throw MediaError("avformat_find_stream_info(\(url))", code: info)
+    }
+    var codec: UnsafePointer<AVCodec>?
+    let best = av_find_best_stream(opened, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)
+    guard best >= 0, let codec else {
+      avformat_close_input(&format)
+      throw MediaError("av_find_best_stream(\(url), video)", code: best < 0 ? best : gs_averror_invaliddata())
+    }
+    streamIndex = best
+    let stream = opened.pointee.streams[Int(best)]!
+    let parameters = stream.pointee.codecpar!
+    width = Int(parameters.pointee.width)
+    height = Int(parameters.pointee.height)
+    timeBase = stream.pointee.time_base
+    let rate = stream.pointee.avg_frame_rate
+    framesPerSecond = rate.num > 0 && rate.den > 0 ? Double(rate.num) / Double(rate.den) : nil
+    codecName = String(cString: codec.pointee.name)
+    guard (1...Self.maxSide).contains(width), (1...Self.maxSide).contains(height) else {
+      avformat_close_input(&format)
+      throw MediaError(
+        "\(url)", reason: "its video is \(width)×\(height): each side must be 1 to \(Self.maxSide)")
+    }
+    guard let context = avcodec_alloc_context3(codec) else {
+      avformat_close_input(&format)
+      throw MediaError("avcodec_alloc_context3(\(codecName))", reason: "out of memory")
+    }
+    decoder = context
+    let copied = avcodec_parameters_to_context(context, parameters)
+    context.pointee.thread_count = 1
+    // A damaged packet is an error to count, not a frame to conceal and show.
+    context.pointee.err_recognition |= AV_EF_EXPLODE
+    let openedCodec = copied < 0 ? copied : avcodec_open2(context, codec, nil)
+    guard openedCodec >= 0 else {
+      avcodec_free_context(&decoder)
+      avformat_close_input(&format)
+      throw MediaError("avcodec_open2(\(codecName))", code: openedCodec)
+    }
+    packet = av_packet_alloc()
+    frame = av_frame_alloc()
+    guard packet != nil, frame != nil else {
+      av_packet_free(&packet)
+      av_frame_free(&frame)
+      avcodec_free_context(&decoder)
+      avformat_close_input(&format)
+      throw MediaError("av_frame_alloc", reason: "out of memory")
+    }
+  }
+
+  deinit {
+    sws_freeContext(scaler)
+    av_frame_free(&frame)
+    av_packet_free(&packet)
+    avcodec_free_context(&decoder)
+    avformat_close_input(&format)
+  }
+
+  /// FFmpeg says nothing on stderr: its lines quote the source, and every failure reaches us as a
+  /// code anyway.
+  private static let silenceLogs: Void = av_log_set_level(AV_LOG_QUIET)
+
+  /// Decodes the next frame. Its presentation time in seconds from the stream's start (nil where
+  /// the stream gives none); nil at the end, unless `loop`, which starts the source again.
+  public func next(loop: Bool) throws(MediaError) -> Double?? {
+    guard let format, let decoder, let packet, let frame else { return nil }
+    var emptyLoops = 0
+    while true {
+      let received = avcodec_receive_frame(decoder, frame)
+      if received >= 0 {
+        if frame.pointee.decode_error_flags != 0 || frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
+          decodeErrors += 1
+          continue
+        }
+        hasFrame = true
+        let stamp = frame.pointee.best_effort_timestamp
+        guard stamp != gs_av_nopts_value() else { return .some(nil) }
+        return .some(Double(stamp) * Double(timeBase.num) / Double(timeBase.den))
+      }
+      if received == gs_averror_eof() {
+        guard loop, emptyLoops < 2 else { return nil }
+        // Back to the start; a source that gives no frame in two passes has none to give.
+        emptyLoops += 1
+        let sought = av_seek_frame(format, streamIndex, 0, AVSEEK_FLAG_BACKWARD)
+        guard sought >= 0 else { throw MediaError("av_seek_frame(\(url), 0)", code: sought) }
+        avcodec_flush_buffers(decoder)
+        draining = false
+        loops += 1
+        continue
+      }
+      if received != gs_averror_eagain() {
+        decodeErrors += 1
+        continue
+      }
+      // The decoder wants a packet.
+      if draining { return nil }
+      let read = av_read_frame(format, packet)
+      if read < 0 {
+        guard read == gs_averror_eof() || format.pointee.pb?.pointee.eof_reached != 0 else {
+          throw MediaError("av_read_frame(\(url))", code: read)
+        }
+        draining = true
+        _ = avcodec_send_packet(decoder, nil)
+        continue
+      }
+      defer { av_packet_unref(packet) }
+      guard packet.pointee.stream_index == streamIndex else { continue }
+      let sent = avcodec_send_packet(decoder, packet)
+      if sent < 0 && sent != gs_averror_eagain() { decodeErrors += 1 }
+    }
+  }
+
+  /// Scales the frame `next` decoded into `tile`, `tileWidth × tileHeight` pixels of `channels`
+  /// (1: grey, 3: RGB) bytes, rows packed: its aspect kept, centred, with black bars.
+  public func draw(
+    into tile: UnsafeMutableRawBufferPointer, tileWidth: Int, tileHeight: Int, channels: Int
+  ) throws(MediaError) {
+    precondition(channels == 1 || channels == 3)
+    precondition(tile.count >= tileWidth * tileHeight * channels && tileWidth > 0 && tileHeight > 0)
+    guard hasFrame, let frame, let base = tile.baseAddress else {
+      throw MediaError("\(url)", reason: "no frame decoded yet")
+    }
+    let sourceWidth = Int(frame.pointee.width)
+    let sourceHeight = Int(frame.pointee.height)
+    guard (1...Self.maxSide).contains(sourceWidth), (1...Self.maxSide).contains(sourceHeight) else {
+      throw MediaError("\(url)", reason: "a frame of \(sourceWidth)×\(sourceHeight)")
+    }
+    let fit = TileFit(
+      sourceWidth: sourceWidth, sourceHeight: sourceHeight, tileWidth: tileWidth, tileHeight: tileHeight)
+    let target = channels == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24
+    scaler = sws_getCachedContext(
+      scaler, Int32(sourceWidth), Int32(sourceHeight), AVPixelFormat(frame.pointee.format),
+      Int32(fit.width), Int32(fit.height), target, SWS_BILINEAR, nil, nil, nil)
+    guard let scaler else {
+      throw MediaError("sws_getCachedContext(\(url))", reason: "unsupported conversion")
+    }
+    let rowBytes = tileWidth * channels
+    if fit.width != tileWidth || fit.height != tileHeight {
+      tile.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: tileHeight * rowBytes)
+    }
+    var planes: [UnsafeMutablePointer<UInt8>?] = [
+      (base + fit.y * rowBytes + fit.x * channels).assumingMemoryBound(to: UInt8.self), nil, nil, nil,
+    ]
+    var strides: [Int32] = [Int32(rowBytes), 0, 0, 0]
+    let rows = withUnsafePointer(to: &frame.pointee.data) { data in
+      withUnsafePointer(to: &frame.pointee.linesize) { linesize in
+        data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sourcePlanes in
+          linesize.withMemoryRebound(to: Int32.self, capacity: 8) { sourceStrides in
+            sws_scale(scaler, sourcePlanes, sourceStrides, 0, Int32(sourceHeight), &planes, &strides)
+          }
+        }
+      }
+    }
+    guard rows == Int32(fit.height) else { throw MediaError("sws_scale(\(url))", code: rows < 0 ? rows : 0) }
+  }
+}
+
+/// Where a source of one size goes in a tile of another: the largest rectangle of the source's
+/// aspect that fits, centred.
+public struct TileFit: Equatable {
+  public let x: Int
+  public let y: Int
+  public let width: Int
+  public let height: Int
+
+  public init(sourceWidth: Int, sourceHeight: Int, tileWidth: Int, tileHeight: Int) {
+    // Compare w·H with W·h in 64 bits: sides are at most 16,384.
+    if sourceWidth * tileHeight >= tileWidth * sourceHeight {
+      width = tileWidth
+      height = max(1, min(tileHeight, (tileWidth * sourceHeight + sourceWidth / 2) / sourceWidth))
+    } else {
+      height = tileHeight
+      width = max(1, min(tileWidth, (tileHeight * sourceWidth + sourceHeight / 2) / sourceHeight))
+    }
+    x = (tileWidth - width) / 2
+    y = (tileHeight - height) / 2
+  }
+}
