@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "GridCore", targets: ["GridCore"]),
     .library(name: "GridTransports", targets: ["GridTransports"]),
     .library(name: "GridImage", targets: ["GridImage"]),
+    .library(name: "GridMedia", targets: ["GridMedia"]),
     .library(name: "GridPosix", targets: ["GridPosix"]),
   ],
   dependencies: [

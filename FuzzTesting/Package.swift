@@ -47,6 +47,10 @@ let package = Package(
         "FuzzDriver", .product(name: "GridPosix", package: "gridstitch"),
         .product(name: "GridCore", package: "gridstitch"),
       ]),
+    // A video file a camera films, through FFmpeg's libraries: open, decode, loop, scale.
+    .executableTarget(
+      name: "FuzzMedia",
+      dependencies: ["FuzzDriver", .product(name: "GridMedia", package: "gridstitch")]),
     // A spawned camera's command line: parsed as the program does, then validated.
     .executableTarget(
       name: "FuzzProduceArguments",

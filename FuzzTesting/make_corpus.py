@@ -6,6 +6,8 @@ import hashlib
 import os
 import shutil
 import struct
+import subprocess
+import tempfile
 import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "FuzzCorpus")
@@ -301,6 +303,32 @@ def produce():
         write("FuzzProduceArguments", name, data)
 
 
+# --- FuzzMedia: two-frame 32x24 clips made by the system's ffmpeg program (H.264 in mp4 and
+# MPEG-TS, H.265 and MJPEG in Matroska, MPEG-4 part 2 in AVI), and a truncated mp4.
+def media():
+    fresh("FuzzMedia")
+    clips = {
+        "h264.mp4": ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast"],
+        "h264.ts": ["-c:v", "libx264", "-preset", "ultrafast"],
+        "hevc.mkv": ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=none"],
+        "mjpeg.mkv": ["-c:v", "mjpeg"],
+        "mpeg4.avi": ["-c:v", "mpeg4"],
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, codec in clips.items():
+            path = os.path.join(scratch, name)
+            subprocess.run(
+                ["ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi", "-i", "testsrc2=size=32x24:rate=25",
+                 "-frames:v", "2"] + codec + [path],
+                check=True,
+            )
+            with open(path, "rb") as f:
+                data = f.read()
+            write("FuzzMedia", name, data)
+            if name == "h264.mp4":
+                write("FuzzMedia", "truncated.mp4", data[:600])
+
+
 if __name__ == "__main__":
     zmq()
     imagezmq()
@@ -309,6 +337,7 @@ if __name__ == "__main__":
     tile_fitter()
     gallery()
     produce()
+    media()
     total = sum(
         os.path.getsize(os.path.join(folder, f)) for folder, _, files in os.walk(ROOT) for f in files
     )

@@ -11,6 +11,9 @@ import CFFmpeg
 public final class MediaInput {
   /// The largest side accepted from a source (a 16K frame).
   public static let maxSide = 16_384
+  /// The most pixels a frame may have unless told otherwise (8192 × 8192; 8K UHD is half of it):
+  /// the decoder refuses a larger one before it allocates for it.
+  public static let defaultMaxPixels = 8192 * 8192
 
   /// What it was opened from, as given (a path or a URL).
   public let url: String
@@ -39,16 +42,43 @@ public final class MediaInput {
   /// A frame has been decoded and not yet replaced.
   private var hasFrame = false
 
+  /// Bytes read as a file, for `init(bytes:name:)`; freed after the demuxer that reads them.
+  private let memory: MemoryFile?
+
   /// Opens `url` and its best video stream's decoder (one thread: one camera is one thread).
   /// `options` go to the demuxer (for example `rtsp_transport`).
-  public init(url: String, options: [String: String] = [:]) throws(MediaError) {
+  public convenience init(
+    url: String, options: [String: String] = [:], maxPixels: Int = defaultMaxPixels
+  ) throws(MediaError) {
+    try self.init(url: url, options: options, maxPixels: maxPixels, memory: nil)
+  }
+
+  /// Opens `bytes` as if they were a file named `name` (the fuzz target's way in).
+  public convenience init(bytes: [UInt8], name: String, maxPixels: Int = defaultMaxPixels) throws(MediaError)
+  {
+    guard let memory = MemoryFile(bytes) else {
+      throw MediaError("avio_alloc_context", reason: "out of memory")
+    }
+    try self.init(url: name, options: [:], maxPixels: maxPixels, memory: memory)
+  }
+
+  private init(url: String, options: [String: String], maxPixels: Int, memory: MemoryFile?) throws(MediaError)
+  {
     Self.silenceLogs
     self.url = url
+    self.memory = memory
     var dictionary: OpaquePointer?
     for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
     defer { av_dict_free(&dictionary) }
     var opened: UnsafeMutablePointer<AVFormatContext>?
-    let openResult = avformat_open_input(&opened, url, nil, &dictionary)
+    if let memory {
+      opened = avformat_alloc_context()
+      guard let context = opened else { throw MediaError("avformat_alloc_context", reason: "out of memory") }
+      context.pointee.pb = memory.io
+      context.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+    }
+    // On failure it frees the context (a custom one too) and sets it to nil.
+    let openResult = avformat_open_input(&opened, memory == nil ? url : nil, nil, &dictionary)
     guard openResult >= 0, let opened else {
       throw MediaError("avformat_open_input(\(url))", code: openResult)
     }
@@ -74,10 +104,14 @@ public final class MediaInput {
     let rate = stream.pointee.avg_frame_rate
     framesPerSecond = rate.num > 0 && rate.den > 0 ? Double(rate.num) / Double(rate.den) : nil
     codecName = String(cString: codec.pointee.name)
-    guard (1...Self.maxSide).contains(width), (1...Self.maxSide).contains(height) else {
+    guard (1...Self.maxSide).contains(width), (1...Self.maxSide).contains(height), width * height <= maxPixels
+    else {
       avformat_close_input(&format)
       throw MediaError(
-        "\(url)", reason: "its video is \(width)×\(height): each side must be 1 to \(Self.maxSide)")
+        "\(url)",
+        reason:
+          "its video is \(width)×\(height): each side must be 1 to \(Self.maxSide), at most \(maxPixels) pixels"
+      )
     }
     guard let context = avcodec_alloc_context3(codec) else {
       avformat_close_input(&format)
@@ -86,6 +120,8 @@ public final class MediaInput {
     decoder = context
     let copied = avcodec_parameters_to_context(context, parameters)
     context.pointee.thread_count = 1
+    // A stream that grows past the limit mid-way is refused by the decoder before it allocates.
+    context.pointee.max_pixels = Int64(maxPixels)
     // A damaged packet is an error to count, not a frame to conceal and show.
     context.pointee.err_recognition |= AV_EF_EXPLODE
     let openedCodec = copied < 0 ? copied : avcodec_open2(context, codec, nil)
@@ -145,10 +181,8 @@ public final class MediaInput {
         loops += 1
         continue
       }
-      if received != gs_averror_eagain() {
-        decodeErrors += 1
-        continue
-      }
+      // Any other error is the frame it could not give: counted, and the next packet read.
+      if received != gs_averror_eagain() { decodeErrors += 1 }
       // The decoder wants a packet.
       if draining { return nil }
       let read = av_read_frame(format, packet)
@@ -231,5 +265,38 @@ public struct TileFit: Equatable {
     }
     x = (tileWidth - width) / 2
     y = (tileHeight - height) / 2
+  }
+}
+
+/// Bytes in memory read as a file: a copy of its own, the read position, and the AVIOContext
+/// that reads them. Freed once, after the demuxer that reads them is closed.
+private final class MemoryFile {
+  let io: UnsafeMutablePointer<AVIOContext>
+  private let source: UnsafeMutablePointer<gs_memory_source>
+  private let bytes: UnsafeMutableRawBufferPointer
+
+  init?(_ input: [UInt8]) {
+    let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, input.count), alignment: 16)
+    input.withUnsafeBytes { bytes.copyMemory(from: $0) }
+    let source = UnsafeMutablePointer<gs_memory_source>.allocate(capacity: 1)
+    source.initialize(
+      to: gs_memory_source(
+        bytes: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int64(input.count), position: 0)
+    )
+    guard let io = gs_memory_avio(source) else {
+      source.deallocate()
+      bytes.deallocate()
+      return nil
+    }
+    self.bytes = bytes
+    self.source = source
+    self.io = io
+  }
+
+  deinit {
+    var io: UnsafeMutablePointer<AVIOContext>? = io
+    gs_memory_avio_free(&io)
+    source.deallocate()
+    bytes.deallocate()
   }
 }

@@ -63,6 +63,34 @@ import Testing
     #expect(input.decodeErrors == 0)
   }
 
+  /// Bytes in memory read as the file they came from: the same frames, seeks included (an mp4's
+  /// index is read at its end, and looping seeks back).
+  @Test(.timeLimit(.minutes(1)))
+  func bytesReadAsTheirFile() throws {
+    let folder = try Self.folder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/clip.mp4"
+    try Self.clip(path, size: "160x120", frames: 3, codec: ["-c:v", "libx264", "-movflags", "+faststart"])
+    let fromFile = try MediaInput(url: path)
+    let fromBytes = try MediaInput(
+      bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))), name: "clip")
+    #expect(fromBytes.width == 160 && fromBytes.height == 120 && fromBytes.codecName == "h264")
+    var a = [UInt8](repeating: 0, count: 160 * 120 * 3)
+    var b = a
+    for _ in 0..<5 {
+      #expect(try fromFile.next(loop: true) == fromBytes.next(loop: true))
+      try a.withUnsafeMutableBytes {
+        try fromFile.draw(into: $0, tileWidth: 160, tileHeight: 120, channels: 3)
+      }
+      try b.withUnsafeMutableBytes {
+        try fromBytes.draw(into: $0, tileWidth: 160, tileHeight: 120, channels: 3)
+      }
+      #expect(a == b)
+    }
+    #expect(fromBytes.loops == 1)
+    #expect(throws: MediaError.self) { try MediaInput(bytes: [], name: "nothing") }
+  }
+
   /// A source plays again from its start at its end when asked to.
   @Test(.timeLimit(.minutes(1)))
   func aSourceLoops() throws {
