@@ -50,10 +50,10 @@ let package = Package(
       pkgConfig: "libzmq",
       providers: [.apt(["libzmq3-dev"])]
     ),
-    // FFmpeg's libraries, from the system (Debian 12: FFmpeg 5.1): demux, decode, scale.
+    // FFmpeg's libraries, from the system (Debian 12: FFmpeg 5.1): demux, decode, scale. Their
+    // headers only: the libraries are loaded when a camera first films a source (see shim.h).
     .systemLibrary(
       name: "CFFmpeg",
-      pkgConfig: "libavformat",
       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
     ),
     // The one owner of every FFmpeg handle: a source opened, decoded and scaled into a tile.
@@ -100,6 +100,7 @@ let package = Package(
       dependencies: [
         "GridCore",
         "GridImage",
+        "GridMedia",
         "GridPosix",
         "GridZMQ",
         .product(name: "Atomics", package: "swift-atomics"),

@@ -1,9 +1,14 @@
 // FFmpeg's libraries (Debian 12: FFmpeg 5.1; libavformat-dev, libavcodec-dev, libswscale-dev,
-// libavutil-dev): demuxing, decoding and scaling. Only what Swift cannot call is here: the error
-// codes FFmpeg builds with function-like macros, and av_strerror into a Swift-owned buffer.
+// libavutil-dev): demuxing, decoding and scaling. They are not linked: a process loads them
+// (dlopen) the first time a camera films a source, so every other gridstitch process (the test
+// card's cameras, a spawned camera above all) maps none of libavcodec's hundred libraries and
+// their relocations. What is called goes through one table of the functions, typed from the
+// headers (`gs_ffmpeg_table`). Also here, what Swift cannot call: the error codes FFmpeg builds
+// with function-like macros, and a file read from memory.
 #ifndef CFFMPEG_SHIM_H
 #define CFFMPEG_SHIM_H
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +29,59 @@ static inline int gs_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int64_t gs_av_nopts_value(void) { return AV_NOPTS_VALUE; }
 /// AV_TIME_BASE, FFmpeg's internal time base (microseconds).
 static inline int gs_av_time_base(void) { return AV_TIME_BASE; }
+
+#define GS_FFMPEG_STRING(x) #x
+#define GS_FFMPEG_SONAME(library, major) "lib" library ".so." GS_FFMPEG_STRING(major)
+
+/// Every FFmpeg function gridstitch calls.
+#define GS_FFMPEG_FUNCTIONS(X)                                                                     \
+  X(av_dict_free) X(av_dict_set) X(av_find_best_stream) X(av_frame_alloc) X(av_frame_free)         \
+  X(av_free) X(av_freep) X(av_log_set_level) X(av_malloc) X(av_packet_alloc) X(av_packet_free)      \
+  X(av_packet_unref) X(av_read_frame) X(av_seek_frame) X(av_strerror) X(avcodec_alloc_context3)     \
+  X(avcodec_flush_buffers) X(avcodec_free_context) X(avcodec_open2) X(avcodec_parameters_to_context) \
+  X(avcodec_receive_frame) X(avcodec_send_packet) X(avformat_alloc_context) X(avformat_close_input)  \
+  X(avformat_find_stream_info) X(avformat_open_input) X(avio_alloc_context) X(avio_context_free)     \
+  X(sws_freeContext) X(sws_getCachedContext) X(sws_scale)
+
+/// The functions, each typed as its header declares it.
+typedef struct {
+#define GS_FFMPEG_FIELD(name) __typeof__(&name) name;
+  GS_FFMPEG_FUNCTIONS(GS_FFMPEG_FIELD)
+#undef GS_FFMPEG_FIELD
+} gs_ffmpeg_table;
+
+/// Loads FFmpeg's four libraries (the sonames of the headers built against) and fills `table`.
+/// 0, or -1 with the reason in `error`. The libraries stay loaded for the process's life.
+static inline int gs_ffmpeg_load(gs_ffmpeg_table *table, char *error, size_t size) {
+  const char *names[4] = {
+      GS_FFMPEG_SONAME("avutil", LIBAVUTIL_VERSION_MAJOR),
+      GS_FFMPEG_SONAME("swscale", LIBSWSCALE_VERSION_MAJOR),
+      GS_FFMPEG_SONAME("avcodec", LIBAVCODEC_VERSION_MAJOR),
+      GS_FFMPEG_SONAME("avformat", LIBAVFORMAT_VERSION_MAJOR),
+  };
+  void *handles[4];
+  for (int index = 0; index < 4; index++) {
+    handles[index] = dlopen(names[index], RTLD_NOW | RTLD_LOCAL);
+    if (!handles[index]) {
+      const char *why = dlerror();
+      snprintf(error, size, "dlopen(%s): %s", names[index], why ? why : "failed");
+      return -1;
+    }
+  }
+#define GS_FFMPEG_RESOLVE(name)                                                                    \
+  {                                                                                                \
+    void *symbol = NULL;                                                                           \
+    for (int index = 0; index < 4 && !symbol; index++) symbol = dlsym(handles[index], #name);      \
+    if (!symbol) {                                                                                 \
+      snprintf(error, size, "dlsym(%s): not found in FFmpeg's libraries", #name);                  \
+      return -1;                                                                                   \
+    }                                                                                              \
+    table->name = (__typeof__(&name))symbol;                                                       \
+  }
+  GS_FFMPEG_FUNCTIONS(GS_FFMPEG_RESOLVE)
+#undef GS_FFMPEG_RESOLVE
+  return 0;
+}
 
 /// Bytes in memory read as a file (`gs_memory_avio`): a fuzz target's input, or a test's.
 typedef struct {
@@ -59,19 +117,19 @@ static inline int64_t gs_memory_seek(void *opaque, int64_t offset, int whence) {
 
 /// A reading AVIOContext over `source`, which must outlive it; its buffer is its own. Freed by
 /// `gs_memory_avio_free`.
-static inline AVIOContext *gs_memory_avio(gs_memory_source *source) {
+static inline AVIOContext *gs_memory_avio(const gs_ffmpeg_table *ff, gs_memory_source *source) {
   const int size = 4096;
-  unsigned char *buffer = (unsigned char *)av_malloc(size);
+  unsigned char *buffer = (unsigned char *)ff->av_malloc(size);
   if (!buffer) return NULL;
-  AVIOContext *io = avio_alloc_context(buffer, size, 0, source, gs_memory_read, NULL, gs_memory_seek);
-  if (!io) av_free(buffer);
+  AVIOContext *io = ff->avio_alloc_context(buffer, size, 0, source, gs_memory_read, NULL, gs_memory_seek);
+  if (!io) ff->av_free(buffer);
   return io;
 }
 
-static inline void gs_memory_avio_free(AVIOContext **io) {
+static inline void gs_memory_avio_free(const gs_ffmpeg_table *ff, AVIOContext **io) {
   if (*io) {
-    av_freep(&(*io)->buffer);
-    avio_context_free(io);
+    ff->av_freep(&(*io)->buffer);
+    ff->avio_context_free(io);
   }
 }
 

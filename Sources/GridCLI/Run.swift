@@ -84,6 +84,11 @@ struct Run: ParsableCommand {
       "imagezmq PUB senders (REQ_REP=False) to read: tcp://HOST:PORT,… (with --policy latest)."
   )
   var subscribe: String?
+  @Option(
+    help: ArgumentHelp(
+      "What the cameras film: a video file or stream URL (through FFmpeg), or testcard. Repeat it: camera i films the (i mod count)th.",
+      valueName: "source"))
+  var source: [String] = []
   @Option(help: .hidden) var fault: String?
   @Option(help: .hidden) var parent: Int32?
   /// Test only: a slow disk, made by the snapshot writer sleeping before each fsync.
@@ -120,6 +125,7 @@ struct Run: ParsableCommand {
     config.curveSecret = curveSecret
     config.allowFolder = allow
     config.insecure = insecure
+    config.sources = source
     config.subscribe =
       subscribe.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
       ?? []
@@ -215,6 +221,7 @@ struct Produce: ParsableCommand {
   @Option var orders: String
   @Option(parsing: .unconditional) var parent: Int32
   @Option(parsing: .unconditional) var descriptors: Int
+  @Option var source: String?
 
   func run() throws {
     throw ExitCode(try CameraProcess.main(try spec()))
@@ -224,7 +231,7 @@ struct Produce: ParsableCommand {
   func spec() throws(GridError) -> CameraProcessSpec {
     CameraProcessSpec(
       transport: transport, orders: try CameraOrders(text: orders), parent: parent,
-      descriptorCount: descriptors)
+      descriptorCount: descriptors, source: source)
   }
 }
 
@@ -237,6 +244,7 @@ struct CameraCommand: ParsableCommand {
   @Option(help: "The hub: tcp://HOST:PORT.") var connect: String
   @Option(parsing: .unconditional, help: "The tile to ask for (default: the hub chooses).") var camera: Int?
   @Option(help: "Scene to film (default: the test card, drawn in memory).") var scene: String?
+  @Option(help: "A video file or stream URL to film instead, through FFmpeg.") var source: String?
   @Option(name: .customLong("curve-secret"), help: "This camera's CURVE secret key file (gridstitch keygen).")
   var curveSecret: String?
   @Option(name: .customLong("hub-key"), help: "The hub's CURVE public key file.") var hubKey: String?
@@ -251,6 +259,7 @@ struct CameraCommand: ParsableCommand {
       connect: try ServeAddress(parsing: connect, flag: "--connect", scheme: "tcp://"))
     options.camera = camera
     options.scenePath = scene
+    options.source = source
     options.curveSecret = curveSecret
     options.hubKey = hubKey
     options.waitSeconds = waitSeconds

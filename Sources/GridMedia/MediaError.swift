@@ -26,8 +26,29 @@ public struct MediaError: Error, Equatable, CustomStringConvertible {
   /// `av_strerror`'s words for `code`.
   static func words(_ code: Int32) -> String {
     var buffer = [CChar](repeating: 0, count: 256)
-    let found = buffer.withUnsafeMutableBufferPointer { av_strerror(code, $0.baseAddress, $0.count) }
+    guard let strerror = try? FFmpeg.functions().av_strerror else { return "error \(code)" }
+    let found = buffer.withUnsafeMutableBufferPointer { strerror(code, $0.baseAddress, $0.count) }
     guard found == 0 else { return "error \(code)" }
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
+}
+
+/// FFmpeg's functions, loaded the first time a process opens a source (`gs_ffmpeg_load`): a
+/// process that films nothing maps none of FFmpeg's libraries. FFmpeg's own log is silenced at
+/// once: its lines quote the source, and every failure reaches us as a code anyway.
+enum FFmpeg {
+  /// Made once (Swift's lazy global initialisation is thread-safe).
+  private static let loaded: Result<gs_ffmpeg_table, MediaError> = {
+    var table = gs_ffmpeg_table()
+    var error = [CChar](repeating: 0, count: 512)
+    let status = error.withUnsafeMutableBufferPointer { gs_ffmpeg_load(&table, $0.baseAddress, $0.count) }
+    guard status == 0 else {
+      let reason = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      return .failure(MediaError("FFmpeg's libraries", reason: reason))
+    }
+    table.av_log_set_level!(AV_LOG_QUIET)
+    return .success(table)
+  }()
+
+  static func functions() throws(MediaError) -> gs_ffmpeg_table { try loaded.get() }
 }

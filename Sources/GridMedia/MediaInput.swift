@@ -44,6 +44,8 @@ public final class MediaInput {
 
   /// Bytes read as a file, for `init(bytes:name:)`; freed after the demuxer that reads them.
   private let memory: MemoryFile?
+  /// FFmpeg's functions, loaded once per process.
+  private let ff: gs_ffmpeg_table
 
   /// Opens `url` and its best video stream's decoder (one thread: one camera is one thread).
   /// `options` go to the demuxer (for example `rtsp_transport`).
@@ -56,7 +58,7 @@ public final class MediaInput {
   /// Opens `bytes` as if they were a file named `name` (the fuzz target's way in).
   public convenience init(bytes: [UInt8], name: String, maxPixels: Int = defaultMaxPixels) throws(MediaError)
   {
-    guard let memory = MemoryFile(bytes) else {
+    guard let memory = MemoryFile(bytes, ff: try FFmpeg.functions()) else {
       throw MediaError("avio_alloc_context", reason: "out of memory")
     }
     try self.init(url: name, options: [:], maxPixels: maxPixels, memory: memory)
@@ -64,35 +66,36 @@ public final class MediaInput {
 
   private init(url: String, options: [String: String], maxPixels: Int, memory: MemoryFile?) throws(MediaError)
   {
-    Self.silenceLogs
+    let ff = try FFmpeg.functions()
+    self.ff = ff
     self.url = url
     self.memory = memory
     var dictionary: OpaquePointer?
-    for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
-    defer { av_dict_free(&dictionary) }
+    for (key, value) in options { _ = ff.av_dict_set!(&dictionary, key, value, 0) }
+    defer { ff.av_dict_free!(&dictionary) }
     var opened: UnsafeMutablePointer<AVFormatContext>?
     if let memory {
-      opened = avformat_alloc_context()
+      opened = ff.avformat_alloc_context!()
       guard let context = opened else { throw MediaError("avformat_alloc_context", reason: "out of memory") }
       context.pointee.pb = memory.io
       context.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
     }
     // On failure it frees the context (a custom one too) and sets it to nil.
-    let openResult = avformat_open_input(&opened, memory == nil ? url : nil, nil, &dictionary)
+    let openResult = ff.avformat_open_input!(&opened, memory == nil ? url : nil, nil, &dictionary)
     guard openResult >= 0, let opened else {
       throw MediaError("avformat_open_input(\(url))", code: openResult)
     }
     format = opened
     // From here on, a throw leaves `deinit` to free what was made.
-    let info = avformat_find_stream_info(opened, nil)
+    let info = ff.avformat_find_stream_info!(opened, nil)
     guard info >= 0 else {
-      avformat_close_input(&format)
+      ff.avformat_close_input!(&format)
       throw MediaError("avformat_find_stream_info(\(url))", code: info)
     }
     var codec: UnsafePointer<AVCodec>?
-    let best = av_find_best_stream(opened, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)
+    let best = ff.av_find_best_stream!(opened, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)
     guard best >= 0, let codec else {
-      avformat_close_input(&format)
+      ff.avformat_close_input!(&format)
       throw MediaError("av_find_best_stream(\(url), video)", code: best < 0 ? best : gs_averror_invaliddata())
     }
     streamIndex = best
@@ -106,52 +109,48 @@ public final class MediaInput {
     codecName = String(cString: codec.pointee.name)
     guard (1...Self.maxSide).contains(width), (1...Self.maxSide).contains(height), width * height <= maxPixels
     else {
-      avformat_close_input(&format)
+      ff.avformat_close_input!(&format)
       throw MediaError(
         "\(url)",
         reason:
           "its video is \(width)×\(height): each side must be 1 to \(Self.maxSide), at most \(maxPixels) pixels"
       )
     }
-    guard let context = avcodec_alloc_context3(codec) else {
-      avformat_close_input(&format)
+    guard let context = ff.avcodec_alloc_context3!(codec) else {
+      ff.avformat_close_input!(&format)
       throw MediaError("avcodec_alloc_context3(\(codecName))", reason: "out of memory")
     }
     decoder = context
-    let copied = avcodec_parameters_to_context(context, parameters)
+    let copied = ff.avcodec_parameters_to_context!(context, parameters)
     context.pointee.thread_count = 1
     // A stream that grows past the limit mid-way is refused by the decoder before it allocates.
     context.pointee.max_pixels = Int64(maxPixels)
     // A damaged packet is an error to count, not a frame to conceal and show.
     context.pointee.err_recognition |= AV_EF_EXPLODE
-    let openedCodec = copied < 0 ? copied : avcodec_open2(context, codec, nil)
+    let openedCodec = copied < 0 ? copied : ff.avcodec_open2!(context, codec, nil)
     guard openedCodec >= 0 else {
-      avcodec_free_context(&decoder)
-      avformat_close_input(&format)
+      ff.avcodec_free_context!(&decoder)
+      ff.avformat_close_input!(&format)
       throw MediaError("avcodec_open2(\(codecName))", code: openedCodec)
     }
-    packet = av_packet_alloc()
-    frame = av_frame_alloc()
+    packet = ff.av_packet_alloc!()
+    frame = ff.av_frame_alloc!()
     guard packet != nil, frame != nil else {
-      av_packet_free(&packet)
-      av_frame_free(&frame)
-      avcodec_free_context(&decoder)
-      avformat_close_input(&format)
+      ff.av_packet_free!(&packet)
+      ff.av_frame_free!(&frame)
+      ff.avcodec_free_context!(&decoder)
+      ff.avformat_close_input!(&format)
       throw MediaError("av_frame_alloc", reason: "out of memory")
     }
   }
 
   deinit {
-    sws_freeContext(scaler)
-    av_frame_free(&frame)
-    av_packet_free(&packet)
-    avcodec_free_context(&decoder)
-    avformat_close_input(&format)
+    ff.sws_freeContext!(scaler)
+    ff.av_frame_free!(&frame)
+    ff.av_packet_free!(&packet)
+    ff.avcodec_free_context!(&decoder)
+    ff.avformat_close_input!(&format)
   }
-
-  /// FFmpeg says nothing on stderr: its lines quote the source, and every failure reaches us as a
-  /// code anyway.
-  private static let silenceLogs: Void = av_log_set_level(AV_LOG_QUIET)
 
   /// Decodes the next frame. Its presentation time in seconds from the stream's start (nil where
   /// the stream gives none); nil at the end, unless `loop`, which starts the source again.
@@ -159,7 +158,7 @@ public final class MediaInput {
     guard let format, let decoder, let packet, let frame else { return nil }
     var emptyLoops = 0
     while true {
-      let received = avcodec_receive_frame(decoder, frame)
+      let received = ff.avcodec_receive_frame!(decoder, frame)
       if received >= 0 {
         if frame.pointee.decode_error_flags != 0 || frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
           decodeErrors += 1
@@ -174,9 +173,9 @@ public final class MediaInput {
         guard loop, emptyLoops < 2 else { return nil }
         // Back to the start; a source that gives no frame in two passes has none to give.
         emptyLoops += 1
-        let sought = av_seek_frame(format, streamIndex, 0, AVSEEK_FLAG_BACKWARD)
+        let sought = ff.av_seek_frame!(format, streamIndex, 0, AVSEEK_FLAG_BACKWARD)
         guard sought >= 0 else { throw MediaError("av_seek_frame(\(url), 0)", code: sought) }
-        avcodec_flush_buffers(decoder)
+        ff.avcodec_flush_buffers!(decoder)
         draining = false
         loops += 1
         continue
@@ -185,18 +184,18 @@ public final class MediaInput {
       if received != gs_averror_eagain() { decodeErrors += 1 }
       // The decoder wants a packet.
       if draining { return nil }
-      let read = av_read_frame(format, packet)
+      let read = ff.av_read_frame!(format, packet)
       if read < 0 {
         guard read == gs_averror_eof() || format.pointee.pb?.pointee.eof_reached != 0 else {
           throw MediaError("av_read_frame(\(url))", code: read)
         }
         draining = true
-        _ = avcodec_send_packet(decoder, nil)
+        _ = ff.avcodec_send_packet!(decoder, nil)
         continue
       }
-      defer { av_packet_unref(packet) }
+      defer { ff.av_packet_unref!(packet) }
       guard packet.pointee.stream_index == streamIndex else { continue }
-      let sent = avcodec_send_packet(decoder, packet)
+      let sent = ff.avcodec_send_packet!(decoder, packet)
       if sent < 0 && sent != gs_averror_eagain() { decodeErrors += 1 }
     }
   }
@@ -219,7 +218,7 @@ public final class MediaInput {
     let fit = TileFit(
       sourceWidth: sourceWidth, sourceHeight: sourceHeight, tileWidth: tileWidth, tileHeight: tileHeight)
     let target = channels == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24
-    scaler = sws_getCachedContext(
+    scaler = ff.sws_getCachedContext!(
       scaler, Int32(sourceWidth), Int32(sourceHeight), AVPixelFormat(frame.pointee.format),
       Int32(fit.width), Int32(fit.height), target, SWS_BILINEAR, nil, nil, nil)
     guard let scaler else {
@@ -237,7 +236,7 @@ public final class MediaInput {
       withUnsafePointer(to: &frame.pointee.linesize) { linesize in
         data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sourcePlanes in
           linesize.withMemoryRebound(to: Int32.self, capacity: 8) { sourceStrides in
-            sws_scale(scaler, sourcePlanes, sourceStrides, 0, Int32(sourceHeight), &planes, &strides)
+            ff.sws_scale!(scaler, sourcePlanes, sourceStrides, 0, Int32(sourceHeight), &planes, &strides)
           }
         }
       }
@@ -274,8 +273,10 @@ private final class MemoryFile {
   let io: UnsafeMutablePointer<AVIOContext>
   private let source: UnsafeMutablePointer<gs_memory_source>
   private let bytes: UnsafeMutableRawBufferPointer
+  private var ff: gs_ffmpeg_table
 
-  init?(_ input: [UInt8]) {
+  init?(_ input: [UInt8], ff: gs_ffmpeg_table) {
+    var ff = ff
     let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, input.count), alignment: 16)
     input.withUnsafeBytes { bytes.copyMemory(from: $0) }
     let source = UnsafeMutablePointer<gs_memory_source>.allocate(capacity: 1)
@@ -283,7 +284,7 @@ private final class MemoryFile {
       to: gs_memory_source(
         bytes: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), count: Int64(input.count), position: 0)
     )
-    guard let io = gs_memory_avio(source) else {
+    guard let io = gs_memory_avio(&ff, source) else {
       source.deallocate()
       bytes.deallocate()
       return nil
@@ -291,11 +292,12 @@ private final class MemoryFile {
     self.bytes = bytes
     self.source = source
     self.io = io
+    self.ff = ff
   }
 
   deinit {
     var io: UnsafeMutablePointer<AVIOContext>? = io
-    gs_memory_avio_free(&io)
+    gs_memory_avio_free(&ff, &io)
     source.deallocate()
     bytes.deallocate()
   }

@@ -11,12 +11,17 @@ public struct CameraProcessSpec: Sendable {
   public var parent: Int32
   /// How many transport descriptors start at 3; the ready and go pipes and the scene follow them.
   public var descriptorCount: Int
+  /// The video file or stream it films (`--source`); nil: the test card.
+  public var source: String?
 
-  public init(transport: TransportKind, orders: CameraOrders, parent: Int32, descriptorCount: Int) {
+  public init(
+    transport: TransportKind, orders: CameraOrders, parent: Int32, descriptorCount: Int, source: String? = nil
+  ) {
     self.transport = transport
     self.orders = orders
     self.parent = parent
     self.descriptorCount = descriptorCount
+    self.source = source
   }
 
   /// The `produce` subcommand's arguments; the CLI parses them back into this.
@@ -24,7 +29,7 @@ public struct CameraProcessSpec: Sendable {
     [
       "produce", "--transport", transport.rawValue, "--orders", orders.text, "--parent", "\(parent)",
       "--descriptors", "\(descriptorCount)",
-    ]
+    ] + (source.map { ["--source", $0] } ?? [])
   }
 
   /// A spawned camera trusts nothing it was told: the same limits as `run`, and a descriptor
@@ -43,6 +48,9 @@ public struct CameraProcessSpec: Sendable {
         "--descriptors \(descriptorCount) is not accepted: \(transport.rawValue) hands over \(expected)")
     }
     guard parent > 1 else { throw .usage("--parent \(parent) is not accepted: name the consumer's pid") }
+    if let source, source.isEmpty || source.utf8.count > 4096 {
+      throw .usage("--source is not accepted: name a file or URL of 1 to 4096 bytes")
+    }
   }
 }
 
@@ -162,7 +170,7 @@ enum CameraLaunch {
           case .spawn:
             let spec = CameraProcessSpec(
               transport: config.transport, orders: config.cameraOrders(camera: camera.index), parent: parent,
-              descriptorCount: descriptors.count)
+              descriptorCount: descriptors.count, source: camera.source)
             guard let executable = ResourceUsage.executablePath() else {
               throw GridError.runtime("spawn: cannot find this executable in /proc/self/exe")
             }
@@ -282,7 +290,7 @@ public enum CameraProcess {
       OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(5 + count))),
       channels: orders.geometry.channels)
     let renderer = try CameraRenderer(scene: scene, geometry: orders.geometry, cameras: orders.cameras)
-    let camera = Camera(orders: orders, renderer: renderer)
+    let camera = Camera(orders: orders, renderer: renderer, source: spec.source)
     return body(
       transport: spec.transport, camera: camera, orders: orders,
       ends: ends, ready: ready, go: go, parent: spec.parent)

@@ -10,6 +10,8 @@ public struct RemoteCameraOptions: Sendable {
   public var camera: Int?
   /// A scene file; nil draws the test card in memory (the same picture `make-scene` writes).
   public var scenePath: String?
+  /// A video file or stream to film through FFmpeg's libraries (`--source`); nil: the scene.
+  public var source: String?
   public var curveSecret: String?
   public var hubKey: String?
   public var waitSeconds = 30.0
@@ -28,6 +30,9 @@ public struct RemoteCameraOptions: Sendable {
     guard waitSeconds > 0, waitSeconds <= 3600 else {
       throw .usage("--wait-seconds \(waitSeconds) is out of range: use more than 0, up to 3600")
     }
+    if let source, source.isEmpty || source.utf8.count > 4096 {
+      throw .usage("--source is not accepted: name a file or URL of 1 to 4096 bytes")
+    }
   }
 }
 
@@ -38,6 +43,10 @@ public enum RemoteCamera {
   /// Runs the camera to its end; the process's exit status.
   public static func run(_ options: RemoteCameraOptions) throws -> Int32 {
     try options.validate()
+    // A source that cannot be filmed is said before the hub is asked for a tile.
+    if let source = options.source, let problem = SourceProbe.problem(with: source) {
+      throw GridError.usage("--source \(TerminalText.escaped(source)): \(problem)")
+    }
     StopSignals.install()
     let hub = options.connect.tcpEndpoint
     let scenes = try SceneBytes.both(path: options.scenePath)
@@ -56,7 +65,7 @@ public enum RemoteCamera {
     orders.fault = options.fault.map { Fault(kind: $0.kind, camera: orders.camera, sequence: $0.sequence) }
     let scene = orders.geometry.channels == 1 ? scenes.grey : scenes.rgb
     let renderer = try CameraRenderer(scene: scene, geometry: orders.geometry, cameras: orders.cameras)
-    let camera = Camera(orders: orders, renderer: renderer)
+    let camera = Camera(orders: orders, renderer: renderer, source: options.source)
     Console.error("gridstitch: camera \(orders.camera) joined \(hub); waiting for the start")
     do {
       let (start, publisher) = try ZMQRemoteCamera.awaitStart(link: link, orders: orders)

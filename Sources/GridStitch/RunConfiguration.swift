@@ -69,8 +69,38 @@ public struct RunConfiguration: Sendable {
   public var allowFolder: String?
   /// `--subscribe`: imagezmq PUB senders (they bind) for a SUB to connect to, as "tcp://HOST:PORT".
   public var subscribe: [String] = []
+  /// `--source`: what the cameras film, camera i the (i mod count)th; `testcard` (or none given)
+  /// is the scene, anything else a video file or stream opened through FFmpeg's libraries.
+  public var sources: [String] = []
 
   public init() {}
+
+  /// The video file or stream camera `camera` films; nil for the test card.
+  public func source(for camera: Int) -> String? {
+    guard !sources.isEmpty else { return nil }
+    let source = sources[camera % sources.count]
+    return source == "testcard" ? nil : source
+  }
+
+  /// `--source`: each a path or URL of at most 4096 bytes; only cameras of our own (threads or
+  /// camera processes this run starts) film them.
+  func validateSources() throws(GridError) {
+    for source in sources {
+      guard !source.isEmpty, source.utf8.count <= 4096 else {
+        throw .usage(
+          "--source '\(TerminalText.escaped(String(source.prefix(64))))' is not accepted: name a file or URL of 1 to 4096 bytes"
+        )
+      }
+    }
+    guard (0..<cameras).contains(where: { source(for: $0) != nil }) else { return }
+    let ours = transport.traits.cameras == .threads || transport.traits.cameras == .processes && listen == nil
+    guard ours else {
+      throw .usage(
+        "--source is not accepted with --transport \(transport.rawValue)"
+          + (listen != nil ? " --listen" : "")
+          + ": only cameras this run starts film a source (threads and camera processes)")
+    }
+  }
 
   /// What camera `camera` of this run is told: the one value every camera is made from.
   public func cameraOrders(camera: Int) -> CameraOrders {
@@ -252,6 +282,7 @@ public struct RunConfiguration: Sendable {
           "--serve cannot show a \(width)x\(height) grid: JPEG allows at most 65535 pixels a side")
       }
     }
+    try validateSources()
     try validateImageZMQ()  // before validateHub: its refusals are imagezmq's own
     try validateHub()
     if linger && serve == nil {

@@ -52,6 +52,7 @@ final class RunSession {
     self.webViews = webViews
     started = MonotonicClock.nanos()
     try DescriptorBudget.ensure(for: config)
+    try Self.probeSources(config)
     try Pipeline.prepareOutput(config.outputDirectory)
     // A hub's cameras are started elsewhere: it films no scene.
     let scene = config.transport.traits.cameras == .senders ? nil : try Self.loadScene(config)
@@ -60,7 +61,9 @@ final class RunSession {
     }
     let cameras =
       renderer.map { renderer in
-        (0..<config.cameras).map { Camera(orders: config.cameraOrders(camera: $0), renderer: renderer) }
+        (0..<config.cameras).map {
+          Camera(orders: config.cameraOrders(camera: $0), renderer: renderer, source: config.source(for: $0))
+        }
       } ?? []
     StopSignals.install()
     supervisor = Supervisor(cameras: config.cameras, stopOnLoss: config.onCameraLoss == .stop)
@@ -120,6 +123,18 @@ final class RunSession {
     guard live == nil else { return }
     live = try LiveSession.start(
       config, webViews: webViews, canvas: canvas, supervisor: supervisor, startedAt: started)
+  }
+
+  /// Every source opens and gives a frame before any camera starts; one line naming the camera
+  /// and the source otherwise (a usage error: exit 2). Each source is tried once.
+  private static func probeSources(_ config: RunConfiguration) throws(GridError) {
+    var tried: Set<String> = []
+    for camera in 0..<config.cameras {
+      guard let source = config.source(for: camera), tried.insert(source).inserted else { continue }
+      if let problem = SourceProbe.problem(with: source) {
+        throw .usage("camera \(camera): --source \(TerminalText.escaped(source)): \(problem)")
+      }
+    }
   }
 
   /// Listens for remote cameras and waits until all have joined (set-up time).

@@ -77,11 +77,14 @@ public struct Camera: Sendable {
   /// checked costs no more than its rendering.
   public let checksums: Bool
   public let fault: Fault?
+  /// A video file or stream it films through FFmpeg's libraries (`--source`); nil: the test card.
+  public let source: String?
 
-  /// The camera `orders` describe, filming through `renderer`.
-  public init(orders: CameraOrders, renderer: CameraRenderer) {
+  /// The camera `orders` describe, filming through `renderer`, or `source` where one is given.
+  public init(orders: CameraOrders, renderer: CameraRenderer, source: String? = nil) {
     self.index = orders.camera
     self.renderer = renderer
+    self.source = source
     self.load = orders.load
     self.workMicros = orders.workMicros
     self.sync = orders.sync
@@ -167,6 +170,7 @@ public struct Camera: Sendable {
   /// `start` is T0, the start line's CLOCK_MONOTONIC time (used under `genlock`).
   public func run(frames: Int, publisher: FramePublisher, start: UInt64) throws {
     if sync == .genlock { MonotonicClock.setTimerSlack(nanos: 1) }
+    if let source { return try film(source, frames: frames, publisher: publisher, start: start) }
     for seq in 0..<UInt64(frames) {
       if let fault, fault.sequence == seq {
         if fault.kind == .exit { ProcessIdentity.exitNow(7) }

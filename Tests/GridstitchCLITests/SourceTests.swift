@@ -1,0 +1,167 @@
+import Foundation
+import GridImage
+import Testing
+
+/// `run --source`: cameras film video files through FFmpeg's libraries, in threads and camera
+/// processes, verified, each tile what the `ffmpeg` program itself decodes.
+@Suite(.serialized) struct SourceTests {
+  static let ffmpeg = "/usr/bin/ffmpeg"
+
+  /// Runs the `ffmpeg` program; its standard output.
+  @discardableResult
+  static func ffmpeg(_ arguments: [String]) throws -> [UInt8] {
+    try #require(FileManager.default.isExecutableFile(atPath: ffmpeg), "no \(ffmpeg): run `make test-deps`")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ffmpeg)
+    process.arguments = ["-v", "error", "-nostdin", "-y"] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "ffmpeg \(arguments.joined(separator: " ")) failed")
+    return [UInt8](data)
+  }
+
+  /// Two clips of 10 frames at 25 fps: 320×240 H.264 in mp4, and 640×360 MJPEG in mkv (wider
+  /// than a tile: it is letterboxed).
+  static func clips(in folder: String) throws -> (String, String) {
+    let narrow = folder + "/narrow.mp4"
+    let wide = folder + "/wide.mkv"
+    try ffmpeg([
+      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "10", "-c:v", "libx264", narrow,
+    ])
+    try ffmpeg([
+      "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-frames:v", "10", "-c:v", "mjpeg", wide,
+    ])
+    return (narrow, wide)
+  }
+
+  /// Frame `index` of `clip` as ffmpeg decodes it, grey, scaled to `width`×`height` bilinearly.
+  static func reference(_ clip: String, frame index: Int, width: Int, height: Int) throws -> [UInt8] {
+    try ffmpeg([
+      "-i", clip, "-vf", "select=eq(n\\,\(index)),scale=\(width):\(height):flags=bilinear", "-frames:v", "1",
+      "-f", "rawvideo", "-pix_fmt", "gray", "-",
+    ])
+  }
+
+  /// Mean absolute difference of `tile` (a rectangle of the grid) from `expected`.
+  static func difference(
+    _ grid: GridImage.Image, x: Int, y: Int, width: Int, height: Int, from expected: [UInt8]
+  ) -> Double {
+    var total = 0
+    for row in 0..<height {
+      for column in 0..<width {
+        total += abs(
+          Int(grid.pixels[(y + row) * grid.width + x + column]) - Int(expected[row * width + column]))
+      }
+    }
+    return Double(total) / Double(width * height)
+  }
+
+  /// Four cameras film two clips (camera i the (i mod 2)th), looping, every frame verified; the
+  /// last grid's tiles are the clips' frame 29 mod 10 = 9, the wide one with black bars.
+  @Test(
+    .timeLimit(.minutes(2)), arguments: [["shm-ring", "fork"], ["shm-ring", "spawn"], ["threads", "fork"]])
+  func camerasFilmClips(setup: [String]) throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (narrow, wide) = try Self.clips(in: folder)
+    let before = Leftovers.everything()
+    let outcome = try CLI.run([
+      "run", "--transport", setup[0], "--launch", setup[1], "--cameras", "4", "--source", narrow, "--source",
+      wide,
+      "--load", "none", "--sync", "free", "--frames", "30", "--verify", "--json", "--output", folder,
+    ])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(try CLI.json(outcome)["verified_frames"] as? Int == 120)
+    #expect(Leftovers.everything() == before)
+    let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/grid-latest.png")))
+    let grid = try PNG.decode(png, channels: 1, path: "grid-latest.png")
+    #expect(grid.width == 640 && grid.height == 480)
+    let narrowFrame = try Self.reference(narrow, frame: 9, width: 320, height: 240)
+    let wideFrame = try Self.reference(wide, frame: 9, width: 320, height: 180)
+    for (camera, (x, y)) in [(0, 0), (320, 0), (0, 240), (320, 240)].enumerated() {
+      if camera % 2 == 0 {
+        let off = Self.difference(grid, x: x, y: y, width: 320, height: 240, from: narrowFrame)
+        #expect(off < 3, "camera \(camera): mean difference \(off)")
+      } else {
+        let off = Self.difference(grid, x: x, y: y + 30, width: 320, height: 180, from: wideFrame)
+        #expect(off < 3, "camera \(camera): mean difference \(off)")
+        let bars = Self.difference(
+          grid, x: x, y: y, width: 320, height: 30, from: [UInt8](repeating: 0, count: 320 * 30))
+        #expect(bars == 0, "camera \(camera): the bar above the picture is not black")
+      }
+    }
+  }
+
+  /// A remote camera (`gridstitch camera --source`) films its clip for a zmq hub, verified.
+  @Test(.timeLimit(.minutes(1)))
+  func aRemoteCameraFilmsItsClip() throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (narrow, _) = try Self.clips(in: folder)
+    var run = try ZMQHubRun(
+      [
+        "--cameras", "1", "--frames", "40", "--load", "none", "--sync", "free", "--verify", "--output",
+        folder,
+      ],
+      port: try FreePort.pick())
+    try run.camera(["--source", narrow])
+    let (hub, cameras) = run.finish()
+    let outcome = try #require(hub)
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(try CLI.json(outcome)["verified_frames"] as? Int == 40)
+    #expect(cameras[0]?.status == 0, "\(cameras[0]?.stderr ?? "hung")")
+    let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/grid-latest.png")))
+    let grid = try PNG.decode(png, channels: 1, path: "grid-latest.png")
+    let frame = try Self.reference(narrow, frame: 9, width: 320, height: 240)
+    let off = Self.difference(grid, x: 0, y: 0, width: 320, height: 240, from: frame)
+    #expect(off < 3, "mean difference \(off)")
+    // A camera whose source cannot be filmed says so before it asks the hub for a tile.
+    let missing = try CLI.run([
+      "camera", "--connect", "tcp://127.0.0.1:9", "--source", folder + "/missing.mp4",
+    ])
+    #expect(missing.status == 2, "\(missing.stderr)")
+    #expect(
+      missing.stderr.contains("--source \(folder)/missing.mp4: avformat_open_input"), "\(missing.stderr)")
+  }
+
+  /// A source that cannot be filmed stops the run before any camera starts: exit 2, one line
+  /// naming the camera, the source and FFmpeg's reason; nothing left behind.
+  @Test(.timeLimit(.minutes(1)))
+  func whatCannotBeFilmedIsRefusedAtSetUp() throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (narrow, _) = try Self.clips(in: folder)
+    try Data("not a video\n".utf8).write(to: URL(fileURLWithPath: folder + "/notes.txt"))
+    let before = Leftovers.everything()
+    let cases: [(String, String)] = [
+      (
+        folder + "/missing.mp4",
+        "camera 1: --source \(folder)/missing.mp4: avformat_open_input(\(folder)/missing.mp4): No such file or directory"
+      ),
+      (
+        "tcp://127.0.0.1:9",
+        "camera 1: --source tcp://127.0.0.1:9: avformat_open_input(tcp://127.0.0.1:9): Connection refused"
+      ),
+      (folder + "/notes.txt", "camera 1: --source \(folder)/notes.txt: "),
+    ]
+    for (bad, line) in cases {
+      let outcome = try CLI.run([
+        "run", "--transport", "shm-ring", "--cameras", "2", "--source", narrow, "--source", bad, "--frames",
+        "5",
+        "--output", folder,
+      ])
+      #expect(outcome.status == 2, "\(outcome.stderr)")
+      #expect(outcome.stderr.contains(line), "\(outcome.stderr)")
+      #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
+    }
+    // Only cameras the run starts film a source.
+    let serial = try CLI.run([
+      "run", "--transport", "serial", "--source", narrow, "--frames", "5", "--output", folder,
+    ])
+    #expect(serial.status == 2 && serial.stderr.contains("--source is not accepted with --transport serial"))
+    #expect(Leftovers.everything() == before)
+  }
+}
