@@ -95,6 +95,77 @@ import Testing
     }
   }
 
+  /// Sixteen cameras film four clips of every kind the tests make (H.264 in mp4 and in MPEG-TS,
+  /// MJPEG in Matroska, H.265 at 1920×1080 in Matroska), camera i the (i mod 4)th: every frame
+  /// verified, every tile ffmpeg's own decode of the same frame, wide ones letterboxed.
+  @Test(.timeLimit(.minutes(2)))
+  func sixteenCamerasFromFourClips() throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (narrow, wide) = try Self.clips(in: folder)
+    let stream = folder + "/stream.ts"
+    let large = folder + "/large.mkv"
+    try Self.ffmpeg([
+      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "10", "-c:v", "libx264", stream,
+    ])
+    try Self.ffmpeg([
+      "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25", "-frames:v", "10", "-c:v", "libx265",
+      "-preset", "ultrafast", "-x265-params", "log-level=none", large,
+    ])
+    let clips = [narrow, wide, stream, large]
+    let outcome = try CLI.run(
+      [
+        "run", "--transport", "shm-ring", "--cameras", "16", "--load", "none", "--sync", "free", "--frames",
+        "20",
+      ]
+        + clips.flatMap { ["--source", $0] } + ["--verify", "--json", "--output", folder])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(try CLI.json(outcome)["verified_frames"] as? Int == 320)
+    let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/grid-latest.png")))
+    let grid = try PNG.decode(png, channels: 1, path: "grid-latest.png")
+    #expect(grid.width == 1280 && grid.height == 960)
+    // Frame 19 mod 10 = 9 of each; the 16:9 clips fill 320×180 between bars of 30 rows.
+    let frames = [
+      try Self.reference(narrow, frame: 9, width: 320, height: 240),
+      try Self.reference(wide, frame: 9, width: 320, height: 180),
+      try Self.reference(stream, frame: 9, width: 320, height: 240),
+      try Self.reference(large, frame: 9, width: 320, height: 180),
+    ]
+    for camera in 0..<16 {
+      let (x, y) = (camera % 4 * 320, camera / 4 * 240)
+      let clip = camera % 4
+      let height = clip % 2 == 0 ? 240 : 180
+      let off = Self.difference(
+        grid, x: x, y: y + (240 - height) / 2, width: 320, height: height, from: frames[clip])
+      #expect(off < 3, "camera \(camera) (\(clips[clip])): mean difference \(off)")
+    }
+  }
+
+  /// A clip with damaged frames plays to the end of the run: the decoder's refusals are skipped,
+  /// never a camera's death, and every frame handed over is verified.
+  @Test(.timeLimit(.minutes(1)))
+  func aDamagedClipPlaysOn() throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/damaged.mkv"
+    try Self.ffmpeg([
+      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "25", "-c:v", "mjpeg", path,
+    ])
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    for fifth in 1...3 {
+      let start = bytes.count * fifth / 5
+      for index in start..<(start + 3000) { bytes[index] ^= 0xA5 }
+    }
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let outcome = try CLI.run([
+      "run", "--transport", "shm-ring", "--cameras", "2", "--source", path, "--load", "none", "--sync",
+      "free",
+      "--frames", "60", "--verify", "--json", "--output", folder,
+    ])
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(try CLI.json(outcome)["verified_frames"] as? Int == 120)
+  }
+
   /// A remote camera (`gridstitch camera --source`) films its clip for a zmq hub, verified.
   @Test(.timeLimit(.minutes(1)))
   func aRemoteCameraFilmsItsClip() throws {
