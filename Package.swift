@@ -146,6 +146,13 @@ let package = Package(
         "GridTransports", "GridCore", "GridPosix", .product(name: "SystemPackage", package: "swift-system"),
       ]),
     .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore", "CTurboJPEG", "CShims"]),
+    // A transport of the tests' own, plugged in from outside GridTransports (issue 19).
+    .testTarget(
+      name: "TransportPlugInTests",
+      dependencies: [
+        "GridStitch", "GridTransports", "GridCore", "GridPosix",
+        .product(name: "SystemPackage", package: "swift-system"),
+      ]),
     .testTarget(
       name: "GridStitchTests", dependencies: ["GridStitch", "GridCore", "GridTransports", "GridPosix"]),
     .testTarget(

@@ -155,6 +155,7 @@ public enum DescriptorKind: String, Sendable {
   case pipeWriteEnd = "the write end of a pipe"
   case messageQueue = "a POSIX message queue"
   case directory = "a directory"
+  case socket = "a socket"
 }
 
 extension FileDescriptors {
@@ -177,6 +178,8 @@ extension FileDescriptors {
       matches = try check("fstatfs(\(fd.rawValue))", gs_is_mqueue(fd.rawValue)) == 1
     case .directory:
       matches = info.st_mode & S_IFMT == S_IFDIR
+    case .socket:
+      matches = info.st_mode & S_IFMT == S_IFSOCK
     }
     guard matches else {
       throw SyscallError("descriptor \(fd.rawValue) is not \(kind.rawValue)", .badFileDescriptor)

@@ -36,8 +36,6 @@ final class RunSession {
   private var snapshots: SnapshotWriter?
   /// A stop signal that came while the last snapshots were being written.
   private var lateSignal: Int32?
-  /// The hub of remote cameras (`zmq --listen`): released at the start line like the barrier.
-  private var hub: ZMQRemoteHub?
   /// live view (issue 10): nil without --serve.
   private var live: LiveSession?
   private let webViews: WebViews?
@@ -70,33 +68,25 @@ final class RunSession {
     canvas = GridCanvas(layout: GridLayout(cameras: config.cameras), frame: config.geometry)
     consumer = GridConsumer(config: config, canvas: canvas, supervisor: supervisor)
     do {
-      // Cameras are forked here, before any thread of ours exists.
-      switch config.transport.traits.cameras {
-      case .inline:
-        receiver = SerialReceiver(cameras: cameras, startLine: startLine)
-      case .threads:
-        receiver = try ThreadsTransport(
-          cameras: cameras, frames: config.frames, watchdog: supervisor, startLine: startLine)
-      case .processes where config.listen != nil:
-        guard let scene else { throw GridError.runtime("the hub has no scene to check cameras against") }
-        // A hub forks nothing: its live view is bound before it waits, so a busy port is said at
-        // once.
-        try startLiveView()
-        let hub = try Self.listen(config, scene: scene, supervisor: supervisor)
-        self.hub = hub
-        receiver = hub
-      case .processes:
-        let transport = try ProcessTransport(config.transport, shape: config.shape)
+      // A hub waits for cameras it does not start: its live view is bound before it waits, so a
+      // busy port is said at once. It forks nothing.
+      let hub = try Self.hubOrders(config, scene: scene)
+      if hub != nil { try startLiveView() }
+      let request = ConsumerRequest(
+        shape: config.shape, cameras: cameras, frames: config.frames, watchdog: supervisor,
+        startLine: startLine, hub: hub)
+      // Camera processes are forked here, before any thread of ours exists.
+      let side = try config.transport.unit.makeConsumer(request)
+      switch consume side {
+      case .ready(let ready):
+        receiver = ready
+      case .launch(let transport):
         guard let storage = scene?.storage as? SharedScene else {
           throw GridError.runtime("the scene is not shared with the cameras")
         }
         barrier = try CameraLaunch.start(
           config, transport: transport, cameras: cameras, scene: storage, supervisor: supervisor)
         receiver = try transport.makeReceiver(watchdog: supervisor)
-      case .senders:
-        try startLiveView()
-        // Set-up waits here for the first frame of every sender.
-        receiver = try ImageZMQHub.start(config.imageZMQSettings, watchdog: supervisor)
       }
     } catch GridError.interrupted(let signal) {
       phase = .stopping(.interrupted(signal: signal))
@@ -137,11 +127,12 @@ final class RunSession {
     }
   }
 
-  /// Listens for remote cameras and waits until all have joined (set-up time).
-  private static func listen(_ config: RunConfiguration, scene: Scene, supervisor: Supervisor) throws
-    -> ZMQRemoteHub
-  {
-    guard let listen = config.listen else { throw GridError.usage("--listen is missing") }
+  /// What a hub is told to wait for: remote cameras (`--listen`) or imagezmq senders; nil when
+  /// the run starts its own cameras.
+  private static func hubOrders(_ config: RunConfiguration, scene: Scene?) throws -> HubOrders? {
+    if config.transport.traits.cameras == .senders { return .senders(config.imageZMQSettings) }
+    guard let listen = config.listen else { return nil }
+    guard let scene else { throw GridError.runtime("the hub has no scene to check cameras against") }
     let security = try config.curveSecret.map { path in
       let loaded = try ZMQRemoteHub.Security.load(secret: path, allow: config.allowFolder ?? "")
       if !loaded.skipped.isEmpty {
@@ -150,16 +141,12 @@ final class RunSession {
       return loaded.security
     }
     let timeout = config.cameraTimeout ?? RunConfiguration.defaultRemoteTimeout
-    let hub = try ZMQRemoteHub(
-      endpoint: listen.tcpEndpoint, orders: config.cameraOrders(camera: 0),
-      sceneChecksum: scene.withUnsafePixels(Checksum.of),
-      security: security, timeoutNanos: UInt64(timeout * 1e9), stopOnLoss: config.onCameraLoss == .stop,
-      watchdog: supervisor, log: { Console.error($0) })
-    Console.error(
-      "gridstitch: waiting up to \(SecondsText.of(config.waitSeconds)) s for \(config.cameras) cameras at "
-        + "\(listen.tcpEndpoint)" + (security == nil ? "" : " (CURVE)"))
-    try hub.gather(waitNanos: UInt64(config.waitSeconds * 1e9))
-    return hub
+    return .cameras(
+      RemoteCameraOrders(
+        endpoint: listen.tcpEndpoint, orders: config.cameraOrders(camera: 0),
+        sceneChecksum: scene.withUnsafePixels(Checksum.of), security: security,
+        timeoutNanos: UInt64(timeout * 1e9), stopOnLoss: config.onCameraLoss == .stop,
+        waitNanos: UInt64(config.waitSeconds * 1e9), log: { Console.error($0) }))
   }
 
   /// The scene in its sealed memfd. A function of its own so that the decoded image is freed when
@@ -181,7 +168,7 @@ final class RunSession {
     phase = .streaming
     let start = go &+ Pipeline.startLeadNanos
     barrier?.release(start: start, cameras: config.cameras)
-    hub?.release(start: start)
+    (receiver as? HubReceiver)?.release(start: start)
     startLine.release(start: start)
     var progress = ProgressBar(total: config.frames, enabled: config.progress)
     defer { progress.finish() }
@@ -242,11 +229,10 @@ final class RunSession {
       droppedFrames = receiver.droppedFrames
       let hub = receiver as? HubReceiver
       rejectedMessages = hub?.rejectedMessages ?? 0
-      clockUncertaintyNanos = self.hub?.clockUncertaintyNanos ?? 0
+      clockUncertaintyNanos = hub?.clockUncertaintyNanos ?? 0
       roster = hub?.roster
     }
     receiver = nil
-    hub = nil
     barrier = nil
     _ = snapshots?.abandon(latest: nil)
     phase = .finished(reason)

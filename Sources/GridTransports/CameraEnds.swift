@@ -49,6 +49,23 @@ public enum CameraEnds: ~Copyable {
     }
   }
 
+  /// The one end of a transport that hands a camera one (`name` says whose, in the refusal); two
+  /// are refused and closed.
+  public consuming func one(for name: String) throws(GridError) -> OwnedDescriptor {
+    switch consume self {
+    case .one(let only): return only
+    case .two: throw .usage("transport '\(name)' is not handed two descriptors")
+    }
+  }
+
+  /// The two ends of a transport that hands a camera two; one is refused and closed.
+  public consuming func two(for name: String) throws(GridError) -> Pair {
+    switch consume self {
+    case .two(let pair): return pair
+    case .one: throw .usage("transport '\(name)' is not handed one descriptor")
+    }
+  }
+
   /// Lends the descriptors, in order, to `body` (to check them); they stay owned here.
   public func withDescriptors<R, E: Error>(_ body: ([FileDescriptor]) throws(E) -> R) throws(E) -> R {
     switch self {

@@ -3,7 +3,7 @@ import GridPosix
 import SystemPackage
 
 /// What each process transport does in the consumer, behind `ProcessTransport`.
-protocol ProcessTransportCore: AnyObject {
+public protocol ProcessTransportCore: AnyObject {
   /// Lends camera `camera`'s descriptors to `body`, in the order `ProcessTransports.attach`
   /// expects; they stay owned by the transport.
   func withDescriptors<R>(forCamera camera: Int, _ body: ([FileDescriptor]) throws -> R) throws -> R
@@ -23,16 +23,14 @@ public struct ProcessTransport: ~Copyable {
 
   /// Creates the shared resources of `kind` in the consumer.
   public init(_ kind: TransportKind, shape: TransportShape) throws {
-    switch kind {
-    case .pipe: core = try PipeTransport(shape: shape)
-    case .shmPipe: core = try SharedSlotTransport(shape: shape, channel: .pipe)
-    case .shmMqueue: core = try SharedSlotTransport(shape: shape, channel: .messageQueue)
-    case .shmRing: core = try RingTransport(shape: shape)
-    case .zmq: core = try ZMQLocalTransport(shape: shape)
-    case .serial, .threads, .imagezmq:
+    guard let unit = kind.unit as? any ProcessTransportUnit else {
       throw GridError.usage("transport '\(kind.rawValue)' does not use camera processes")
     }
+    core = try unit.makeCore(shape: shape)
   }
+
+  /// Wraps what a transport unit made (`ProcessTransportUnit.makeCore`).
+  public init(core: any ProcessTransportCore) { self.core = core }
 
   /// Lends what camera `camera` needs, in the order `ProcessTransports.attach` expects, to `body`,
   /// which starts the camera (a fork or a spawn); the descriptors stay owned by the transport.
@@ -63,14 +61,7 @@ public struct CameraSideWatch: Sendable {
 public enum ProcessTransports {
   /// What a camera of `kind` must be handed, in order; `attach` checks each with `fstat` first.
   public static func cameraDescriptorKinds(_ kind: TransportKind) -> [DescriptorKind] {
-    switch kind {
-    case .pipe: [.pipeWriteEnd]
-    case .shmPipe: [.memfd, .pipeWriteEnd]
-    case .shmMqueue: [.memfd, .messageQueue]
-    case .shmRing: [.memfd]
-    case .zmq: [.directory]
-    case .serial, .threads, .imagezmq: []
-    }
+    kind.unit.cameraDescriptorKinds
   }
 
   /// Checks that `ends` are, in number and kind, what a camera of `kind` is handed.
@@ -108,11 +99,7 @@ public enum ProcessTransports {
 
   /// The size of the shared mapping a camera of `kind` maps, or nil if it maps none.
   static func mappingBytes(_ kind: TransportKind, shape: TransportShape) -> Int? {
-    switch kind {
-    case .shmRing: RingLayout.bytesNeeded(shape: shape)
-    case .shmPipe, .shmMqueue: SlotLayout(shape: shape).totalBytes
-    case .serial, .threads, .pipe, .zmq, .imagezmq: nil
-    }
+    kind.unit.mappingBytes(shape: shape)
   }
 
   /// A camera process's side of `kind`. It consumes `ends`, after checking each is of the kind it
@@ -123,37 +110,13 @@ public enum ProcessTransports {
     watch: CameraSideWatch
   ) throws -> FramePublisher {
     try check(kind, ends: ends)
-    // `check` matched the count to the kind: each case below meets only its own kinds.
-    switch consume ends {
-    case .one(let only):
-      switch kind {
-      case .pipe: return PipePublisher(shape: shape, writeEnd: only)
-      case .shmRing: return try RingPublishers.make(shape: shape, camera: camera, memory: only, watch: watch)
-      case .zmq:
-        return try ZMQLocalTransport.attach(shape: shape, camera: camera, directory: only, watch: watch)
-      case .shmPipe, .shmMqueue, .serial, .threads, .imagezmq:
-        throw GridError.usage("transport '\(kind.rawValue)' is not handed one descriptor")
-      }
-    case .two(let pair):
-      let memory = pair.first
-      let header = pair.second
-      switch kind {
-      case .shmPipe:
-        return try SharedSlotPublisher(
-          shape: shape, camera: camera, memory: memory, channel: .pipe(header), watch: watch)
-      case .shmMqueue:
-        return try SharedSlotPublisher(
-          shape: shape, camera: camera, memory: memory, channel: .messageQueue(header), watch: watch)
-      case .pipe, .shmRing, .zmq, .serial, .threads, .imagezmq:
-        throw GridError.usage("transport '\(kind.rawValue)' is not handed two descriptors")
-      }
-    }
+    return try kind.unit.attach(shape: shape, camera: camera, ends: ends, watch: watch)
   }
 }
 
 /// Reads exactly `buffer.count` bytes from a non-blocking descriptor, waiting in bounded steps
 /// that ask the watchdog about `camera`. End of file means the camera's end is closed: it is gone.
-func readExactly(
+public func readExactly(
   _ fd: FileDescriptor, into buffer: UnsafeMutableRawBufferPointer, camera: Int, watchdog: Watchdog
 ) throws {
   var done = 0

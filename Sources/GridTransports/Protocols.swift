@@ -56,12 +56,19 @@ public protocol HubReceiver: FrameReceiver {
   func awaitReturn() throws -> Bool
   /// Who joined, was lost, came back; nil if the hub keeps no roster.
   var roster: HubRoster? { get }
+  /// Lets the cameras that joined go, at T0 (`start`, the consumer's clock); a hub whose peers
+  /// start by themselves does nothing.
+  func release(start: UInt64)
+  /// How far apart the hub's and its cameras' clocks may be, at worst (0: one clock).
+  var clockUncertaintyNanos: UInt64 { get }
 }
 
 extension HubReceiver {
   public func hasReturned(camera: Int) -> Bool { false }
   public func awaitReturn() throws -> Bool { false }
   public var roster: HubRoster? { nil }
+  public func release(start: UInt64) {}
+  public var clockUncertaintyNanos: UInt64 { 0 }
 }
 
 /// What a camera's publisher throws when the consumer tells it to stop (the `latest` policy's

@@ -1,67 +1,41 @@
 import GridCore
 import GridPosix
 
-/// The transports, by their stable CLI names (a contract: tests pin them).
-public enum TransportKind: String, CaseIterable, Sendable {
-  case serial
-  case threads
-  case pipe
-  case shmMqueue = "shm-mqueue"
-  case shmPipe = "shm-pipe"
-  case shmRing = "shm-ring"
-  case zmq
-  case imagezmq
+/// A transport, by its stable CLI name (a contract: tests pin the built-in ones). Each is one
+/// `TransportUnit`, declared in its own folder; this value names it and answers for it.
+public struct TransportKind: Hashable, Sendable, RawRepresentable, CaseIterable, CustomStringConvertible {
+  public let unit: any TransportUnit
+
+  /// Names `unit`; a program that adds a transport of its own registers it in `TransportTable`.
+  public init(_ unit: any TransportUnit) { self.unit = unit }
+
+  /// The transport of this name in `TransportTable`, or nil.
+  public init?(rawValue: String) {
+    guard let kind = TransportTable.kinds.first(where: { $0.rawValue == rawValue }) else { return nil }
+    self = kind
+  }
+
+  public var rawValue: String { unit.name }
+  public var description: String { unit.name }
+  public static var allCases: [TransportKind] { TransportTable.kinds }
+  public static func == (left: Self, right: Self) -> Bool { left.rawValue == right.rawValue }
+  public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+
+  public static let serial = TransportKind(SerialUnit())
+  public static let threads = TransportKind(ThreadsUnit())
+  public static let pipe = TransportKind(PipeUnit())
+  public static let shmMqueue = TransportKind(SharedSlotUnit(channel: .messageQueue))
+  public static let shmPipe = TransportKind(SharedSlotUnit(channel: .pipe))
+  public static let shmRing = TransportKind(RingUnit())
+  public static let zmq = TransportKind(ZMQUnit())
+  public static let imagezmq = TransportKind(ImageZMQUnit())
 
   /// One line for `gridstitch transports`.
-  public var summary: String {
-    switch self {
-    case .serial: "the consumer renders each camera itself, in turn (the seed's baseline)"
-    case .threads:
-      "camera threads, bounded blocking queue of 4 buffers per camera, buffers handed over, no copy"
-    case .pipe: "camera processes write header + pixels into a pipe; the consumer reads a copy"
-    case .shmMqueue:
-      "one shared-memory slot per camera handed over by process-shared semaphores, header through a POSIX message queue"
-    case .shmPipe:
-      "one shared-memory slot per camera handed over by process-shared semaphores, header through a pipe"
-    case .shmRing:
-      "lock-free ring of slots per camera in shared memory; cameras render into a loaned slot, zero copy"
-    case .zmq:
-      "ZeroMQ: camera DEALERs into one ROUTER, credit flow, zero-copy messages; ipc:// here, tcp:// from other hosts (--listen)"
-    case .imagezmq:
-      "a hub for unchanged imagezmq senders (REQ or PUB): each sender name becomes a tile"
-    }
-  }
+  public var summary: String { unit.summary }
 
   /// What this transport can do and needs: the one place the run, its validation, its
   /// descriptor budget and its report ask, so nothing outside GridTransports tests a kind by name.
-  public var traits: TransportTraits {
-    switch self {
-    case .serial: TransportTraits(cameras: .inline)
-    case .threads: TransportTraits(cameras: .threads)
-    // A pipe per camera, both ends until the cameras have started; the shared memfd counted anyway.
-    case .pipe: TransportTraits(cameras: .processes, descriptorsPerCamera: 2, sharedDescriptors: 1)
-    // A header pipe per camera, and the slots' memfd.
-    case .shmPipe: TransportTraits(cameras: .processes, descriptorsPerCamera: 2, sharedDescriptors: 1)
-    // A message queue per camera, and the slots' memfd.
-    case .shmMqueue: TransportTraits(cameras: .processes, descriptorsPerCamera: 1, sharedDescriptors: 1)
-    // One memfd for every camera's ring.
-    case .shmRing:
-      TransportTraits(
-        cameras: .processes, policies: [.lockstep, .latest], slots: true, countsWakeups: true,
-        descriptorsPerCamera: 0, sharedDescriptors: 1)
-    // A connection per camera; libzmq's context, sockets, monitor and mailboxes.
-    case .zmq:
-      TransportTraits(
-        cameras: .processes, policies: [.lockstep, .latest], slots: true, listens: true,
-        descriptorsPerCamera: 1, sharedDescriptors: 24)
-    // libzmq's context, its I/O thread and sockets (about 10), and a connection per sender; its
-    // descriptors are not kept above `FileDescriptors.floor`.
-    case .imagezmq:
-      TransportTraits(
-        cameras: .senders, policies: [.lockstep, .latest], listens: true, subscribes: true,
-        carriesFrameHeaders: false, descriptorsPerCamera: 2, sharedDescriptors: 16)
-    }
-  }
+  public var traits: TransportTraits { unit.traits }
 
   /// Whether cameras run as separate processes.
   public var usesProcesses: Bool { traits.cameras == .processes }
@@ -113,7 +87,7 @@ public struct TransportTraits: Sendable {
   var descriptorsPerCamera: Int
   var sharedDescriptors: Int
 
-  init(
+  public init(
     cameras: Cameras, policies: [DeliveryPolicy] = [.lockstep], slots: Bool = false, listens: Bool = false,
     subscribes: Bool = false, carriesFrameHeaders: Bool = true, countsWakeups: Bool = false,
     descriptorsPerCamera: Int = 0, sharedDescriptors: Int = 0

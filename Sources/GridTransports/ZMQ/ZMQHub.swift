@@ -388,4 +388,7 @@ public class ZMQHub: HubReceiver {
 
   /// The largest clock-offset uncertainty among the cameras (half the best round trip).
   public var clockUncertaintyNanos: UInt64 { uncertainties.max() ?? 0 }
+
+  /// Local cameras cross the run's own start line: nothing to send them.
+  public func release(start: UInt64) {}
 }

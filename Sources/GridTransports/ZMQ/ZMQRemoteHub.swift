@@ -119,7 +119,7 @@ public final class ZMQRemoteHub: ZMQHub {
   }
 
   /// Lets every camera go: T0 in its own clock, and its credit.
-  public func release(start: UInt64) {
+  public override func release(start: UInt64) {
     for camera in 0..<orders.cameras {
       send(
         camera, .go, body: ZMQWire.bytes(of: UInt64(bitPattern: Int64(bitPattern: start) &+ offsets[camera])))
