@@ -28,7 +28,7 @@ def fresh(target):
 def zmq():
     fresh("FuzzZMQWire")
 
-    def prefix(kind, version=2, pad=b"\0\0\0"):
+    def prefix(kind, version=3, pad=b"\0\0\0"):
         return b"GSZ" + bytes([version, kind]) + pad
 
     def header(camera=0, byte_count=76800, sequence=5, nanos=123456789, checksum=0xDEADBEEF, flags=1):
@@ -47,6 +47,7 @@ def zmq():
         "hello-camera-5": (0, prefix(0x01) + struct.pack("<iQQ", 5, 1, 2)),
         "frame": (1, prefix(0x02) + header()),
         "frame-no-checksum": (1, prefix(0x02) + header(flags=0, checksum=0)),
+        "jpeg-frame": (1, prefix(0x05) + header(byte_count=9000)),
         "heartbeat": (0, prefix(0x03) + struct.pack("<Q", 77)),
         "pong": (0, prefix(0x04) + struct.pack("<QQ", 1000, 2000)),
         "welcome": (0, prefix(0x11) + orders()),

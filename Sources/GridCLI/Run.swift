@@ -252,6 +252,8 @@ struct CameraCommand: ParsableCommand {
     name: .customLong("wait-seconds"), parsing: .unconditional,
     help: "How long to wait for the hub to answer.")
   var waitSeconds = 30.0
+  @Option(help: "How frames travel: raw (zero copy), jpeg or jpeg:QUALITY (1 to 100; default 80).")
+  var encode = "raw"
   @Option(help: .hidden) var fault: String?
 
   func run() throws {
@@ -264,6 +266,7 @@ struct CameraCommand: ParsableCommand {
     options.hubKey = hubKey
     options.waitSeconds = waitSeconds
     options.fault = try fault.map(Run.parseFault)
+    options.jpegQuality = try RemoteCameraOptions.parseEncoding(encode)
     let status = try RemoteCamera.run(options)
     if status != 0 { throw ExitCode(status) }
   }

@@ -5,6 +5,17 @@ import CTurboJPEG
 public enum JPEG {
   /// The quality the live view sends: sharp enough to read the tiles' stamps.
   public static let defaultQuality = 80
+
+  /// The most bytes a JPEG of this size can take (libturbojpeg's worst case, `tjBufSize`), for
+  /// grey (channels 1) or RGB 4:2:0 (3); nil for a size JPEG cannot hold.
+  public static func maxBytes(width: Int, height: Int, channels: Int) -> Int? {
+    guard width > 0, height > 0, width <= 65_535, height <= 65_535, channels == 1 || channels == 3 else {
+      return nil
+    }
+    let subsampling = channels == 1 ? TJSAMP_GRAY : TJSAMP_420
+    let bytes = tjBufSize(Int32(width), Int32(height), Int32(subsampling.rawValue))
+    return bytes == UInt.max ? nil : Int(bytes)
+  }
 }
 
 /// Owns one TurboJPEG compressor handle and its output buffer, reused frame after frame, so
@@ -34,6 +45,18 @@ public final class JPEGEncoder {
   public func encode(
     width: Int, height: Int, channels: Int, pixels: UnsafeRawBufferPointer, quality: Int = JPEG.defaultQuality
   ) throws(ImageError) -> [UInt8] {
+    try withEncoding(width: width, height: height, channels: channels, pixels: pixels, quality: quality) {
+      Array($0)
+    }
+  }
+
+  /// Encodes as `encode` does and lends the JPEG's bytes, in the encoder's own buffer, to `body`;
+  /// they are valid until `body` returns (no allocation per picture).
+  public func withEncoding<R>(
+    width: Int, height: Int, channels: Int, pixels: UnsafeRawBufferPointer,
+    quality: Int = JPEG.defaultQuality,
+    _ body: (UnsafeRawBufferPointer) -> R
+  ) throws(ImageError) -> R {
     let format: TJPF
     let subsampling: TJSAMP
     switch channels {
@@ -73,6 +96,6 @@ public final class JPEGEncoder {
     guard result == 0, let output else {
       throw ImageError(path: "jpeg", reason: "cannot encode: \(String(cString: tjGetErrorStr2(handle)))")
     }
-    return Array(UnsafeBufferPointer(start: output, count: Int(size)))
+    return body(UnsafeRawBufferPointer(start: output, count: Int(size)))
   }
 }

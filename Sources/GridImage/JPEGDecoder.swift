@@ -146,4 +146,31 @@ public final class JPEGDecoder {
     else { throw ImageError(path: "jpeg", reason: "decoded size \(scaled) is empty") }
     return body(source)
   }
+
+  /// Decodes `jpeg` into `output`, which it must fill exactly: a picture of `width × height`
+  /// pixels, grey (`channels` 1) or RGB (3), rows tightly packed. Any other size is refused
+  /// before anything is decoded; a corrupt picture, a warning included, is an error. The
+  /// corresponding C function is `tjDecompress2`.
+  public func decode(
+    _ jpeg: UnsafeRawBufferPointer, exactly width: Int, _ height: Int, channels: Int,
+    into output: UnsafeMutableRawBufferPointer
+  ) throws(ImageError) {
+    guard channels == 1 || channels == 3, output.count == width * height * channels,
+      let target = output.baseAddress
+    else {
+      throw ImageError(
+        path: "jpeg", reason: "a \(width)x\(height)x\(channels) picture does not fill \(output.count) bytes")
+    }
+    let header = try header(of: jpeg, maxSide: max(width, height))
+    guard header.width == width, header.height == height else {
+      throw ImageError(
+        path: "jpeg", reason: "picture is \(header.width)x\(header.height), not \(width)x\(height)")
+    }
+    let format = channels == 1 ? TJPF_GRAY : TJPF_RGB
+    let result = tjDecompress2(
+      handle, jpeg.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt(jpeg.count),
+      target.assumingMemoryBound(to: UInt8.self), Int32(width), 0, Int32(height), Int32(format.rawValue),
+      TJFLAG_FASTDCT | TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS)
+    guard result == 0 else { throw ImageError(path: "jpeg", reason: "cannot decode: \(failed())") }
+  }
 }

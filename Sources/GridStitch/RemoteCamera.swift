@@ -16,8 +16,21 @@ public struct RemoteCameraOptions: Sendable {
   public var hubKey: String?
   public var waitSeconds = 30.0
   public var fault: Fault?
+  /// `--encode jpeg[:QUALITY]`: the JPEG quality frames are sent at; nil sends raw pixels.
+  public var jpegQuality: Int?
 
   public init(connect: ServeAddress) { self.connect = connect }
+
+  /// `--encode`: `raw`, `jpeg` (quality 80) or `jpeg:QUALITY` (1 to 100).
+  public static func parseEncoding(_ text: String) throws(GridError) -> Int? {
+    if text == "raw" { return nil }
+    if text == "jpeg" { return JPEG.defaultQuality }
+    guard text.hasPrefix("jpeg:"), let quality = Int(text.dropFirst(5)), (1...100).contains(quality) else {
+      throw .usage(
+        "--encode \(TerminalText.escaped(text)) is not accepted: use raw, jpeg or jpeg:QUALITY (1 to 100)")
+    }
+    return quality
+  }
 
   public func validate() throws(GridError) {
     guard connect.port != 0 else { throw .usage("--connect \(connect) is not accepted: name the hub's port") }
@@ -68,7 +81,8 @@ public enum RemoteCamera {
     let camera = Camera(orders: orders, renderer: renderer, source: options.source)
     Console.error("gridstitch: camera \(orders.camera) joined \(hub); waiting for the start")
     do {
-      let (start, publisher) = try ZMQRemoteCamera.awaitStart(link: link, orders: orders)
+      let (start, publisher) = try ZMQRemoteCamera.awaitStart(
+        link: link, orders: orders, jpegQuality: options.jpegQuality)
       let frames = orders.policy == .latest ? Int.max : orders.frames
       try camera.run(frames: frames, publisher: publisher, start: start)
     } catch is TransportStopped {

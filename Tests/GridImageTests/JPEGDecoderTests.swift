@@ -28,6 +28,30 @@ private func decode(
 }
 
 @Suite struct JPEGDecoderTests {
+  /// Decoding into a tile: exactly its size, or refused before anything is decoded.
+  @Test func decodesExactlyIntoATileOrRefuses() throws {
+    let picture = try jpeg(width: 64, height: 48, channels: 1, left: [40], right: [200])
+    let decoder = try JPEGDecoder()
+    var tile = [UInt8](repeating: 0, count: 64 * 48)
+    try picture.withUnsafeBytes { jpeg in
+      try tile.withUnsafeMutableBytes { try decoder.decode(jpeg, exactly: 64, 48, channels: 1, into: $0) }
+    }
+    #expect(abs(Int(tile[0]) - 40) <= 2 && abs(Int(tile[63]) - 200) <= 2)
+    var other = [UInt8](repeating: 0, count: 32 * 24)
+    #expect(throws: ImageError.self) {
+      try picture.withUnsafeBytes { jpeg in
+        try other.withUnsafeMutableBytes { try decoder.decode(jpeg, exactly: 32, 24, channels: 1, into: $0) }
+      }
+    }
+    #expect(other.allSatisfy { $0 == 0 }, "a refused picture wrote into the tile")
+    let truncated = Array(picture.prefix(picture.count / 2))
+    #expect(throws: ImageError.self) {
+      try truncated.withUnsafeBytes { jpeg in
+        try tile.withUnsafeMutableBytes { try decoder.decode(jpeg, exactly: 64, 48, channels: 1, into: $0) }
+      }
+    }
+  }
+
   @Test func readsTheHeaderBeforeAnythingElse() throws {
     let picture = try jpeg(width: 640, height: 480, channels: 3, left: [10, 200, 30])
     let decoder = try JPEGDecoder()

@@ -27,6 +27,21 @@ struct ZMQWireTests {
     }
   }
 
+  /// A JPEG frame is two parts like a raw one; its second part may be as large as the JPEG worst
+  /// case of the tile (over the raw size for a tile this small), no larger.
+  @Test func jpegFramesAreTwoPartsWithinTheWorstCase() {
+    let frame = ZMQWire.message(.jpegFrame, body: [UInt8](repeating: 0, count: FrameHeader.wireSize))
+    frame.withUnsafeBytes { raw in
+      #expect(ZMQWire.kind(of: raw, parts: 2) == .jpegFrame)
+      #expect(ZMQWire.kind(of: raw, parts: 1) == nil)
+    }
+    let tile = FrameGeometry(width: 32, height: 24, channels: 1)
+    #expect(ZMQWire.maxJPEGBytes(tile) > tile.bytesPerFrame)
+    #expect(ZMQWire.maxFrameBytes(tile) == ZMQWire.maxJPEGBytes(tile))
+    let large = FrameGeometry(width: 320, height: 240, channels: 3)
+    #expect(ZMQWire.maxFrameBytes(large) >= large.bytesPerFrame)
+  }
+
   /// Each way a first part can be wrong is refused, and the reason says which.
   @Test func malformedFirstPartsAreRefused() {
     let frame = ZMQWire.message(.frame, body: [UInt8](repeating: 0, count: FrameHeader.wireSize))

@@ -57,11 +57,11 @@ final class TwoHosts {
 
   /// Shapes what the cameras send to `rate` (a token bucket, as a slow uplink is: packets past
   /// its 400 ms queue are dropped).
-  func limitCameras(to rate: String) throws {
+  func limitCameras(to rate: String, burst: String = "32kbit") throws {
     try Self.ip([
       "netns", "exec", cameras, "/usr/sbin/tc", "qdisc", "add", "dev", cameraLink, "root", "tbf", "rate",
       rate,
-      "burst", "32kbit", "latency", "400ms",
+      "burst", burst, "latency", "400ms",
     ])
   }
 
@@ -178,5 +178,36 @@ final class TwoHosts {
     #expect(json["verified_frames"] as? Int == frames)
     #expect((json["lost_cameras"] as? [Int])?.isEmpty == true, "\(outcome.stderr)")
     #expect(camera.wait(seconds: 10)?.status == 0)
+  }
+
+  /// Sixteen cameras sending JPEG over a link shaped to 1 Gbit/s (where 16 raw 320×240 frames
+  /// cannot pass 100 grids a second): every frame verified, the hub decodes them all.
+  @Test(.timeLimit(.minutes(2)))
+  func jpegCamerasOverAGigabitLink() throws {
+    let output = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: output) }
+    let hosts = try TwoHosts()
+    // A token bucket at 1 Gbit/s needs a burst of at least a tick's worth (HZ 250: 500 KB).
+    try hosts.limitCameras(to: "1gbit", burst: "512kb")
+    let listen = "\(hosts.hubAddress):7604"
+    let hub = try CLI.Running(
+      Array(hosts.inside(hosts.hub).dropFirst()) + [
+        "run", "--transport", "zmq", "--listen", listen, "--insecure", "--frames", "300", "--load", "none",
+        "--sync", "free", "--verify", "--json", "--output", output,
+      ], program: "/usr/sbin/ip")
+    var cameras: [CLI.Running] = []
+    for _ in 0..<16 {
+      cameras.append(
+        try CLI.Running(
+          Array(hosts.inside(hosts.cameras).dropFirst()) + [
+            "camera", "--connect", "tcp://\(listen)", "--encode", "jpeg:80",
+          ], program: "/usr/sbin/ip"))
+    }
+    let outcome = try #require(hub.wait(seconds: 90), "the hub hung")
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    let json = try CLI.json(outcome)
+    #expect(json["verified_frames"] as? Int == 300 * 16)
+    #expect((json["lost_cameras"] as? [Int])?.isEmpty == true, "\(outcome.stderr)")
+    for camera in cameras { #expect(camera.wait(seconds: 10)?.status == 0) }
   }
 }

@@ -251,14 +251,16 @@ enum Python {
   }
 
   /// A joined camera that sends a malformed frame ends the run: exit 3, naming it.
-  @Test(.timeLimit(.minutes(1)), arguments: ["wrong-camera", "oversize"])
-  func malformedFrameFromAJoinedCamera(fault: String) throws {
+  @Test(
+    .timeLimit(.minutes(1)),
+    arguments: ["wrong-camera", "oversize"], ["raw", "jpeg"])
+  func malformedFrameFromAJoinedCamera(fault: String, encode: String) throws {
     let output = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: output) }
     var run = try ZMQHubRun(
       ["--cameras", "2", "--frames", "1000", "--output", output], port: try FreePort.pick())
     try run.camera(["--camera", "0"])
-    try run.camera(["--camera", "1", "--fault", "\(fault):1:20"])
+    try run.camera(["--camera", "1", "--fault", "\(fault):1:20", "--encode", encode])
     let (hub, _) = run.finish()
     let outcome = try #require(hub)
     #expect(outcome.status == 3, "\(outcome.stderr)")

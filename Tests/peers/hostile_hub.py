@@ -1,5 +1,5 @@
 """A hub that turns on its camera, at argv[1] (tcp://127.0.0.1:PORT): it welcomes the camera with
-valid orders (gridstitch's zmq wire, version 2), then sends one message longer than the
+valid orders (gridstitch's zmq wire, version 3), then sends one message longer than the
 camera's ZMQ_MAXMSGSIZE. The camera's libzmq drops the connection, and a camera whose sends block
 would then wait forever. Prints "sent" once both are out, and stays until stdin closes.
 """
@@ -15,7 +15,7 @@ router.setsockopt(zmq.LINGER, 0)
 router.bind(HUB)
 
 
-VERSION = 2
+VERSION = 3
 
 
 def prefix(kind):

@@ -22,7 +22,7 @@ def dealer():
     return sock
 
 
-VERSION = 2  # gridstitch's zmq wire
+VERSION = 3  # gridstitch's zmq wire
 
 
 def prefix(kind):

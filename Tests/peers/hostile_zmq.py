@@ -14,7 +14,7 @@ endpoint, barrage = sys.argv[1], int(sys.argv[2])
 PIXELS = 240 * 320
 
 
-def prefix(kind, version=2):  # gridstitch's zmq wire is version 2
+def prefix(kind, version=3):  # gridstitch's zmq wire is version 3
     return b"GSZ" + bytes([version, kind, 0, 0, 0])
 
 

@@ -28,9 +28,9 @@ func check(_ part: UnsafeRawBufferPointer, parts: Int) {
   switch kind {
   case .hello:
     encoded = ZMQWire.hello(ZMQWire.decodeHello(body))
-  case .frame:
+  case .frame, .jpegFrame:
     let header = FrameHeader(decoding: body.baseAddress!)
-    encoded = framePrefix(header)
+    encoded = framePrefix(header, kind: kind)
     // Only the header's own fields survive; flag bits beyond the checksum's are not kept.
     let again = encoded.withUnsafeBytes { FrameHeader(decoding: $0.baseAddress! + ZMQWire.prefixSize) }
     precondition(again == header, "frame header \(header) decodes as \(again)")
@@ -64,9 +64,9 @@ func checkOrders(_ body: UnsafeRawBufferPointer) {
   precondition(again == orders, "orders \(orders) do not round-trip")
 }
 
-func framePrefix(_ header: FrameHeader) -> [UInt8] {
+func framePrefix(_ header: FrameHeader, kind: ZMQWire.Kind) -> [UInt8] {
   var buffer = [UInt8](repeating: 0xAA, count: ZMQWire.prefixSize + FrameHeader.wireSize)
-  buffer.withUnsafeMutableBytes { ZMQWire.writeFramePrefix(header, into: $0) }
+  buffer.withUnsafeMutableBytes { ZMQWire.writeFramePrefix(header, kind: kind, into: $0) }
   return buffer
 }
 

@@ -1,4 +1,5 @@
 import GridCore
+import GridImage
 import GridPosix
 import GridZMQ
 
@@ -264,9 +265,14 @@ final class ZMQPublisher: FramePublisher {
   private var lastService: UInt64 = 0
   /// Frames dropped under `latest` (the hub counts them too, from sequence gaps).
   private(set) var dropped = 0
+  private let geometry: FrameGeometry
+  /// `--encode jpeg:QUALITY`: frames go out as JPEG, encoded here (nil: raw pixels, zero copy).
+  private let jpeg: (encoder: JPEGEncoder, quality: Int)?
 
-  init(link: ZMQCameraLink, shape: TransportShape, credits: Int = 0) {
+  init(link: ZMQCameraLink, shape: TransportShape, credits: Int = 0, jpegQuality: Int? = nil) throws {
     self.link = link
+    geometry = shape.geometry
+    jpeg = try jpegQuality.map { (try JPEGEncoder(), $0) }
     lockstep = shape.policy == .lockstep
     slots = shape.slots
     self.credits = credits
@@ -318,8 +324,41 @@ final class ZMQPublisher: FramePublisher {
   var needsKeepAlive: Bool { true }
 
   private func send(_ header: FrameHeader, _ buffer: consuming PooledBuffer) throws {
+    if let jpeg { return try sendEncoded(header, buffer, jpeg.encoder, quality: jpeg.quality) }
     ZMQWire.writeFramePrefix(header, into: head)
     let pixels = try buffer.message()
+    try send(pixels)
+  }
+
+  /// The frame as JPEG: its header carries the JPEG's byte count and, when the run verifies, the
+  /// checksum of the compressed bytes, which the hub checks before it decodes them.
+  private func sendEncoded(
+    _ header: FrameHeader, _ buffer: consuming PooledBuffer, _ encoder: JPEGEncoder, quality: Int
+  ) throws {
+    let geometry = geometry
+    let (copy, sum) = try buffer.withUnsafeMutableBytes { pixels in
+      try encoder.withEncoding(
+        width: geometry.width, height: geometry.height, channels: geometry.channels,
+        pixels: UnsafeRawBufferPointer(pixels), quality: quality
+      ) { bytes in
+        (
+          Result { () throws(ZMQError) in try ZMQMessage(copying: bytes) },
+          header.checksum == nil ? nil : Checksum.of(bytes)
+        )
+      }
+    }
+    let compressed = try copy.get()
+    _ = consume buffer  // back to the pool: the JPEG is a copy
+    var sent = header
+    // A header that claims another size than the frame's (an injected fault) keeps its claim.
+    if header.byteCount == UInt32(geometry.bytesPerFrame) { sent.byteCount = UInt32(compressed.count) }
+    sent.checksum = sum
+    ZMQWire.writeFramePrefix(sent, kind: .jpegFrame, into: head)
+    try send(compressed)
+  }
+
+  /// Sends the first part (`head`) and `pixels`, watching the hub while libzmq cannot take them.
+  private func send(_ pixels: ZMQMessage) throws {
     let socket = link.socket
     try link.sendWatching { () throws(ZMQError) in
       try socket.send(bytes: UnsafeRawBufferPointer(head), more: true, dontWait: true)
@@ -351,7 +390,7 @@ final class ZMQPublisher: FramePublisher {
       case .hubHeartbeat: break
       case .welcome, .refuse, .go:
         throw GridError.runtime("the hub sent \(kind) in the middle of a run")
-      case .hello, .frame, .heartbeat, .pong:
+      case .hello, .frame, .jpegFrame, .heartbeat, .pong:
         throw GridError.runtime("the hub sent a camera's message (\(kind))")
       }
     }

@@ -27,7 +27,9 @@ public class ZMQHub: HubReceiver {
 
   struct Queued {
     var header: FrameHeader
+    /// The pixels, or the JPEG they were sent as (`jpeg`), as libzmq received them.
     var pixels: ZMQMessage
+    var jpeg = false
   }
 
   let context: ZMQContext
@@ -54,6 +56,8 @@ public class ZMQHub: HubReceiver {
   private var nextTick: UInt64 = 0
   /// The CURVE gatekeeper, on a thread of its own (libzmq waits for its answers).
   var gate: ZMQGate?
+  /// JPEG frames (`camera --encode jpeg`) are decoded into this one buffer, and lent from it.
+  private lazy var decoded = JPEGTile(geometry: shape.geometry)
 
   init(
     shape: TransportShape, watchdog: Watchdog, cameras: Cameras, context: ZMQContext,
@@ -72,7 +76,8 @@ public class ZMQHub: HubReceiver {
     // No part of any message is larger than a frame's pixels (plus, under CURVE, its box's
     // overhead, which libzmq counts too): anything larger is refused by libzmq before it
     // allocates, and the peer's connection is closed.
-    try socket.setMaxMessageSize(Int64(max(shape.geometry.bytesPerFrame, CameraOrders.maxTextBytes) + 256))
+    try socket.setMaxMessageSize(
+      Int64(max(ZMQWire.maxFrameBytes(shape.geometry), CameraOrders.maxTextBytes) + 256))
     let count = shape.cameras
     if case .remote = cameras {
       // ZMTP closes a connection only after a silence that outlasts a pause of either side; a
@@ -123,7 +128,11 @@ public class ZMQHub: HubReceiver {
     }
     lastSequence[camera] = Int64(item.header.sequence)
     defer { giveBack(camera, taken) }
-    return try item.pixels.withUnsafeBytes { try body(item.header, $0) }
+    guard item.jpeg else { return try item.pixels.withUnsafeBytes { try body(item.header, $0) } }
+    let header = try item.pixels.withUnsafeBytes {
+      try decoded.decode($0, header: item.header, camera: camera)
+    }
+    return try decoded.withPixels { try body(header, $0) }
   }
 
   public func finish() {
@@ -297,6 +306,14 @@ public class ZMQHub: HubReceiver {
       // The camera's clock, mapped onto the hub's.
       header.captureNanos = UInt64(bitPattern: Int64(bitPattern: header.captureNanos) &- offsets[camera])
       queues[camera].append(Queued(header: header, pixels: parts[2]))
+    case .jpegFrame:
+      var header = FrameHeader(decoding: body.baseAddress! + ZMQWire.prefixSize)
+      try JPEGTile.check(header, bytes: parts[2], camera: camera, geometry: shape.geometry)
+      if let why = peers.spendCredit(camera) {
+        throw GridError.protocolViolation(camera: camera, reason: why)
+      }
+      header.captureNanos = UInt64(bitPattern: Int64(bitPattern: header.captureNanos) &- offsets[camera])
+      queues[camera].append(Queued(header: header, pixels: parts[2], jpeg: true))
     case .heartbeat:
       // A beat says how many frames the camera has sent.
       if let why = peers.lostInTransit(camera, sent: ZMQWire.uint64(ZMQWire.body(body), at: 0)) {
@@ -382,7 +399,7 @@ public class ZMQHub: HubReceiver {
 
   /// What a camera may have on its way to the hub: the frames its credit allows, and two more.
   var inFlight: UInt64 {
-    let frameBytes = UInt64(ZMQWire.prefixSize + FrameHeader.wireSize + shape.geometry.bytesPerFrame)
+    let frameBytes = UInt64(ZMQWire.prefixSize + FrameHeader.wireSize + ZMQWire.maxFrameBytes(shape.geometry))
     return UInt64(shape.slots + 2) * (frameBytes + 2 * ConnectionLedger.partOverhead)
   }
 

@@ -53,7 +53,7 @@ final class ZMQLocalTransport: ProcessTransportCore {
     // libzmq reconnects through the folder's descriptor too, so the link keeps it.
     link.anchor.adopt(directory, at: 0)
     try link.hello(ZMQWire.Hello(requestedCamera: Int32(camera), sceneGrey: 0, sceneRGB: 0))
-    return ZMQPublisher(link: link, shape: shape)
+    return try ZMQPublisher(link: link, shape: shape)
   }
 }
 

@@ -35,10 +35,12 @@ public enum ZMQRemoteCamera {
   }
 
   /// Answers the hub's pings until it says go: returns T0 in this camera's clock, and the
-  /// publisher that sends the frames.
-  public static func awaitStart(link: ZMQCameraLink, orders: CameraOrders) throws -> (
-    start: UInt64, publisher: FramePublisher
-  ) {
+  /// publisher that sends the frames (as JPEG of `jpegQuality`, if given).
+  public static func awaitStart(link: ZMQCameraLink, orders: CameraOrders, jpegQuality: Int? = nil) throws
+    -> (
+      start: UInt64, publisher: FramePublisher
+    )
+  {
     while true {
       if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
       guard let (kind, body) = try link.next(timeoutMillis: Int(WatchdogTick.millis)) else { continue }
@@ -47,7 +49,7 @@ public enum ZMQRemoteCamera {
       case .hubHeartbeat: continue
       case .go:
         let start = body.withUnsafeBytes { ZMQWire.uint64($0, at: 0) }
-        return (start, ZMQPublisher(link: link, shape: orders.shape))
+        return (start, try ZMQPublisher(link: link, shape: orders.shape, jpegQuality: jpegQuality))
       case .stop: throw GridError.runtime("the hub gave up before the start")
       default:
         throw GridError.runtime("the hub sent \(kind) before the start")

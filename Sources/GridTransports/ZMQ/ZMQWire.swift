@@ -1,13 +1,16 @@
 import GridCore
+import GridImage
 
 /// gridstitch's messages over ZeroMQ, version 2. Every message's first part starts with an
 /// 8-byte prefix — "GSZ", the version, the type, three zero bytes — then the type's body: fixed
 /// and little-endian, but for the hub's texts (a welcome holds the camera's orders as
-/// `CameraOrders.text`, which version 2 brought; a refusal its reason). A frame is two parts: prefix + `FrameHeader`, then exactly the geometry's pixel
-/// bytes. Every part is checked (magic, version, type, exact length, number of parts) before
+/// `CameraOrders.text`, which version 2 brought; a refusal its reason). A frame is two parts:
+/// prefix + `FrameHeader`, then exactly the geometry's pixel bytes; a JPEG frame (version 3,
+/// `gridstitch camera --encode jpeg`) is prefix + `FrameHeader` whose byte count is the JPEG's,
+/// then exactly those bytes, at most `maxJPEGBytes`. Every part is checked (magic, version, type, exact length, number of parts) before
 /// anything in it is used; nothing is ever sized from a peer's claim.
 public enum ZMQWire {
-  public static let version: UInt8 = 2
+  public static let version: UInt8 = 3
   static let magic: [UInt8] = Array("GSZ".utf8)
   public static let prefixSize = 8
 
@@ -17,6 +20,7 @@ public enum ZMQWire {
     case frame = 0x02
     case heartbeat = 0x03
     case pong = 0x04
+    case jpegFrame = 0x05
     // hub → camera
     case welcome = 0x11
     case refuse = 0x12
@@ -32,7 +36,7 @@ public enum ZMQWire {
       let body: Int
       switch self {
       case .hello: body = 4 + 8 + 8
-      case .frame: body = FrameHeader.wireSize
+      case .frame, .jpegFrame: body = FrameHeader.wireSize
       case .heartbeat: body = 8  // frames sent so far
       case .stop, .hubHeartbeat: body = 0
       case .pong: body = 16
@@ -45,7 +49,17 @@ public enum ZMQWire {
     }
 
     /// Parts in the whole message (a ROUTER adds the routing id in front of these).
-    public var parts: Int { self == .frame ? 2 : 1 }
+    public var parts: Int { self == .frame || self == .jpegFrame ? 2 : 1 }
+  }
+
+  /// The most bytes a JPEG frame of `geometry` may have: libturbojpeg's worst case for its size.
+  public static func maxJPEGBytes(_ geometry: FrameGeometry) -> Int {
+    JPEG.maxBytes(width: geometry.width, height: geometry.height, channels: geometry.channels) ?? 0
+  }
+
+  /// The largest second part a frame of `geometry` may have, raw or JPEG.
+  public static func maxFrameBytes(_ geometry: FrameGeometry) -> Int {
+    max(geometry.bytesPerFrame, maxJPEGBytes(geometry))
   }
 
   /// The hub's welcome: the camera's orders as their text (`CameraOrders.text`), read back
@@ -94,8 +108,10 @@ public enum ZMQWire {
         + bytes(of: hello.sceneRGB))
   }
 
-  public static func writeFramePrefix(_ header: FrameHeader, into buffer: UnsafeMutableRawBufferPointer) {
-    for (index, byte) in prefix(.frame).enumerated() { buffer[index] = byte }
+  public static func writeFramePrefix(
+    _ header: FrameHeader, kind: Kind = .frame, into buffer: UnsafeMutableRawBufferPointer
+  ) {
+    for (index, byte) in prefix(kind).enumerated() { buffer[index] = byte }
     header.encode(into: buffer.baseAddress! + prefixSize)
   }
 
