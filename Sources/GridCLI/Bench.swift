@@ -27,6 +27,12 @@ struct Bench: ParsableCommand {
   var prefix = ""
   @Option(help: "Scale one parameter instead: cameras=1,4,16,64 or size=240x320,480x640 (HxW).")
   var sweep: String?
+  @Option(
+    help: """
+      A video file or stream every run's cameras film, as run --source takes it (repeatable). With \
+      --transports all, the transports whose cameras can film (all but serial).
+      """)
+  var source: [String] = []
 
   static let transportNames = TransportKind.selfContained.map(\.rawValue).joined(separator: ", ")
 
@@ -50,6 +56,11 @@ struct Bench: ParsableCommand {
     config.slots = camera.slots
     config.scenePath = camera.scene
     config.outputDirectory = output
+    config.sources = source
+    // Only cameras a run starts film a source: `all` means the transports whose cameras can.
+    if !source.isEmpty && transports == "all" {
+      config.transports = config.transports.filter { $0.traits.cameras != .inline }
+    }
     return config
   }
 

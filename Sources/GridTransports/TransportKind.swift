@@ -42,7 +42,7 @@ public struct TransportKind: Hashable, Sendable, RawRepresentable, CaseIterable,
 
   /// The transports whose cameras the run starts itself: what `bench` runs, and what tests run
   /// on their own. A hub's cameras (imagezmq senders) are started by someone else.
-  public static let selfContained: [TransportKind] = allCases.filter { $0.traits.cameras != .senders }
+  public static var selfContained: [TransportKind] { allCases.filter { $0.traits.cameras != .senders } }
 
   /// Whether frames arrive with the camera's own header (sequence, capture time, checksum).
   /// imagezmq frames carry none: the hub numbers them and stamps their arrival.

@@ -19,6 +19,21 @@ import Testing
     #expect(try BenchConfiguration.parseLoads("none,io") == [.io, .none])
   }
 
+  /// A decode bench (`--source`): every run films it, and a transport whose cameras cannot film
+  /// (serial) is refused before the first run.
+  @Test func sourcesGoToEveryRunAndSerialIsRefused() throws {
+    var config = BenchConfiguration()
+    config.sources = ["clip.mp4", "other.mkv"]
+    config.transports = [.threads, .shmRing]
+    config.loads = [.none]
+    try config.validate()
+    let run = config.runConfiguration(
+      transport: .shmRing, load: .none, point: Sweep.Point(cameras: 16, geometry: config.geometry))
+    #expect(run.sources == ["clip.mp4", "other.mkv"])
+    config.transports = [.serial, .threads]
+    #expect(throws: GridError.self) { try config.validate() }
+  }
+
   @Test func sweepSizesAreHeightByWidth() throws {
     let sweep = try Sweep(parsing: "size=480x640,240x320")
     let points = sweep.points(cameras: 16, geometry: FrameGeometry(width: 320, height: 240, channels: 1))

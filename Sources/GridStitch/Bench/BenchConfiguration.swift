@@ -25,6 +25,9 @@ public struct BenchConfiguration: Sendable {
   public var sweep: Sweep?
   /// The `gridstitch` that runs each repeat; nil means this executable.
   public var executable: String?
+  /// `--source`: what every run's cameras film (camera i the (i mod count)th), as `run --source`
+  /// takes it; none: the test card. A decode benchmark with `--loads none`.
+  public var sources: [String] = []
 
   public init() {}
 
@@ -82,6 +85,7 @@ public struct BenchConfiguration: Sendable {
     run.workMicros = workMicros
     run.slots = slots
     run.scenePath = scenePath
+    run.sources = sources
     run.progress = false
     return run
   }

@@ -204,6 +204,7 @@ public enum BenchRunner {
       if let slots = config.slots { arguments += ["--slots", String(slots)] }
       if let period = config.period { arguments += ["--period-us", String(period)] }
       if let scene = config.scenePath { arguments += ["--scene", scene] }
+      for source in config.sources { arguments += ["--source", source] }
       let outcome: CapturedProcess.Outcome
       do {
         outcome = try CapturedProcess.run(executable: executable, arguments: arguments)
