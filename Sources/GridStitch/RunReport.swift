@@ -54,6 +54,11 @@ public struct RunReport: Sendable {
   /// A hub's cameras the run did not start (imagezmq senders): who joined, was lost, came back.
   /// Its frames carry no capture time, so latency is from arrival (see `amendForHub`).
   public var roster: HubRoster?
+  /// `--record`: the file, the grids in it, and the grids due that the encoder was too far
+  /// behind to take.
+  public var recording: String?
+  public var recordedFrames = 0
+  public var recordingDropped = 0
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -106,6 +111,9 @@ public struct RunReport: Sendable {
     object["slots"] = .int(slots)
     object["rejected_messages"] = .int(rejectedMessages)
     object["clock_uncertainty_us"] = .double(clockUncertaintyMicros)
+    object["recording"] = recording.map { .string($0) } ?? .null
+    object["recorded_frames"] = .int(recordedFrames)
+    object["recording_dropped"] = .int(recordingDropped)
     if let roster { amendForHub(&object, roster) }
     return object
   }
@@ -164,6 +172,11 @@ public struct RunReport: Sendable {
     if !lostCameras.isEmpty {
       lines.append(
         "lost        \(lostCameras.count) cameras: \(lostCameras.map(String.init).joined(separator: ", "))")
+    }
+    if let recording {
+      lines.append(
+        "recording   \(TerminalText.escaped(recording)): \(recordedFrames) grids"
+          + (recordingDropped > 0 ? ", \(recordingDropped) left out (the encoder was behind)" : ""))
     }
     if let latestSnapshot { lines.append("last grid   \(latestSnapshot)") }
     return lines.joined(separator: "\n")
