@@ -20,6 +20,8 @@ final class RecordingWriter: @unchecked Sendable {
     var recorded = 0
     /// Grids due that the encoder was too far behind to take.
     var dropped = 0
+    /// CPU time of the encoding thread (scaling, encoding, muxing, writing).
+    var cpuSeconds = 0.0
   }
 
   let path: String
@@ -38,6 +40,7 @@ final class RecordingWriter: @unchecked Sendable {
   private var failure: String?
   private var dropped = 0
   private var recorded = 0
+  private var cpuSeconds = 0.0
   /// The encoder and muxer: the writer thread's alone once it runs.
   private var recorder: VideoRecorder?
   private var thread: Thread?
@@ -112,7 +115,7 @@ final class RecordingWriter: @unchecked Sendable {
     }
     thread?.join()
     thread = nil
-    return lock.withLock { Tally(path: path, recorded: recorded, dropped: dropped) }
+    return lock.withLock { Tally(path: path, recorded: recorded, dropped: dropped, cpuSeconds: cpuSeconds) }
   }
 
   /// The writer thread: queued grids in order, then the end of the file.
@@ -142,7 +145,11 @@ final class RecordingWriter: @unchecked Sendable {
     // Frees the encoder and closes the file now, on this thread, not whenever the run lets go.
     let written = recorder?.framesWritten ?? 0
     recorder = nil
-    lock.withLock { recorded = written }
+    let spent = ResourceUsage.threadCPUSeconds()
+    lock.withLock {
+      recorded = written
+      cpuSeconds = spent
+    }
   }
 
   private func settle(_ outcome: Result<Void, MediaError>) {

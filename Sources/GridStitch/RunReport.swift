@@ -59,6 +59,8 @@ public struct RunReport: Sendable {
   public var recording: String?
   public var recordedFrames = 0
   public var recordingDropped = 0
+  /// CPU time of the recording's encoding thread (also within `consumerCPUSeconds`).
+  public var recordingCPUSeconds = 0.0
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -114,6 +116,7 @@ public struct RunReport: Sendable {
     object["recording"] = recording.map { .string($0) } ?? .null
     object["recorded_frames"] = .int(recordedFrames)
     object["recording_dropped"] = .int(recordingDropped)
+    object["recording_cpu_s"] = .double(recordingCPUSeconds)
     if let roster { amendForHub(&object, roster) }
     return object
   }
@@ -176,7 +179,8 @@ public struct RunReport: Sendable {
     if let recording {
       lines.append(
         "recording   \(TerminalText.escaped(recording)): \(recordedFrames) grids"
-          + (recordingDropped > 0 ? ", \(recordingDropped) left out (the encoder was behind)" : ""))
+          + (recordingDropped > 0 ? ", \(recordingDropped) left out (the encoder was behind)" : "")
+          + ", encoder \(fixed(recordingCPUSeconds, 2)) s cpu")
     }
     if let latestSnapshot { lines.append("last grid   \(latestSnapshot)") }
     return lines.joined(separator: "\n")

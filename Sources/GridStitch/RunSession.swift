@@ -329,6 +329,7 @@ extension RunReport {
     report.recording = recording?.path
     report.recordedFrames = recording?.recorded ?? 0
     report.recordingDropped = recording?.dropped ?? 0
+    report.recordingCPUSeconds = recording?.cpuSeconds ?? 0
     report.contextSwitches =
       ResourceUsage.contextSwitches(children: false)
       + (counts == nil ? 0 : ResourceUsage.contextSwitches(children: true))
