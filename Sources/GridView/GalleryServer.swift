@@ -99,6 +99,11 @@ struct ByteRange: Equatable {
   let first: Int
   let last: Int
 
+  init(first: Int, last: Int) {
+    self.first = first
+    self.last = last
+  }
+
   init?(header: String, size: Int) {
     guard header.hasPrefix("bytes="), size > 0 else { return nil }
     let spec = header.dropFirst(6)
