@@ -176,13 +176,16 @@ public struct RunReport: Sendable {
       lines.append(
         "lost        \(lostCameras.count) cameras: \(lostCameras.map(String.init).joined(separator: ", "))")
     }
-    if let recording {
-      lines.append(
-        "recording   \(TerminalText.escaped(recording)): \(recordedFrames) grids"
-          + (recordingDropped > 0 ? ", \(recordingDropped) left out (the encoder was behind)" : "")
-          + ", encoder \(fixed(recordingCPUSeconds, 2)) s cpu")
-    }
+    if let line = recordingLine { lines.append(line) }
     if let latestSnapshot { lines.append("last grid   \(latestSnapshot)") }
     return lines.joined(separator: "\n")
+  }
+
+  /// The summary's line for `--record`; nil without it.
+  var recordingLine: String? {
+    guard let recording else { return nil }
+    return "recording   \(TerminalText.escaped(recording)): \(recordedFrames) grids"
+      + (recordingDropped > 0 ? ", \(recordingDropped) left out (the encoder was behind)" : "")
+      + ", encoder \(Format.fixed(recordingCPUSeconds, 2)) s cpu"
   }
 }
