@@ -41,6 +41,8 @@ final class RecordingWriter: @unchecked Sendable {
   private var dropped = 0
   private var recorded = 0
   private var cpuSeconds = 0.0
+  /// The thread has finished the file (or given up on it) and is leaving.
+  private var done = false
   /// The encoder and muxer: the writer thread's alone once it runs.
   private var recorder: VideoRecorder?
   private var thread: Thread?
@@ -106,14 +108,23 @@ final class RecordingWriter: @unchecked Sendable {
     if let failure = lock.withLock({ failure }) { throw .runtime("recording \(failure)") }
   }
 
+  /// A run waits this long at most for the file to be finished: what is queued is a few grids,
+  /// but a disk that stops answering must not hang the run's end.
+  static let finishGraceNanos: UInt64 = 10_000_000_000
+
   /// Encodes what is queued, flushes the encoder and finishes the file; then the tally. Safe to
-  /// call more than once.
+  /// call more than once. Bounded: after `finishGraceNanos` the thread is left to end by itself
+  /// (its file then ends at the last fragment it wrote).
   func finish() -> Tally {
-    lock.withLock {
+    let deadline = MonotonicClock.nanos() &+ Self.finishGraceNanos
+    let waited = thread != nil
+    let finished = lock.withLock {
       closing = true
       lock.broadcast()
+      while waited, !done, MonotonicClock.nanos() < deadline { lock.wait(timeoutNanos: WatchdogTick.nanos) }
+      return done
     }
-    thread?.join()
+    if finished { thread?.join() } else { thread?.detach() }
     thread = nil
     return lock.withLock { Tally(path: path, recorded: recorded, dropped: dropped, cpuSeconds: cpuSeconds) }
   }
@@ -149,6 +160,8 @@ final class RecordingWriter: @unchecked Sendable {
     lock.withLock {
       recorded = written
       cpuSeconds = spent
+      done = true
+      lock.broadcast()
     }
   }
 
