@@ -120,11 +120,11 @@ public final class VideoRecorder {
     guard copied >= 0 else { throw MediaError("avcodec_parameters_from_context(\(name))", code: copied) }
     made.pointee.time_base = context.pointee.time_base
 
-    guard let picture = ff.av_frame_alloc!(), let holder = ff.av_packet_alloc!() else {
+    frame = ff.av_frame_alloc!()
+    packet = ff.av_packet_alloc!()
+    guard let picture = frame, packet != nil else {
       throw MediaError("av_frame_alloc", reason: "out of memory")
     }
-    frame = picture
-    packet = holder
     picture.pointee.format = AV_PIX_FMT_YUV420P.rawValue
     picture.pointee.width = Int32(evenWidth)
     picture.pointee.height = Int32(evenHeight)

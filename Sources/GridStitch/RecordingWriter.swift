@@ -8,10 +8,11 @@ import GridTransports
 /// channel it shares with the snapshot writer and the live view) at most `--record-fps` times a
 /// second of capture time: the first grid of each 1 / fps slot after the first grid's capture. A
 /// background thread encodes it (GridMedia's `VideoRecorder`), shown at its slot's time, so
-/// playback runs in real time at an even rate. When `depth` grids are already waiting or being encoded (the encoder is
-/// behind), a due grid is left out and counted (`recording_dropped`). A failed write (a full disk)
-/// ends the run with one line, as a snapshot's does. At the end, whether every grid was done or a
-/// signal stopped the run, what is queued is encoded, the encoder flushed and the file finished.
+/// playback runs in real time at an even rate. When `depth` grids are already waiting or being
+/// encoded (the encoder is behind), a due grid is left out and counted (`recording_dropped`). A
+/// failed write (a full disk) ends the run with one line, as a snapshot's does. At the end,
+/// whether every grid was done or a signal stopped the run, what is queued is encoded, the
+/// encoder flushed and the file finished.
 final class RecordingWriter: @unchecked Sendable {
   /// What became of a run's recording.
   struct Tally: Sendable {
@@ -73,8 +74,9 @@ final class RecordingWriter: @unchecked Sendable {
   /// recording takes a copy of it (it opens a new 1 / fps slot, and the encoder has room). A due
   /// grid without room is counted dropped. Never waits. A `true` is answered by `queue` or `lose`.
   func wants(captureNanos: UInt64) -> Bool {
-    if firstCapture == nil { firstCapture = captureNanos }
-    let elapsed = captureNanos >= firstCapture! ? Double(captureNanos - firstCapture!) : 0
+    let first = firstCapture ?? captureNanos
+    firstCapture = first
+    let elapsed = captureNanos > first ? Double(captureNanos - first) : 0
     let slot = Int64(elapsed / periodNanos)
     guard slot > lastSlot else { return false }
     lastSlot = slot
