@@ -113,6 +113,7 @@ let package = Package(
       dependencies: [
         "GridCore",
         "GridImage",
+        "GridMedia",
         "GridPosix",
         "GridTransports",
         .product(name: "Atomics", package: "swift-atomics"),

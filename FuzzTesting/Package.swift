@@ -47,6 +47,10 @@ let package = Package(
         "FuzzDriver", .product(name: "GridPosix", package: "gridstitch"),
         .product(name: "GridCore", package: "gridstitch"),
       ]),
+    // The `Range` header of a request for a recording in the gallery.
+    .executableTarget(
+      name: "FuzzByteRange",
+      dependencies: ["FuzzDriver", .product(name: "GridCore", package: "gridstitch")]),
     // A video file a camera films, through FFmpeg's libraries: open, decode, loop, scale.
     .executableTarget(
       name: "FuzzMedia",

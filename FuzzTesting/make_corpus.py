@@ -263,6 +263,17 @@ def gallery():
         write("FuzzGalleryPath", name, data.encode())
 
 
+# --- FuzzByteRange: Range headers a browser or a stranger may send for a recording.
+def byte_range():
+    fresh("FuzzByteRange")
+    headers = [
+        "bytes=0-", "bytes=100-199", "bytes=-500", "bytes=0-0", "bytes=5-4", "bytes=0-1,5-6", "items=0-1",
+        "bytes=99999999999999999999-", "bytes=-", "bytes=1000-2000",
+    ]
+    for header in headers:
+        write("FuzzByteRange", hashlib.sha1(header.encode()).hexdigest()[:12], header.encode())
+
+
 # --- FuzzProduceArguments: command lines split at NUL, as CameraProcessSpec.arguments writes them.
 def produce():
     fresh("FuzzProduceArguments")
@@ -337,6 +348,7 @@ if __name__ == "__main__":
     jpeg()
     tile_fitter()
     gallery()
+    byte_range()
     produce()
     media()
     total = sum(

@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 CONFIG=${FUZZ_CONFIG:-release}
 SWIFT=${SWIFT:-swift}
-ALL=(FuzzZMQWire FuzzImageZMQMetadata FuzzJPEG FuzzTileFitter FuzzScenePNG FuzzGalleryPath FuzzProduceArguments FuzzMedia)
+ALL=(FuzzZMQWire FuzzImageZMQMetadata FuzzJPEG FuzzTileFitter FuzzScenePNG FuzzGalleryPath FuzzByteRange FuzzProduceArguments FuzzMedia)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 # libFuzzer, not Swift's backtracer, must catch a trap: it then reports it and keeps the input.

@@ -1,10 +1,11 @@
 // FFmpeg's libraries (Debian 12: FFmpeg 5.1; libavformat-dev, libavcodec-dev, libswscale-dev,
-// libavutil-dev): demuxing, decoding and scaling. They are not linked: a process loads them
-// (dlopen) the first time a camera films a source, so every other gridstitch process (the test
-// card's cameras, a spawned camera above all) maps none of libavcodec's hundred libraries and
-// their relocations. What is called goes through one table of the functions, typed from the
-// headers (`gs_ffmpeg_table`). Also here, what Swift cannot call: the error codes FFmpeg builds
-// with function-like macros, and a file read from memory.
+// libavutil-dev): demuxing, decoding and scaling for cameras that film a source, and encoding
+// (libx264, or OpenH264) and muxing for a run's recording. They are not linked: a process loads
+// them (dlopen) the first time a camera films a source or a run records, so every other
+// gridstitch process (the test card's cameras, a spawned camera above all) maps none of
+// libavcodec's hundred libraries and their relocations. What is called goes through one table of
+// the functions, typed from the headers (`gs_ffmpeg_table`). Also here, what Swift cannot call:
+// the error codes FFmpeg builds with function-like macros, and a file read from memory.
 #ifndef CFFMPEG_SHIM_H
 #define CFFMPEG_SHIM_H
 
@@ -41,7 +42,12 @@ static inline int gs_av_time_base(void) { return AV_TIME_BASE; }
   X(avcodec_flush_buffers) X(avcodec_free_context) X(avcodec_open2) X(avcodec_parameters_to_context) \
   X(avcodec_receive_frame) X(avcodec_send_packet) X(avformat_alloc_context) X(avformat_close_input)  \
   X(avformat_find_stream_info) X(avformat_open_input) X(avio_alloc_context) X(avio_context_free)     \
-  X(sws_freeContext) X(sws_getCachedContext) X(sws_scale)
+  X(sws_freeContext) X(sws_getCachedContext) X(sws_scale)                                          \
+  X(av_frame_get_buffer) X(av_frame_make_writable) X(av_interleaved_write_frame)                    \
+  X(av_packet_rescale_ts) X(av_write_trailer) X(avcodec_find_encoder_by_name)                       \
+  X(avcodec_parameters_from_context) X(avcodec_receive_packet) X(avcodec_send_frame)                \
+  X(avformat_alloc_output_context2) X(avformat_free_context) X(avformat_new_stream)                 \
+  X(avformat_write_header) X(avio_closep) X(avio_flush) X(avio_open)
 
 /// The functions, each typed as its header declares it.
 typedef struct {

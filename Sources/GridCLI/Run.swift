@@ -89,6 +89,15 @@ struct Run: ParsableCommand {
       "What the cameras film: a video file or stream URL (through FFmpeg), or testcard. Repeat it: camera i films the (i mod count)th.",
       valueName: "source"))
   var source: [String] = []
+  @Option(
+    help: ArgumentHelp(
+      "Record the stitched grid as H.264 in a fragmented MP4 (a fragment a second; it plays while it grows).",
+      valueName: "path.mp4"))
+  var record: String?
+  @Option(
+    name: .customLong("record-fps"), parsing: .unconditional,
+    help: "Most grids per second recorded, 1 to 60 (default: the grid rate, at most 30).")
+  var recordFPS: Int?
   @Option(help: .hidden) var fault: String?
   @Option(help: .hidden) var parent: Int32?
   /// Test only: a slow disk, made by the snapshot writer sleeping before each fsync.
@@ -126,6 +135,8 @@ struct Run: ParsableCommand {
     config.allowFolder = allow
     config.insecure = insecure
     config.sources = source
+    config.record = record
+    config.recordFPS = recordFPS
     config.subscribe =
       subscribe.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
       ?? []

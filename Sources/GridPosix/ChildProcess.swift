@@ -241,6 +241,14 @@ public enum ResourceUsage {
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
   }
 
+  /// CPU time of the calling thread alone, in seconds. The corresponding C function is
+  /// `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`.
+  public static func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+  }
+
   /// Context switches, voluntary (a wait) and involuntary (preempted), of this process's threads or
   /// of its reaped children. The corresponding C function is `getrusage`.
   public static func contextSwitches(children: Bool) -> Int {

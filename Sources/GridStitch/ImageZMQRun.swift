@@ -149,6 +149,7 @@ extension RunReport {
       "snapshots   \(snapshotsWritten) written"
         + (snapshotsLost > 0 ? ", \(snapshotsLost) lost (the disk was behind, or the run stopped)" : ""))
     lines.append("cpu         hub \(fixed(consumerCPUSeconds, 2)) s")
+    if let line = recordingLine { lines.append(line) }
     if let latestSnapshot { lines.append("last grid   \(latestSnapshot)") }
     return lines.joined(separator: "\n")
   }

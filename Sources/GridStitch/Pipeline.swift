@@ -20,6 +20,29 @@ public enum Pipeline {
   /// released camera to wake, read T0 and be asleep on the first trigger when it comes.
   static let startLeadNanos: UInt64 = 2_000_000
 
+  /// `--record PATH`: its folder exists and takes files, and PATH is not a folder; checked before
+  /// any camera starts, and nothing is created (a usage error: exit 2).
+  static func checkRecording(_ path: String) throws(GridError) {
+    let folder: String
+    if let slash = path.lastIndex(of: "/") {
+      folder = slash == path.startIndex ? "/" : String(path[..<slash])
+    } else {
+      folder = "."
+    }
+    let shown = TerminalText.escaped(path)
+    guard FileSystem.isDirectory(folder) else {
+      throw .usage("--record '\(shown)': no folder '\(TerminalText.escaped(folder))' to write it in")
+    }
+    guard !FileSystem.isDirectory(path) else {
+      throw .usage("--record '\(shown)' is a folder: name an .mp4 file")
+    }
+    do {
+      try FileSystem.checkWritable(folder)
+    } catch {
+      throw .usage("--record '\(shown)': cannot write in '\(TerminalText.escaped(folder))' (\(error))")
+    }
+  }
+
   /// The output folder exists and takes files, before any camera starts.
   static func prepareOutput(_ folder: String) throws(GridError) {
     do {
@@ -83,6 +106,8 @@ final class GridConsumer {
 
   /// Everything counted so far, as one value.
   var counts: ConsumerCounts { tally }
+  /// The newest capture time (monotonic ns) among the last grid's tiles: when it was taken.
+  private(set) var lastGridCaptureNanos: UInt64 = 0
 
   init(config: RunConfiguration, canvas: GridCanvas, supervisor: Supervisor) {
     self.config = config
@@ -144,6 +169,7 @@ final class GridConsumer {
       newest = max(newest, captures[camera])
     }
     if newest >= oldest { tally.captureSpread.record(nanos: newest - oldest) }
+    lastGridCaptureNanos = newest >= oldest ? newest : stitched
     tally.framesMoved += delivered
     tally.grids += 1
   }

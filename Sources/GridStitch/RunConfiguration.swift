@@ -72,8 +72,41 @@ public struct RunConfiguration: Sendable {
   /// `--source`: what the cameras film, camera i the (i mod count)th; `testcard` (or none given)
   /// is the scene, anything else a video file or stream opened through FFmpeg's libraries.
   public var sources: [String] = []
+  /// `--record`: the fragmented MP4 the stitched grid is recorded into; nil = no recording.
+  public var record: String?
+  /// `--record-fps`: the most grids per second recorded; nil = `defaultRecordFPS`.
+  public var recordFPS: Int?
 
   public init() {}
+
+  /// The most grids a second a recording takes: `--record-fps`, or the grid rate where it is
+  /// known (a genlock period, an io load's sleep) and at most 30, or 30.
+  public var recordFramesPerSecond: Double {
+    if let recordFPS { return Double(recordFPS) }
+    let micros = sync == .genlock ? periodMicros : (load == .io ? workMicros : 0)
+    guard micros > 0 else { return 30 }
+    return min(30, 1e6 / Double(micros))
+  }
+
+  /// `--record` and `--record-fps`, as given (the folder is looked at by the run, before any
+  /// camera starts: `Pipeline.checkRecording`).
+  func validateRecording() throws(GridError) {
+    if let recordFPS, !(1...60).contains(recordFPS) {
+      throw .usage("--record-fps \(recordFPS) is out of range: use 1 to 60")
+    }
+    guard let record else {
+      if recordFPS != nil {
+        throw .usage("--record-fps is not accepted without --record: it paces a recording")
+      }
+      return
+    }
+    let name = record.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+    guard name.lowercased().hasSuffix(".mp4"), name.count > 4, record.utf8.count <= 4096 else {
+      throw .usage(
+        "--record '\(TerminalText.escaped(String(record.prefix(256))))' is not accepted: name an .mp4 file "
+          + "(the recording is H.264 in fragmented MP4)")
+    }
+  }
 
   /// The video file or stream camera `camera` films; nil for the test card.
   public func source(for camera: Int) -> String? {
@@ -283,6 +316,7 @@ public struct RunConfiguration: Sendable {
       }
     }
     try validateSources()
+    try validateRecording()
     try validateImageZMQ()  // before validateHub: its refusals are imagezmq's own
     try validateHub()
     if linger && serve == nil {

@@ -54,6 +54,13 @@ public struct RunReport: Sendable {
   /// A hub's cameras the run did not start (imagezmq senders): who joined, was lost, came back.
   /// Its frames carry no capture time, so latency is from arrival (see `amendForHub`).
   public var roster: HubRoster?
+  /// `--record`: the file, the grids in it, and the grids due that the encoder was too far
+  /// behind to take.
+  public var recording: String?
+  public var recordedFrames = 0
+  public var recordingDropped = 0
+  /// CPU time of the recording's encoding thread (also within `consumerCPUSeconds`).
+  public var recordingCPUSeconds = 0.0
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -106,6 +113,10 @@ public struct RunReport: Sendable {
     object["slots"] = .int(slots)
     object["rejected_messages"] = .int(rejectedMessages)
     object["clock_uncertainty_us"] = .double(clockUncertaintyMicros)
+    object["recording"] = recording.map { .string($0) } ?? .null
+    object["recorded_frames"] = .int(recordedFrames)
+    object["recording_dropped"] = .int(recordingDropped)
+    object["recording_cpu_s"] = .double(recordingCPUSeconds)
     if let roster { amendForHub(&object, roster) }
     return object
   }
@@ -165,7 +176,16 @@ public struct RunReport: Sendable {
       lines.append(
         "lost        \(lostCameras.count) cameras: \(lostCameras.map(String.init).joined(separator: ", "))")
     }
+    if let line = recordingLine { lines.append(line) }
     if let latestSnapshot { lines.append("last grid   \(latestSnapshot)") }
     return lines.joined(separator: "\n")
+  }
+
+  /// The summary's line for `--record`; nil without it.
+  var recordingLine: String? {
+    guard let recording else { return nil }
+    return "recording   \(TerminalText.escaped(recording)): \(recordedFrames) grids"
+      + (recordingDropped > 0 ? ", \(recordingDropped) left out (the encoder was behind)" : "")
+      + ", encoder \(Format.fixed(recordingCPUSeconds, 2)) s cpu"
   }
 }

@@ -34,6 +34,9 @@ final class RunSession {
   /// The start line of in-process cameras (serial, threads); processes get theirs from `barrier`.
   private let startLine = StartLine()
   private var snapshots: SnapshotWriter?
+  /// `--record`: nil without it.
+  private var recording: RecordingWriter?
+  private var recordingTally: RecordingWriter.Tally?
   /// A stop signal that came while the last snapshots were being written.
   private var lateSignal: Int32?
   /// live view (issue 10): nil without --serve.
@@ -51,6 +54,7 @@ final class RunSession {
     started = MonotonicClock.nanos()
     try DescriptorBudget.ensure(for: config)
     try Self.probeSources(config)
+    if let record = config.record { try Pipeline.checkRecording(record) }
     try Pipeline.prepareOutput(config.outputDirectory)
     // A hub's cameras are started elsewhere: it films no scene.
     let scene = config.transport.traits.cameras == .senders ? nil : try Self.loadScene(config)
@@ -100,8 +104,17 @@ final class RunSession {
         folder: config.outputDirectory, canvas: canvas, every: config.snapshotEvery,
         slowDiskMicros: config.slowDiskMillis * 1000)
       snapshots = writer
-      // A failed snapshot ends the run within a tick, even while the consumer waits on a camera.
-      supervisor.stopCheck = { try writer.check() }
+      // FFmpeg's libraries are loaded and the encoder's file made only now, after every fork.
+      let recording = try config.record.map {
+        try RecordingWriter(path: $0, canvas: canvas, framesPerSecond: config.recordFramesPerSecond)
+      }
+      self.recording = recording
+      // A failed snapshot or recording ends the run within a tick, even while the consumer waits
+      // on a camera.
+      supervisor.stopCheck = {
+        try writer.check()
+        try recording?.check()
+      }
     } catch {
       tearDown()
       throw error
@@ -172,12 +185,14 @@ final class RunSession {
     startLine.release(start: start)
     var progress = ProgressBar(total: config.frames, enabled: config.progress)
     defer { progress.finish() }
-    let copies = GridCopies(canvas: canvas, snapshots: snapshots, live: live?.feed)
+    let copies = GridCopies(canvas: canvas, snapshots: snapshots, live: live?.feed, recording: recording)
     do {
       for grid in 0..<config.frames {
         try consumer.stitch(grid: grid, from: receiver)
-        copies.gridStitched(canvas, grid: grid + 1)  // snapshots and the live view's pictures
+        // Snapshots, the live view's pictures and the recording.
+        copies.gridStitched(canvas, grid: grid + 1, captureNanos: consumer.lastGridCaptureNanos)
         try snapshots?.check()
+        try recording?.check()
         progress.update(done: grid + 1)
         live?.gridStitched(consumer.counts, receiver: receiver, go: go)  // the live view's figures
         if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
@@ -206,6 +221,9 @@ final class RunSession {
     let last = consumer.counts.grids > 0 ? canvas : nil
     let tally = snapshots.map { completed ? $0.finish(latest: last) : $0.abandon(latest: last) }
     try snapshots?.check()
+    // The recording is finished whether the run completed or a signal stopped it.
+    recordingTally = recording?.finish()
+    try recording?.check()
     lateSignal = lateSignal ?? tally?.interruptedBy
     tearDown()
     var report = report(tally: tally)
@@ -235,6 +253,8 @@ final class RunSession {
     receiver = nil
     barrier = nil
     _ = snapshots?.abandon(latest: nil)
+    // After an error too: what was recorded stays a finished file.
+    if let recording { recordingTally = recording.finish() }
     phase = .finished(reason)
   }
 
@@ -253,7 +273,7 @@ final class RunSession {
       snapshotsWritten: tally?.written ?? 0, snapshotsLost: tally?.lost ?? 0, wakeups: wakeups,
       droppedFrames: droppedFrames, rejectedMessages: rejectedMessages,
       clockUncertaintyMicros: Double(clockUncertaintyNanos) / 1000, latestSnapshot: tally?.latest,
-      interruptedBy: interruptedBy, roster: roster)
+      interruptedBy: interruptedBy, roster: roster, recording: recordingTally)
   }
 
   private var wakeups = 0
@@ -272,7 +292,7 @@ extension RunReport {
     _ config: RunConfiguration, counts: ConsumerCounts?, seconds: Double, setupSeconds: Double,
     snapshotsWritten: Int = 0, snapshotsLost: Int = 0, wakeups: Int = 0, droppedFrames: Int = 0,
     rejectedMessages: Int = 0, clockUncertaintyMicros: Double = 0, latestSnapshot: String? = nil,
-    interruptedBy: Int32? = nil, roster: HubRoster? = nil
+    interruptedBy: Int32? = nil, roster: HubRoster? = nil, recording: RecordingWriter.Tally? = nil
   ) -> RunReport {
     var report = RunReport(
       transport: config.transport, launch: config.launch, policy: config.policy, load: config.load,
@@ -292,6 +312,10 @@ extension RunReport {
       slots: config.transport.traits.slots ? config.ringSlots : 0,
       rejectedMessages: rejectedMessages, clockUncertaintyMicros: clockUncertaintyMicros,
       remote: config.listen != nil && config.transport.traits.cameras == .processes, roster: roster)
+    report.recording = recording?.path
+    report.recordedFrames = recording?.recorded ?? 0
+    report.recordingDropped = recording?.dropped ?? 0
+    report.recordingCPUSeconds = recording?.cpuSeconds ?? 0
     report.contextSwitches =
       ResourceUsage.contextSwitches(children: false)
       + (counts == nil ? 0 : ResourceUsage.contextSwitches(children: true))

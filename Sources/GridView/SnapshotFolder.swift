@@ -1,9 +1,9 @@
 import GridPosix
 
-/// The PNG snapshots in one folder, and the only way the gallery reads a file: by a `.png` name
-/// that is listed there, naming a regular file whose real path lies directly inside the folder
-/// (GridPosix's `ContainedFolder`). `..`, encoded characters, slashes, absolute paths and
-/// symlinks that lead out never match.
+/// The PNG snapshots and MP4 recordings in one folder, and the only way the gallery reads a file:
+/// by a `.png` or `.mp4` name that is listed there, naming a regular file whose real path lies
+/// directly inside the folder (GridPosix's `ContainedFolder`). `..`, encoded characters, slashes,
+/// absolute paths and symlinks that lead out never match.
 struct SnapshotFolder: Sendable {
   struct Entry: Sendable {
     let name: String
@@ -13,6 +13,9 @@ struct SnapshotFolder: Sendable {
     let modifiedSeconds: Int
     let modifiedNanos: Int
     let bytes: Int
+
+    /// A recording (`run --record`), not a snapshot.
+    var isRecording: Bool { name.hasSuffix(".mp4") }
   }
 
   /// The folder, its real path resolved: every served file lies directly inside it.
@@ -25,7 +28,7 @@ struct SnapshotFolder: Sendable {
     self.folder = folder
   }
 
-  /// Every snapshot, newest first (by time written, then by grid number).
+  /// Every snapshot and recording, newest first (by time written, then by grid number).
   func entries() -> [Entry] {
     folder.entries().compactMap(Self.snapshot).sorted {
       ($0.modifiedSeconds, $0.modifiedNanos, $0.grid ?? Int.max)
@@ -39,8 +42,14 @@ struct SnapshotFolder: Sendable {
     return folder.open(named: name)
   }
 
+  /// The recording `name`, opened to be read in pieces; nil unless it is one of `entries()`.
+  func openRecording(_ name: String) -> FileReader? {
+    guard name.hasSuffix(".mp4") else { return nil }
+    return folder.open(named: name)
+  }
+
   private static func snapshot(_ entry: ContainedFolder.Entry) -> Entry? {
-    guard entry.name.hasSuffix(".png") else { return nil }
+    guard entry.name.hasSuffix(".png") || entry.name.hasSuffix(".mp4") else { return nil }
     let stem = entry.name.dropLast(4)
     let grid = stem.hasPrefix("grid-") ? Int(stem.dropFirst(5)) : nil
     return Entry(

@@ -84,4 +84,19 @@ import Testing
     let expected: Double = 160.0 * 76_800.0 / 2.0 / 1e6
     #expect(abs(report.megabytesPerSecond - expected) < 1e-9)
   }
+
+  @Test func recordingRateIsTheGridRateAtMost30() {
+    var config = RunConfiguration()
+    #expect(config.recordFramesPerSecond == 30)  // a 1 kHz genlock
+    config.period = 100_000
+    #expect(config.recordFramesPerSecond == 10)
+    config.sync = .free
+    #expect(config.recordFramesPerSecond == 30)  // io: 1000 µs sleeps
+    config.workMicros = 200_000
+    #expect(config.recordFramesPerSecond == 5)
+    config.load = .cpu
+    #expect(config.recordFramesPerSecond == 30)  // unknown: at most 30
+    config.recordFPS = 12
+    #expect(config.recordFramesPerSecond == 12)
+  }
 }

@@ -35,4 +35,18 @@ import Testing
     #expect(!page.contains("<b>"))
     #expect(page.contains("grid 20") && page.contains("&lt;out&gt; · 2 snapshots"))
   }
+
+  @Test func recordingsPlayInThePageBesideTheSnapshots() {
+    let entries = [
+      SnapshotFolder.Entry(
+        name: "run #1.mp4", grid: nil, modifiedSeconds: 0, modifiedNanos: 0, bytes: 12_345_678),
+      SnapshotFolder.Entry(name: "grid-000020.png", grid: 20, modifiedSeconds: 0, modifiedNanos: 0, bytes: 1),
+    ]
+    let page = GalleryPage.html(folder: "out", entries: entries)
+    #expect(
+      page.contains("<video controls muted playsinline preload=\"metadata\" src=\"/video/run%20%231.mp4\">"))
+    #expect(page.contains("12.3 MB"))
+    #expect(page.contains("out · 1 snapshots, 1 recording, newest first"))
+    #expect(page.components(separatedBy: "class=\"card\"").count - 1 == 1)
+  }
 }

@@ -94,6 +94,60 @@ import Testing
     try await offThePool { try LoopbackHTTP.request(port: port, method, target) }
   }
 
+  /// One request with header `fields`, on a connection of its own.
+  static func get(_ port: Int, _ target: String, fields: [String]) async throws -> LoopbackHTTP.Reply {
+    try await offThePool {
+      let connection = try LoopbackHTTP(port: port)
+      defer { connection.close() }
+      try connection.send("GET", target, fields: ["Connection: close"] + fields)
+      let head = try connection.readHead()
+      return LoopbackHTTP.Reply(head: head, body: try connection.readBody(of: head))
+    }
+  }
+
+  /// A recording is listed as a video and served as `video/mp4`, whole or by one byte range; a
+  /// range it cannot give is 416; a recording reached by a link out, a second name, or the other
+  /// route is 404.
+  @Test(.timeLimit(.minutes(1)))
+  func recordingsAreServedWholeOrByRange() async throws {
+    let root = NSTemporaryDirectory() + "gridview-recordings-" + UUID().uuidString
+    let folder = root + "/out"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let video = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+    try Fixture.write(video, to: folder + "/run.mp4")
+    try Fixture.write([1, 2, 3], to: root + "/outside.mp4")
+    try Fixture.write([4, 5, 6], to: root + "/outside-hard.mp4")
+    #expect(symlink("../outside.mp4", folder + "/out.mp4") == 0)
+    #expect(link(root + "/outside-hard.mp4", folder + "/hard.mp4") == 0)
+    try await Self.withGallery(folder) { port in
+      let page = try await Self.get(port, "/")
+      #expect(Self.values(of: "src", in: page.text) == ["/video/run.mp4"])
+      #expect(page.text.contains("· 0 snapshots, 1 recording, newest first"))
+      #expect(!page.text.contains("out.mp4") && !page.text.contains("hard.mp4"))
+
+      let whole = try await Self.get(port, "/video/run.mp4")
+      #expect(whole.status == 200 && whole.contentType == "video/mp4" && whole.body == video)
+      #expect(whole.head.field("accept-ranges") == "bytes")
+      let part = try await Self.get(port, "/video/run.mp4", fields: ["Range: bytes=100-199"])
+      #expect(part.status == 206 && part.body == Array(video[100...199]))
+      #expect(part.head.field("content-range") == "bytes 100-199/1000")
+      let tail = try await Self.get(port, "/video/run.mp4", fields: ["Range: bytes=-10"])
+      #expect(tail.status == 206 && tail.body == Array(video[990...]))
+      let past = try await Self.get(port, "/video/run.mp4", fields: ["Range: bytes=1000-"])
+      #expect(past.status == 416 && past.head.field("content-range") == "bytes */1000")
+      for target in [
+        "/video/out.mp4", "/video/hard.mp4", "/video/..%2Foutside.mp4", "/image/run.mp4", "/video/run.MP4",
+        "/video/missing.mp4", "/video/", "/video/%2e%2e",
+      ] {
+        let reply = try await Self.get(port, target)
+        #expect(reply.status == 404, "GET \(target) answered \(reply.status)")
+        #expect(
+          reply.body != [1, 2, 3] && reply.body != [4, 5, 6], "GET \(target) sent a file from outside")
+      }
+    }
+  }
+
   /// Every value of `attribute="…"` on the page, in order.
   static func values(of attribute: String, in page: String) -> [String] {
     page.components(separatedBy: " \(attribute)=\"").dropFirst().compactMap {

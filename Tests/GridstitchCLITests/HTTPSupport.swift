@@ -11,10 +11,11 @@ enum HTTP {
     var text: String { String(decoding: body, as: UTF8.self) }
   }
 
-  /// One request; `maxSeconds` bounds it (a stream is read until then). `pathAsIs` sends `..` unnormalised.
+  /// One request; `maxSeconds` bounds it (a stream is read until then). `pathAsIs` sends `..`
+  /// unnormalised; `headers` are sent as given.
   static func request(
     _ url: String, method: String = "GET", json: String? = nil, maxSeconds: Double = 15,
-    pathAsIs: Bool = false
+    pathAsIs: Bool = false, headers: [String: String] = [:]
   ) throws -> Reply {
     precondition(url.hasPrefix("http://127.0.0.1:"), "tests talk to loopback only")
     let bodyFile = NSTemporaryDirectory() + "gridstitch-http-" + UUID().uuidString
@@ -24,6 +25,7 @@ enum HTTP {
       method,
     ]
     if pathAsIs { arguments.append("--path-as-is") }
+    for (name, value) in headers.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
     if let json { arguments += ["-H", "Content-Type: application/json", "--data-binary", json] }
     arguments.append(url)
     let process = Process()
