@@ -54,7 +54,9 @@ let package = Package(
     // headers only: the libraries are loaded when a camera first films a source (see shim.h).
     .systemLibrary(
       name: "CFFmpeg",
-      providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+      providers: [
+        .apt(["libavformat-dev", "libavcodec-dev", "libavdevice-dev", "libswscale-dev", "libavutil-dev"])
+      ]
     ),
     // The one owner of every FFmpeg handle: a source opened, decoded and scaled into a tile.
     .target(name: "GridMedia", dependencies: ["CFFmpeg"]),
@@ -113,6 +115,7 @@ let package = Package(
       dependencies: [
         "GridCore",
         "GridImage",
+        "GridMedia",
         "GridPosix",
         "GridTransports",
         .product(name: "Atomics", package: "swift-atomics"),
