@@ -1,11 +1,12 @@
 # gridstitch — two commands do all the set-up: `make demo` and `make test`.
 SWIFT ?= swift
 APT_PACKAGES := libpng-dev libturbojpeg0-dev libxxhash-dev libzmq3-dev pkg-config \
-  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+  libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev
 # The browser test's real browser and its driver, the HTTP client the route tests use, `ip` for
 # the network-namespace hosts, venv for the Python peers (pyzmq, imagezmq), and the `ffmpeg`
 # program that makes the media tests' clips (gridstitch itself uses FFmpeg's libraries only).
-TEST_APT_PACKAGES := chromium chromium-driver curl ffmpeg iproute2 python3-venv
+TEST_APT_PACKAGES := chromium chromium-driver curl ffmpeg iproute2 python3-venv \
+  python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 # The real ZeroMQ peers the tests run: raw pyzmq clients and unchanged imagezmq senders.
 VENV := .venv-test
 VENV_PACKAGES := pyzmq==26.* imagezmq==1.2.0 numpy simplejpeg

@@ -54,6 +54,8 @@ public struct RunReport: Sendable {
   /// A hub's cameras the run did not start (imagezmq senders): who joined, was lost, came back.
   /// Its frames carry no capture time, so latency is from arrival (see `amendForHub`).
   public var roster: HubRoster?
+  /// Each camera's source and its figures, when any camera films one (`sources`).
+  public var sources: [CameraSourceReport] = []
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -106,6 +108,7 @@ public struct RunReport: Sendable {
     object["slots"] = .int(slots)
     object["rejected_messages"] = .int(rejectedMessages)
     object["clock_uncertainty_us"] = .double(clockUncertaintyMicros)
+    object["sources"] = .array(sources.map(\.json))
     if let roster { amendForHub(&object, roster) }
     return object
   }
@@ -164,6 +167,9 @@ public struct RunReport: Sendable {
     if !lostCameras.isEmpty {
       lines.append(
         "lost        \(lostCameras.count) cameras: \(lostCameras.map(String.init).joined(separator: ", "))")
+    }
+    for (index, source) in sources.enumerated() {
+      lines.append((index == 0 ? "sources     " : "            ") + source.summaryLine)
     }
     if let latestSnapshot { lines.append("last grid   \(latestSnapshot)") }
     return lines.joined(separator: "\n")

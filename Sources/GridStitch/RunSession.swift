@@ -62,7 +62,9 @@ final class RunSession {
     let cameras =
       renderer.map { renderer in
         (0..<config.cameras).map {
-          Camera(orders: config.cameraOrders(camera: $0), renderer: renderer, source: config.source(for: $0))
+          Camera(
+            orders: config.cameraOrders(camera: $0), renderer: renderer, source: config.source(for: $0),
+            sourceSettings: config.sourceSettings)
         }
       } ?? []
     StopSignals.install()
@@ -131,7 +133,7 @@ final class RunSession {
     var tried: Set<String> = []
     for camera in 0..<config.cameras {
       guard let source = config.source(for: camera), tried.insert(source).inserted else { continue }
-      if let problem = SourceProbe.problem(with: source) {
+      if let problem = SourceProbe.problem(with: source, settings: config.sourceSettings) {
         throw .usage("camera \(camera): --source \(TerminalText.escaped(source)): \(problem)")
       }
     }
@@ -194,6 +196,8 @@ final class RunSession {
         progress.update(done: grid + 1)
         live?.gridStitched(consumer.counts, receiver: receiver, go: go)  // the live view's figures
         if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+        // --no-loop: the run ends with its files, as at its last grid.
+        if consumer.everyFileEnded { break }
       }
       phase = .stopping(.completed)
     } catch GridError.interrupted(let signal) {
@@ -306,6 +310,7 @@ extension RunReport {
       slots: config.transport.traits.slots ? config.ringSlots : 0,
       rejectedMessages: rejectedMessages, clockUncertaintyMicros: clockUncertaintyMicros,
       remote: config.listen != nil && config.transport.traits.cameras == .processes, roster: roster)
+    report.sources = CameraSourceReport.of(config, figures: counts?.sources, seconds: seconds)
     report.contextSwitches =
       ResourceUsage.contextSwitches(children: false)
       + (counts == nil ? 0 : ResourceUsage.contextSwitches(children: true))
