@@ -203,9 +203,10 @@ final class GridConsumer {
     }
   }
 
-  /// `--no-loop`: every camera filming a file has played it to its end (the run then ends, as
-  /// at its last grid).
+  /// `--no-loop`: every camera filming a file has played it to its end, or every camera has
+  /// ended (remote ones told `--no-loop` of their own): the run then ends, as at its last grid.
   var everyFileEnded: Bool {
+    if tally.ended.allSatisfy({ $0 }) { return true }
     guard config.noLoop else { return false }
     var files = 0
     for camera in 0..<config.cameras {
