@@ -40,7 +40,7 @@ public struct FrameHeader: Hashable, Sendable {
     buffer.storeBytes(of: (checksum ?? 0).littleEndian, toByteOffset: 24, as: UInt64.self)
     let flags = (checksum == nil ? 0 : Self.checksumPresent) | source.flags
     buffer.storeBytes(of: flags.littleEndian, toByteOffset: 32, as: UInt32.self)
-    buffer.storeBytes(of: source.value.littleEndian, toByteOffset: 36, as: UInt32.self)
+    buffer.storeBytes(of: source.word.littleEndian, toByteOffset: 36, as: UInt32.self)
   }
 
   public init(decoding buffer: UnsafeRawPointer) {

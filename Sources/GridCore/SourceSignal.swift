@@ -58,19 +58,22 @@ public struct SourceSignal: Hashable, Sendable {
   private static let stateShift: UInt32 = 1
   private static let counterShift: UInt32 = 4
 
-  /// The flag bits it sets.
-  var flags: UInt32 { state.rawValue << Self.stateShift | counter.rawValue << Self.counterShift }
+  /// The flag bits it sets, and the word it writes: none for no source, whatever else it holds.
+  var flags: UInt32 {
+    state == .none ? 0 : state.rawValue << Self.stateShift | counter.rawValue << Self.counterShift
+  }
+  var word: UInt32 { state == .none ? 0 : value }
 
   /// Read from a header's flags and last four bytes. Bits that name no state or no counter (a
   /// peer's, untrusted) read as `.none`.
   init(flags: UInt32, value: UInt32) {
-    guard let state = State(rawValue: flags >> Self.stateShift & 0b111),
+    guard let state = State(rawValue: flags >> Self.stateShift & 0b111), state != .none,
       let counter = Counter(rawValue: flags >> Self.counterShift & 0b11)
     else {
       self = .none
       return
     }
-    self.init(state: state, counter: counter, value: state == .none ? 0 : value)
+    self.init(state: state, counter: counter, value: value)
   }
 }
 

@@ -236,11 +236,13 @@ final class LiveReader: @unchecked Sendable {
     while !isStopping {
       interrupt.arm(nanos: settings.silenceNanos)
       if let input = try? MediaInput(source: source, options: options, interrupt: interrupt) {
+        // Errors of the openings before this one, and frames this one decoded but could not draw.
         let before = lock.withLock {
           if lost { reconnects += 1 }
           connected = true
           return decodeErrors
         }
+        var undrawn = 0
         while true {
           interrupt.arm(nanos: settings.silenceNanos)
           guard (try? input.next(loop: false)) != nil else { break }
@@ -253,14 +255,14 @@ final class LiveReader: @unchecked Sendable {
               decodedFrames += 1
               decodedAt = MonotonicClock.nanos()
             } catch {
-              decodeErrors += 1
+              undrawn += 1
             }
-            decodeErrors = max(decodeErrors, before + input.decodeErrors)
+            decodeErrors = before + input.decodeErrors + undrawn
             lock.broadcast()
           }
         }
         lock.withLock {
-          decodeErrors = max(decodeErrors, before + input.decodeErrors)
+          decodeErrors = before + input.decodeErrors + undrawn
           connected = false
         }
         lost = true
