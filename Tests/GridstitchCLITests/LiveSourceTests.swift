@@ -14,7 +14,8 @@ import Testing
     private let lines = Box([String]())
     private let group = DispatchGroup()
 
-    /// Starts `script` (run by `interpreter`) with `arguments`, and waits for its line `ready`.
+    /// Starts `script` (run by `interpreter`) with `arguments`, and waits for a line that starts
+    /// with `ready`.
     init(interpreter: String, script: String, arguments: [String], ready: String) throws {
       try #require(
         FileManager.default.isExecutableFile(atPath: interpreter), "no \(interpreter): make test-deps")
@@ -40,8 +41,15 @@ import Testing
         group.leave()
       }
       let deadline = Date().addingTimeInterval(20)
-      while !lines.value.contains(ready) && process.isRunning && Date() < deadline { usleep(20_000) }
-      try #require(lines.value.contains(ready), "\(script) never said \(ready)")
+      while !said(ready) && process.isRunning && Date() < deadline { usleep(20_000) }
+      try #require(said(ready), "\(script) never said \(ready)")
+    }
+
+    private func said(_ start: String) -> Bool { lines.value.contains { $0.hasPrefix(start) } }
+
+    /// The last number it printed after "listening " (`ts_over_http.py`: the serving ffmpeg's pid).
+    var servingPID: Int32? {
+      lines.value.last { $0.hasPrefix("listening ") }.flatMap { Int32($0.dropFirst(10)) }
     }
 
     /// The `ffmpeg` program serving a live H.264 test pattern as MPEG-TS over HTTP, again after
@@ -198,6 +206,48 @@ import Testing
     try Self.silentAndBack(source: "http://127.0.0.1:\(port)/", inBrowser: true) {
       try StreamServer.http(port: port)
     }
+  }
+
+  /// A stream that stalls with its connection open (its server frozen by SIGSTOP) must not hang
+  /// the camera: the read gives up at `--camera-timeout` (the interrupt callback, the socket
+  /// timeout), the tile says NO SIGNAL, the camera process lives on and keeps trying; the server
+  /// thawed, the picture comes back.
+  @Test(.timeLimit(.minutes(3)))
+  func aStalledStreamNeverHangsTheCamera() throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let port = try FreePort.pick()
+    let server = try StreamServer.http(port: port)
+    defer { server.stop() }
+    let viewPort = try FreePort.pick()
+    let view = "http://127.0.0.1:\(viewPort)"
+    let run = try CLI.Running([
+      "run", "--transport", "pipe", "--launch", "spawn", "--cameras", "1", "--source",
+      "http://127.0.0.1:\(port)/", "--load", "io", "--sync", "genlock", "--period-us", "40000", "--frames",
+      "1000000", "--camera-timeout", "1", "--serve", "127.0.0.1:\(viewPort)", "--output", folder,
+    ])
+    defer { run.stopIfRunning() }
+    try Self.await(.picture, view: view, seconds: 30)
+    // The ffmpeg serving the camera now (the set-up probe had the one before).
+    let serving = try #require(server.servingPID, "no ffmpeg pid")
+    try #require(kill(serving, SIGSTOP) == 0)
+    defer { kill(serving, SIGCONT) }
+    let silent = try Self.await(.card, view: view, seconds: 10)
+    #expect(silent < 1 + 2, "NO SIGNAL after \(silent) s")
+    _ = try Self.cameraZero(view: view, once: ["no signal", "reconnecting"])
+    // Grids go on at the trigger's pace while the source is frozen: the camera is not stuck.
+    let before = try HTTP.json(try HTTP.request(view + "/stats.json"))["grids"] as? Int ?? 0
+    Thread.sleep(forTimeInterval: 2)
+    let after = try HTTP.json(try HTTP.request(view + "/stats.json"))["grids"] as? Int ?? 0
+    #expect(after > before + 10, "grids \(before) → \(after) while the source was frozen")
+    #expect(Leftovers.children(of: run.pid).count == 1)
+    kill(serving, SIGCONT)
+    try Self.await(.picture, view: view, seconds: 30)
+    kill(run.pid, SIGINT)
+    let outcome = try #require(run.wait(seconds: 30), "the run did not stop on SIGINT")
+    #expect(outcome.status == 130, "\(outcome.stderr)")
+    #expect(
+      outcome.stdout.contains("sources     C00 http://127.0.0.1:\(port)/: playing"), "\(outcome.stdout)")
   }
 
   @Test(.timeLimit(.minutes(3)))

@@ -4,7 +4,8 @@
 `ffmpeg -listen 1` serves one client and then ends; a camera that reconnects (and the set-up
 probe before it) needs the server back, as a real camera's would be. This keeps one ffmpeg
 listening at a time until SIGTERM, which ends the ffmpeg serving and this script. It prints
-"listening" each time an ffmpeg is listening (read from /proc/net/tcp).
+"listening PID" each time an ffmpeg is listening (read from /proc/net/tcp), PID being that
+ffmpeg's (a test freezes it with SIGSTOP: a stream that stalls with its connection open).
 
 usage: ts_over_http.py PORT
 """
@@ -46,7 +47,7 @@ while not stopping:
     while child.poll() is None and not stopping and not listening():
         time.sleep(0.02)
     if child.poll() is None and not stopping:
-        print("listening", flush=True)
+        print(f"listening {child.pid}", flush=True)
     child.wait()
     if not stopping:
         time.sleep(0.05)
