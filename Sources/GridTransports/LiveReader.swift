@@ -28,6 +28,8 @@ final class LiveReader: @unchecked Sendable {
   private var reconnects = 0
   private var connected = false
   private var stopping = false
+  /// The thread has left `read`.
+  private var finished = false
 
   init(source: MediaSource, settings: SourceSettings, geometry: FrameGeometry) throws {
     self.source = source
@@ -40,16 +42,27 @@ final class LiveReader: @unchecked Sendable {
 
   deinit { tile.deallocate() }
 
-  /// Ends the reader: its blocking call gives up, its wait ends; returns once its thread has.
+  /// Ends the reader: its blocking call gives up, its wait ends; returns once its thread has,
+  /// or after `stopWaitNanos` if it has not (a device stuck in a call no interrupt reaches: the
+  /// thread is then let go, holding the reader, and ends with the camera).
   func stop() {
-    lock.withLock {
+    let deadline = MonotonicClock.nanos() &+ Self.stopWaitNanos
+    let ended = lock.withLock {
       stopping = true
       lock.broadcast()
+      interrupt.stop()
+      while !finished {
+        let now = MonotonicClock.nanos()
+        guard now < deadline else { break }
+        lock.wait(timeoutNanos: Int64(deadline - now))
+      }
+      return finished
     }
-    interrupt.stop()
-    thread?.join()
+    if ended { thread?.join() } else { thread?.detach() }
     thread = nil
   }
+
+  static let stopWaitNanos: UInt64 = 2_000_000_000
 
   /// Waits until a frame after the `shown`th has been decoded, or until `deadline`; whether one has.
   func awaitFrame(after shown: Int, until deadline: UInt64) -> Bool {
@@ -85,6 +98,12 @@ final class LiveReader: @unchecked Sendable {
 
   /// The reader's thread: open, decode until the source ends or falls silent, wait, again.
   private func read() {
+    defer {
+      lock.withLock {
+        finished = true
+        lock.broadcast()
+      }
+    }
     var backoff = Self.firstBackoffNanos
     // Set once the source has been open: each later opening is a reconnect.
     var lost = false
