@@ -146,7 +146,8 @@ let package = Package(
     .testTarget(
       name: "GridTransportsTests",
       dependencies: [
-        "GridTransports", "GridCore", "GridPosix", .product(name: "SystemPackage", package: "swift-system"),
+        "GridTransports", "GridCore", "GridMedia", "GridPosix",
+        .product(name: "SystemPackage", package: "swift-system"),
       ]),
     .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore", "CTurboJPEG", "CShims"]),
     .testTarget(
