@@ -173,7 +173,7 @@ import Testing
     let lost = try Self.cameraZero(view: view, once: ["no signal", "reconnecting"])
     // The source's state, not a camera's death: the camera process lives on.
     #expect(cameras.allSatisfy(Leftovers.isRunning))
-    #expect(lost["state"] as? String == "live")
+    #expect(lost["state"] as? String == "live" && lost["tile"] as? String == "NO SIGNAL", "\(lost)")
     if inBrowser {
       let text = try pageSays(["· no signal ·", "· reconnecting ·"])
       #expect(

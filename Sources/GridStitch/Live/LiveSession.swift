@@ -123,7 +123,9 @@ final class LiveSession {
     var object = JSONObject()
     object["camera"] = .int(camera)
     object["state"] = .string(state)
-    object["tile"] = .string(state == "lost" ? "NO SIGNAL" : state)
+    // A lost camera's cell is the card; so is the tile of a camera whose live source is silent.
+    let silent = source.map { $0.state == .noSignal || $0.state == .reconnecting } ?? false
+    object["tile"] = .string(state == "lost" || silent ? "NO SIGNAL" : state)
     object["frames"] = .int(frames)
     object["last_sequence"] = lastSequence.map { .int($0) } ?? .null
     object["pid"] = pid.map { .int(Int($0)) } ?? .null
