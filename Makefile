@@ -3,12 +3,13 @@ SWIFT ?= swift
 # FFmpeg's libraries for --source and --record: libavcodec-dev brings Debian 12's libavcodec59,
 # which depends on libx264-164, the H.264 encoder a recording uses.
 APT_PACKAGES := libpng-dev libturbojpeg0-dev libxxhash-dev libzmq3-dev pkg-config \
-  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+  libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev
 # The browser test's real browser and its driver, the HTTP client the route tests use, `ip` for
 # the network-namespace hosts, venv for the Python peers (pyzmq, imagezmq), and the `ffmpeg`
 # program that makes the media tests' clips, with `ffprobe`, which reads the recordings back
 # (gridstitch itself uses FFmpeg's libraries only).
-TEST_APT_PACKAGES := chromium chromium-driver curl ffmpeg iproute2 python3-venv
+TEST_APT_PACKAGES := chromium chromium-driver curl ffmpeg iproute2 python3-venv \
+  python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 # The real ZeroMQ peers the tests run: raw pyzmq clients and unchanged imagezmq senders.
 VENV := .venv-test
 VENV_PACKAGES := pyzmq==26.* imagezmq==1.2.0 numpy simplejpeg

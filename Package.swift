@@ -54,7 +54,9 @@ let package = Package(
     // headers only: the libraries are loaded when a camera first films a source (see shim.h).
     .systemLibrary(
       name: "CFFmpeg",
-      providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+      providers: [
+        .apt(["libavformat-dev", "libavcodec-dev", "libavdevice-dev", "libswscale-dev", "libavutil-dev"])
+      ]
     ),
     // The one owner of every FFmpeg handle: a source opened, decoded and scaled into a tile.
     .target(name: "GridMedia", dependencies: ["CFFmpeg"]),
@@ -144,7 +146,8 @@ let package = Package(
     .testTarget(
       name: "GridTransportsTests",
       dependencies: [
-        "GridTransports", "GridCore", "GridPosix", .product(name: "SystemPackage", package: "swift-system"),
+        "GridTransports", "GridCore", "GridMedia", "GridPosix",
+        .product(name: "SystemPackage", package: "swift-system"),
       ]),
     .testTarget(name: "GridImageTests", dependencies: ["GridImage", "GridCore", "CTurboJPEG", "CShims"]),
     // A transport of the tests' own, plugged in from outside GridTransports (issue 19).

@@ -13,7 +13,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 #include <libavutil/imgutils.h>
@@ -47,7 +49,8 @@ static inline int gs_av_time_base(void) { return AV_TIME_BASE; }
   X(av_packet_rescale_ts) X(av_write_trailer) X(avcodec_find_encoder_by_name)                       \
   X(avcodec_parameters_from_context) X(avcodec_receive_packet) X(avcodec_send_frame)                \
   X(avformat_alloc_output_context2) X(avformat_free_context) X(avformat_new_stream)                 \
-  X(avformat_write_header) X(avio_closep) X(avio_flush) X(avio_open)
+  X(avformat_write_header) X(avio_closep) X(avio_flush) X(avio_open) X(av_find_input_format)        \
+  X(av_frame_unref) X(av_frame_move_ref)
 
 /// The functions, each typed as its header declares it.
 typedef struct {
@@ -88,6 +91,71 @@ static inline int gs_ffmpeg_load(gs_ffmpeg_table *table, char *error, size_t siz
 #undef GS_FFMPEG_RESOLVE
   return 0;
 }
+
+/// libavdevice (`v4l2:/dev/videoN`), loaded only by a camera that films a device: it pulls in
+/// libraries of its own (ALSA, SDL, X11's) that no other camera needs. Registers its input formats
+/// with libavformat. 0, or -1 with the reason in `error`.
+static inline int gs_avdevice_load(char *error, size_t size) {
+  const char *name = GS_FFMPEG_SONAME("avdevice", LIBAVDEVICE_VERSION_MAJOR);
+  void *handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    snprintf(error, size, "dlopen(%s): %s", name, why ? why : "failed");
+    return -1;
+  }
+  void (*register_all)(void) = (__typeof__(&avdevice_register_all))dlsym(handle, "avdevice_register_all");
+  if (!register_all) {
+    snprintf(error, size, "dlsym(avdevice_register_all): not found in %s", name);
+    return -1;
+  }
+  register_all();
+  return 0;
+}
+
+/// When FFmpeg's blocking calls on a source give up (`AVIOInterruptCB`): past a deadline on the
+/// monotonic clock (0: none), or once stopped. Another thread may set either at any time, so both
+/// are read and written atomically, only through the functions below.
+typedef struct {
+  int64_t deadline_nanos;
+  int32_t stopped;
+} gs_interrupt;
+
+static inline int64_t gs_monotonic_nanos(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/// FFmpeg calls it while it waits on the network: non-zero ends the wait (AVERROR_EXIT).
+static inline int gs_interrupt_due(void *opaque) {
+  gs_interrupt *interrupt = (gs_interrupt *)opaque;
+  if (__atomic_load_n(&interrupt->stopped, __ATOMIC_ACQUIRE)) return 1;
+  int64_t deadline = __atomic_load_n(&interrupt->deadline_nanos, __ATOMIC_ACQUIRE);
+  return deadline > 0 && gs_monotonic_nanos() > deadline;
+}
+
+/// Makes `context`'s blocking calls ask `interrupt`, which must outlive it.
+static inline void gs_interrupt_install(AVFormatContext *context, gs_interrupt *interrupt) {
+  context->interrupt_callback.callback = gs_interrupt_due;
+  context->interrupt_callback.opaque = interrupt;
+}
+
+/// Blocking calls give up `nanos` from now (0: never, unless stopped).
+static inline void gs_interrupt_arm(gs_interrupt *interrupt, int64_t nanos) {
+  __atomic_store_n(&interrupt->deadline_nanos, nanos > 0 ? gs_monotonic_nanos() + nanos : 0, __ATOMIC_RELEASE);
+}
+
+/// Every blocking call gives up at once, from now on.
+static inline void gs_interrupt_stop(gs_interrupt *interrupt) {
+  __atomic_store_n(&interrupt->stopped, 1, __ATOMIC_RELEASE);
+}
+
+static inline int gs_interrupt_is_stopped(gs_interrupt *interrupt) {
+  return __atomic_load_n(&interrupt->stopped, __ATOMIC_ACQUIRE);
+}
+
+/// AVERROR_EXIT: a blocking call the interrupt callback ended.
+static inline int gs_averror_exit(void) { return AVERROR_EXIT; }
 
 /// Bytes in memory read as a file (`gs_memory_avio`): a fuzz target's input, or a test's.
 typedef struct {

@@ -23,3 +23,4 @@ extension CameraSync: ExpressibleByArgument {}
 extension LaunchMode: ExpressibleByArgument {}
 extension DeliveryPolicy: ExpressibleByArgument {}
 extension CameraLossPolicy: ExpressibleByArgument {}
+extension SourceSettings.RTSPTransport: ExpressibleByArgument {}

@@ -72,7 +72,9 @@ struct Run: ParsableCommand {
   var waitSeconds = 30.0
   @Option(
     name: .customLong("camera-timeout"), parsing: .unconditional,
-    help: "With --listen: seconds without a frame or heartbeat before a camera is lost.")
+    help:
+      "With --listen: seconds without a frame or heartbeat before a camera is lost. With --source: seconds a live source may be silent before its tile says NO SIGNAL (default 2)."
+  )
   var cameraTimeout: Double?
   @Option(name: .customLong("curve-secret"), help: "With --listen: the hub's CURVE secret key file.")
   var curveSecret: String?
@@ -98,6 +100,12 @@ struct Run: ParsableCommand {
     name: .customLong("record-fps"), parsing: .unconditional,
     help: "Most grids per second recorded, 1 to 60 (default: the grid rate, at most 30).")
   var recordFPS: Int?
+  @Flag(
+    name: .customLong("no-loop"),
+    help: "With --source: a file plays once; the run ends when every such file has.")
+  var noLoop = false
+  @Option(name: .customLong("rtsp-transport"), help: "With an rtsp:// source: tcp (interleaved) or udp.")
+  var rtspTransport: SourceSettings.RTSPTransport = .tcp
   @Option(help: .hidden) var fault: String?
   @Option(help: .hidden) var parent: Int32?
   /// Test only: a slow disk, made by the snapshot writer sleeping before each fsync.
@@ -137,6 +145,8 @@ struct Run: ParsableCommand {
     config.sources = source
     config.record = record
     config.recordFPS = recordFPS
+    config.noLoop = noLoop
+    config.rtspTransport = rtspTransport
     config.subscribe =
       subscribe.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
       ?? []
@@ -233,6 +243,9 @@ struct Produce: ParsableCommand {
   @Option(parsing: .unconditional) var parent: Int32
   @Option(parsing: .unconditional) var descriptors: Int
   @Option var source: String?
+  @Flag(name: .customLong("no-loop")) var noLoop = false
+  @Option(name: .customLong("rtsp-transport")) var rtspTransport: SourceSettings.RTSPTransport = .tcp
+  @Option(name: .customLong("source-timeout"), parsing: .unconditional) var sourceTimeout = 2.0
 
   func run() throws {
     throw ExitCode(try CameraProcess.main(try spec()))
@@ -242,7 +255,9 @@ struct Produce: ParsableCommand {
   func spec() throws(GridError) -> CameraProcessSpec {
     CameraProcessSpec(
       transport: transport, orders: try CameraOrders(text: orders), parent: parent,
-      descriptorCount: descriptors, source: source)
+      descriptorCount: descriptors, source: source,
+      sourceSettings: try SourceSettings.given(
+        loop: !noLoop, rtspTransport: rtspTransport, timeout: sourceTimeout))
   }
 }
 
@@ -256,6 +271,14 @@ struct CameraCommand: ParsableCommand {
   @Option(parsing: .unconditional, help: "The tile to ask for (default: the hub chooses).") var camera: Int?
   @Option(help: "Scene to film (default: the test card, drawn in memory).") var scene: String?
   @Option(help: "A video file or stream URL to film instead, through FFmpeg.") var source: String?
+  @Flag(name: .customLong("no-loop"), help: "With --source: a file plays once, then the camera ends.")
+  var noLoop = false
+  @Option(name: .customLong("rtsp-transport"), help: "With an rtsp:// source: tcp (interleaved) or udp.")
+  var rtspTransport: SourceSettings.RTSPTransport = .tcp
+  @Option(
+    name: .customLong("camera-timeout"), parsing: .unconditional,
+    help: "With a live --source: seconds it may be silent before the tile says NO SIGNAL.")
+  var cameraTimeout = 2.0
   @Option(name: .customLong("curve-secret"), help: "This camera's CURVE secret key file (gridstitch keygen).")
   var curveSecret: String?
   @Option(name: .customLong("hub-key"), help: "The hub's CURVE public key file.") var hubKey: String?
@@ -273,6 +296,8 @@ struct CameraCommand: ParsableCommand {
     options.camera = camera
     options.scenePath = scene
     options.source = source
+    options.sourceSettings = try SourceSettings.given(
+      loop: !noLoop, rtspTransport: rtspTransport, timeout: cameraTimeout)
     options.curveSecret = curveSecret
     options.hubKey = hubKey
     options.waitSeconds = waitSeconds

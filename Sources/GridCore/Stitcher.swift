@@ -52,14 +52,7 @@ public final class GridCanvas: @unchecked Sendable {
     let origin = bytes.baseAddress! + row * frame.height * rowBytes + col * tileRow
     let card = UnsafeMutableRawBufferPointer.allocate(byteCount: frame.bytesPerFrame, alignment: 64)
     defer { card.deallocate() }
-    card.initializeMemory(as: UInt8.self, repeating: 40)
-    let scale = max(1, frame.width / 120)
-    let text = "NO SIGNAL"
-    let x = max(0, (frame.width - BitmapFont.textWidth(text, scale: scale)) / 2)
-    let y = max(0, (frame.height - BitmapFont.cellHeight * scale) / 2)
-    BitmapFont.draw(
-      text, into: card, width: frame.width, height: frame.height, channels: frame.channels, x: x, y: y,
-      scale: scale, foreground: 255, background: 40)
+    NoSignalCard.draw(into: card, geometry: frame)
     for y in 0..<frame.height {
       (origin + y * rowBytes).copyMemory(from: card.baseAddress! + y * tileRow, byteCount: tileRow)
     }
@@ -77,5 +70,23 @@ public final class GridCanvas: @unchecked Sendable {
       }
     }
     return out
+  }
+}
+
+/// The card a tile shows when it has no picture: dark grey with "NO SIGNAL" centred. The
+/// consumer paints it over a lost camera's cell; a camera whose live source is silent sends it.
+public enum NoSignalCard {
+  /// Draws the card over one frame of `geometry` in `pixels`.
+  public static func draw(into pixels: UnsafeMutableRawBufferPointer, geometry: FrameGeometry) {
+    precondition(pixels.count >= geometry.bytesPerFrame)
+    let card = UnsafeMutableRawBufferPointer(rebasing: pixels[0..<geometry.bytesPerFrame])
+    card.initializeMemory(as: UInt8.self, repeating: 40)
+    let scale = max(1, geometry.width / 120)
+    let text = "NO SIGNAL"
+    let x = max(0, (geometry.width - BitmapFont.textWidth(text, scale: scale)) / 2)
+    let y = max(0, (geometry.height - BitmapFont.cellHeight * scale) / 2)
+    BitmapFont.draw(
+      text, into: card, width: geometry.width, height: geometry.height, channels: geometry.channels, x: x,
+      y: y, scale: scale, foreground: 255, background: 40)
   }
 }

@@ -51,4 +51,17 @@ enum FFmpeg {
   }()
 
   static func functions() throws(MediaError) -> gs_ffmpeg_table { try loaded.get() }
+
+  /// libavdevice, loaded and registered once, by the first camera that films a device.
+  private static let devices: Result<Void, MediaError> = {
+    var error = [CChar](repeating: 0, count: 512)
+    let status = error.withUnsafeMutableBufferPointer { gs_avdevice_load($0.baseAddress, $0.count) }
+    guard status == 0 else {
+      let reason = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      return .failure(MediaError("libavdevice", reason: reason))
+    }
+    return .success(())
+  }()
+
+  static func loadDevices() throws(MediaError) { try devices.get() }
 }

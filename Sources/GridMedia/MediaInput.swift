@@ -29,11 +29,16 @@ public final class MediaInput {
   public private(set) var decodeErrors = 0
   /// Times the source reached its end and started again (`loop`).
   public private(set) var loops = 0
+  /// Frames decoded and given (damaged ones not counted).
+  public private(set) var decodedFrames = 0
 
   private var format: UnsafeMutablePointer<AVFormatContext>?
   private var decoder: UnsafeMutablePointer<AVCodecContext>?
   private var packet: UnsafeMutablePointer<AVPacket>?
+  /// The newest good frame: what `draw` scales, kept after the end of the source.
   private var frame: UnsafeMutablePointer<AVFrame>?
+  /// Where the decoder gives its next frame; moved into `frame` when it is a good one.
+  private var received: UnsafeMutablePointer<AVFrame>?
   private var scaler: OpaquePointer?
   private let streamIndex: Int32
   private let timeBase: AVRational
@@ -44,6 +49,8 @@ public final class MediaInput {
 
   /// Bytes read as a file, for `init(bytes:name:)`; freed after the demuxer that reads them.
   private let memory: MemoryFile?
+  /// What ends its blocking calls; held so that it outlives the demuxer that asks it.
+  private let interrupt: MediaInterrupt?
   /// FFmpeg's functions, loaded once per process.
   private let ff: gs_ffmpeg_table
 
@@ -52,7 +59,19 @@ public final class MediaInput {
   public convenience init(
     url: String, options: [String: String] = [:], maxPixels: Int = defaultMaxPixels
   ) throws(MediaError) {
-    try self.init(url: url, options: options, maxPixels: maxPixels, memory: nil)
+    try self.init(
+      url: url, inputFormat: nil, options: options, interrupt: nil, maxPixels: maxPixels, memory: nil)
+  }
+
+  /// Opens `source` (a file, a stream, a device) with the demuxer's `options`; `interrupt`, where
+  /// given, can end any of its blocking calls (opening, reading) from another thread.
+  public convenience init(
+    source: MediaSource, options: [String: String] = [:], interrupt: MediaInterrupt? = nil,
+    maxPixels: Int = defaultMaxPixels
+  ) throws(MediaError) {
+    try self.init(
+      url: source.url, inputFormat: source.inputFormat, options: options, interrupt: interrupt,
+      maxPixels: maxPixels, memory: nil)
   }
 
   /// Opens `bytes` as if they were a file named `name` (the fuzz target's way in).
@@ -61,15 +80,27 @@ public final class MediaInput {
     guard let memory = MemoryFile(bytes, ff: try FFmpeg.functions()) else {
       throw MediaError("avio_alloc_context", reason: "out of memory")
     }
-    try self.init(url: name, options: [:], maxPixels: maxPixels, memory: memory)
+    try self.init(
+      url: name, inputFormat: nil, options: [:], interrupt: nil, maxPixels: maxPixels, memory: memory)
   }
 
-  private init(url: String, options: [String: String], maxPixels: Int, memory: MemoryFile?) throws(MediaError)
-  {
+  private init(
+    url: String, inputFormat: String?, options: [String: String], interrupt: MediaInterrupt?, maxPixels: Int,
+    memory: MemoryFile?
+  ) throws(MediaError) {
     let ff = try FFmpeg.functions()
     self.ff = ff
     self.url = url
     self.memory = memory
+    self.interrupt = interrupt
+    var demuxer: UnsafePointer<AVInputFormat>?
+    if let inputFormat {
+      try FFmpeg.loadDevices()
+      demuxer = ff.av_find_input_format!(inputFormat)
+      guard demuxer != nil else {
+        throw MediaError("av_find_input_format(\(inputFormat))", reason: "not in libavdevice")
+      }
+    }
     var dictionary: OpaquePointer?
     for (key, value) in options { _ = ff.av_dict_set!(&dictionary, key, value, 0) }
     defer { ff.av_dict_free!(&dictionary) }
@@ -79,9 +110,13 @@ public final class MediaInput {
       guard let context = opened else { throw MediaError("avformat_alloc_context", reason: "out of memory") }
       context.pointee.pb = memory.io
       context.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+    } else if let interrupt {
+      opened = ff.avformat_alloc_context!()
+      guard let context = opened else { throw MediaError("avformat_alloc_context", reason: "out of memory") }
+      interrupt.install(on: context)
     }
     // On failure it frees the context (a custom one too) and sets it to nil.
-    let openResult = ff.avformat_open_input!(&opened, memory == nil ? url : nil, nil, &dictionary)
+    let openResult = ff.avformat_open_input!(&opened, memory == nil ? url : nil, demuxer, &dictionary)
     guard openResult >= 0, let opened else {
       throw MediaError("avformat_open_input(\(url))", code: openResult)
     }
@@ -135,9 +170,11 @@ public final class MediaInput {
     }
     packet = ff.av_packet_alloc!()
     frame = ff.av_frame_alloc!()
-    guard packet != nil, frame != nil else {
+    received = ff.av_frame_alloc!()
+    guard packet != nil, frame != nil, received != nil else {
       ff.av_packet_free!(&packet)
       ff.av_frame_free!(&frame)
+      ff.av_frame_free!(&received)
       ff.avcodec_free_context!(&decoder)
       ff.avformat_close_input!(&format)
       throw MediaError("av_frame_alloc", reason: "out of memory")
@@ -147,6 +184,7 @@ public final class MediaInput {
   deinit {
     ff.sws_freeContext!(scaler)
     ff.av_frame_free!(&frame)
+    ff.av_frame_free!(&received)
     ff.av_packet_free!(&packet)
     ff.avcodec_free_context!(&decoder)
     ff.avformat_close_input!(&format)
@@ -155,21 +193,25 @@ public final class MediaInput {
   /// Decodes the next frame. Its presentation time in seconds from the stream's start (nil where
   /// the stream gives none); nil at the end, unless `loop`, which starts the source again.
   public func next(loop: Bool) throws(MediaError) -> Double?? {
-    guard let format, let decoder, let packet, let frame else { return nil }
+    guard let format, let decoder, let packet, let frame, let received else { return nil }
     var emptyLoops = 0
     while true {
-      let received = ff.avcodec_receive_frame!(decoder, frame)
-      if received >= 0 {
-        if frame.pointee.decode_error_flags != 0 || frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
+      let result = ff.avcodec_receive_frame!(decoder, received)
+      if result >= 0 {
+        if received.pointee.decode_error_flags != 0 || received.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 {
+          ff.av_frame_unref!(received)
           decodeErrors += 1
           continue
         }
+        ff.av_frame_unref!(frame)
+        ff.av_frame_move_ref!(frame, received)
         hasFrame = true
+        decodedFrames += 1
         let stamp = frame.pointee.best_effort_timestamp
         guard stamp != gs_av_nopts_value() else { return .some(nil) }
         return .some(Double(stamp) * Double(timeBase.num) / Double(timeBase.den))
       }
-      if received == gs_averror_eof() {
+      if result == gs_averror_eof() {
         guard loop, emptyLoops < 2 else { return nil }
         // Back to the start; a source that gives no frame in two passes has none to give.
         emptyLoops += 1
@@ -181,7 +223,7 @@ public final class MediaInput {
         continue
       }
       // Any other error is the frame it could not give: counted, and the next packet read.
-      if received != gs_averror_eagain() { decodeErrors += 1 }
+      if result != gs_averror_eagain() { decodeErrors += 1 }
       // The decoder wants a packet.
       if draining { return nil }
       let read = ff.av_read_frame!(format, packet)

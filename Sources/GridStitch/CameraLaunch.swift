@@ -13,15 +13,20 @@ public struct CameraProcessSpec: Sendable {
   public var descriptorCount: Int
   /// The video file or stream it films (`--source`); nil: the test card.
   public var source: String?
+  /// How it treats its source (`--no-loop`, `--rtsp-transport`, `--camera-timeout`).
+  public var sourceSettings: SourceSettings
 
   public init(
-    transport: TransportKind, orders: CameraOrders, parent: Int32, descriptorCount: Int, source: String? = nil
+    transport: TransportKind, orders: CameraOrders, parent: Int32, descriptorCount: Int,
+    source: String? = nil,
+    sourceSettings: SourceSettings = SourceSettings()
   ) {
     self.transport = transport
     self.orders = orders
     self.parent = parent
     self.descriptorCount = descriptorCount
     self.source = source
+    self.sourceSettings = sourceSettings
   }
 
   /// The `produce` subcommand's arguments; the CLI parses them back into this.
@@ -29,7 +34,7 @@ public struct CameraProcessSpec: Sendable {
     [
       "produce", "--transport", transport.rawValue, "--orders", orders.text, "--parent", "\(parent)",
       "--descriptors", "\(descriptorCount)",
-    ] + (source.map { ["--source", $0] } ?? [])
+    ] + (source.map { ["--source", $0] + sourceSettings.arguments } ?? [])
   }
 
   /// A spawned camera trusts nothing it was told: the same limits as `run`, and a descriptor
@@ -170,7 +175,8 @@ enum CameraLaunch {
           case .spawn:
             let spec = CameraProcessSpec(
               transport: config.transport, orders: config.cameraOrders(camera: camera.index), parent: parent,
-              descriptorCount: descriptors.count, source: camera.source)
+              descriptorCount: descriptors.count, source: camera.source, sourceSettings: camera.sourceSettings
+            )
             guard let executable = ResourceUsage.executablePath() else {
               throw GridError.runtime("spawn: cannot find this executable in /proc/self/exe")
             }
@@ -290,7 +296,8 @@ public enum CameraProcess {
       OwnedDescriptor(taking: FileDescriptor(rawValue: CInt(5 + count))),
       channels: orders.geometry.channels)
     let renderer = try CameraRenderer(scene: scene, geometry: orders.geometry, cameras: orders.cameras)
-    let camera = Camera(orders: orders, renderer: renderer, source: spec.source)
+    let camera = Camera(
+      orders: orders, renderer: renderer, source: spec.source, sourceSettings: spec.sourceSettings)
     return body(
       transport: spec.transport, camera: camera, orders: orders,
       ends: ends, ready: ready, go: go, parent: spec.parent)

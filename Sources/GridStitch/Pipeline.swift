@@ -1,4 +1,5 @@
 import GridCore
+import GridMedia
 import GridPosix
 import GridTransports
 
@@ -79,6 +80,10 @@ struct ConsumerCounts: Sendable {
   /// Whether each camera is still stitched (false once lost under `--on-camera-loss continue`).
   var live: [Bool]
   var lostCameras: [Int] = []
+  /// What each camera's frames said of its source (`SourceSignal`): state and counters.
+  var sources: [SourceFigures]
+  /// Whether each camera's `--no-loop` file has ended: its last frame stays in its tile.
+  var ended: [Bool]
   var latency = LatencyRecorder()
   /// Per grid, newest capture − oldest capture among its tiles: how far apart the cameras are.
   /// A grid waits for its slowest camera, so this is the part of latency no transport can remove.
@@ -88,7 +93,12 @@ struct ConsumerCounts: Sendable {
     framesTaken = Array(repeating: 0, count: cameras)
     lastSequence = Array(repeating: -1, count: cameras)
     live = Array(repeating: true, count: cameras)
+    sources = Array(repeating: SourceFigures(), count: cameras)
+    ended = Array(repeating: false, count: cameras)
   }
+
+  /// Whether `camera` is stitched in the next grid: not lost, and its file not ended.
+  func stitches(_ camera: Int) -> Bool { live[camera] && !ended[camera] }
 }
 
 /// The consumer's loop body: one grid from every live camera, checked, stitched, timed. Its counts
@@ -103,6 +113,8 @@ final class GridConsumer {
   private var captures: [UInt64]
   /// Cameras not yet stitched into the current grid (reused: no allocation per grid).
   private var waiting: [Int]
+  /// Cameras whose file ended with the grid being stitched (it still counts their last frame).
+  private var justEnded: [Bool]
 
   /// Everything counted so far, as one value.
   var counts: ConsumerCounts { tally }
@@ -116,6 +128,7 @@ final class GridConsumer {
     tally = ConsumerCounts(cameras: config.cameras)
     captures = Array(repeating: 0, count: config.cameras)
     waiting = Array(repeating: 0, count: config.cameras)
+    justEnded = Array(repeating: false, count: config.cameras)
     // The loss message asks here; unowned: the consumer holds the supervisor, not the other way.
     supervisor.framesTaken = { [unowned self] camera in self.tally.framesTaken[camera] }
   }
@@ -129,7 +142,7 @@ final class GridConsumer {
     }
     // Stitch whichever cameras are ready first; wait on a pending one only when none is.
     var pending = 0
-    for camera in 0..<config.cameras where tally.live[camera] {
+    for camera in 0..<config.cameras where tally.stitches(camera) {
       waiting[pending] = camera
       pending += 1
     }
@@ -159,17 +172,18 @@ final class GridConsumer {
       }
     }
     let stitched = MonotonicClock.nanos()
-    for camera in 0..<config.cameras where tally.live[camera] {
+    for camera in 0..<config.cameras where tally.stitches(camera) || justEnded[camera] {
       tally.latency.record(nanos: stitched &- captures[camera])
     }
     var oldest = UInt64.max
     var newest: UInt64 = 0
-    for camera in 0..<config.cameras where tally.live[camera] {
+    for camera in 0..<config.cameras where tally.stitches(camera) || justEnded[camera] {
       oldest = min(oldest, captures[camera])
       newest = max(newest, captures[camera])
     }
     if newest >= oldest { tally.captureSpread.record(nanos: newest - oldest) }
     lastGridCaptureNanos = newest >= oldest ? newest : stitched
+    for camera in 0..<config.cameras where justEnded[camera] { justEnded[camera] = false }
     tally.framesMoved += delivered
     tally.grids += 1
   }
@@ -208,5 +222,24 @@ final class GridConsumer {
     tally.lastSequence[camera] = Int64(header.sequence)
     captures[camera] = header.captureNanos
     tally.framesTaken[camera] += 1
+    tally.sources[camera].hear(header.source)
+    if header.source.state == .ended {
+      tally.ended[camera] = true
+      justEnded[camera] = true
+    }
+  }
+
+  /// `--no-loop`: every camera filming a file has played it to its end, or every camera has
+  /// ended (remote ones told `--no-loop` of their own): the run then ends, as at its last grid.
+  var everyFileEnded: Bool {
+    if tally.ended.allSatisfy({ $0 }) { return true }
+    guard config.noLoop else { return false }
+    var files = 0
+    for camera in 0..<config.cameras {
+      guard let spec = config.source(for: camera), !MediaSource(spec).isLive else { continue }
+      guard tally.ended[camera] else { return false }
+      files += 1
+    }
+    return files > 0
   }
 }

@@ -12,6 +12,8 @@ public struct RemoteCameraOptions: Sendable {
   public var scenePath: String?
   /// A video file or stream to film through FFmpeg's libraries (`--source`); nil: the scene.
   public var source: String?
+  /// How it treats its source (`--no-loop`, `--rtsp-transport`, `--camera-timeout`).
+  public var sourceSettings = SourceSettings()
   public var curveSecret: String?
   public var hubKey: String?
   public var waitSeconds = 30.0
@@ -57,7 +59,9 @@ public enum RemoteCamera {
   public static func run(_ options: RemoteCameraOptions) throws -> Int32 {
     try options.validate()
     // A source that cannot be filmed is said before the hub is asked for a tile.
-    if let source = options.source, let problem = SourceProbe.problem(with: source) {
+    if let source = options.source,
+      let problem = SourceProbe.problem(with: source, settings: options.sourceSettings)
+    {
       throw GridError.usage("--source \(TerminalText.escaped(source)): \(problem)")
     }
     StopSignals.install()
@@ -78,7 +82,8 @@ public enum RemoteCamera {
     orders.fault = options.fault.map { Fault(kind: $0.kind, camera: orders.camera, sequence: $0.sequence) }
     let scene = orders.geometry.channels == 1 ? scenes.grey : scenes.rgb
     let renderer = try CameraRenderer(scene: scene, geometry: orders.geometry, cameras: orders.cameras)
-    let camera = Camera(orders: orders, renderer: renderer, source: options.source)
+    let camera = Camera(
+      orders: orders, renderer: renderer, source: options.source, sourceSettings: options.sourceSettings)
     Console.error("gridstitch: camera \(orders.camera) joined \(hub); waiting for the start")
     do {
       let (start, publisher) = try ZMQRemoteCamera.awaitStart(

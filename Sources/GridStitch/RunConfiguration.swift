@@ -109,6 +109,19 @@ public struct RunConfiguration: Sendable {
   }
 
   /// The video file or stream camera `camera` films; nil for the test card.
+  /// `--no-loop`: a file's camera ends at the file's end instead of starting it again.
+  public var noLoop = false
+  /// `--rtsp-transport`: RTSP interleaved in its TCP connection (the default), or RTP over UDP.
+  public var rtspTransport = SourceSettings.RTSPTransport.tcp
+
+  /// How every camera treats its source: `--no-loop`, `--rtsp-transport`, and `--camera-timeout`
+  /// as the silence after which a live source shows NO SIGNAL.
+  public var sourceSettings: SourceSettings {
+    SourceSettings(
+      loop: !noLoop, rtspTransport: rtspTransport,
+      silenceNanos: cameraTimeout.map { UInt64($0 * 1e9) } ?? SourceSettings.defaultSilenceNanos)
+  }
+
   public func source(for camera: Int) -> String? {
     guard !sources.isEmpty else { return nil }
     let source = sources[camera % sources.count]

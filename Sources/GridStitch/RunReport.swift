@@ -61,6 +61,8 @@ public struct RunReport: Sendable {
   public var recordingDropped = 0
   /// CPU time of the recording's encoding thread (also within `consumerCPUSeconds`).
   public var recordingCPUSeconds = 0.0
+  /// Each camera's source and its figures, when any camera films one (`sources`).
+  public var sources: [CameraSourceReport] = []
 
   public var fps: Double { seconds > 0 ? Double(grids) / seconds : 0 }
   public var framesPerSecond: Double { seconds > 0 ? Double(frames) / seconds : 0 }
@@ -117,6 +119,7 @@ public struct RunReport: Sendable {
     object["recorded_frames"] = .int(recordedFrames)
     object["recording_dropped"] = .int(recordingDropped)
     object["recording_cpu_s"] = .double(recordingCPUSeconds)
+    object["sources"] = .array(sources.map(\.json))
     if let roster { amendForHub(&object, roster) }
     return object
   }
@@ -177,6 +180,9 @@ public struct RunReport: Sendable {
         "lost        \(lostCameras.count) cameras: \(lostCameras.map(String.init).joined(separator: ", "))")
     }
     if let line = recordingLine { lines.append(line) }
+    for (index, source) in sources.enumerated() {
+      lines.append((index == 0 ? "sources     " : "            ") + source.summaryLine)
+    }
     if let latestSnapshot { lines.append("last grid   \(latestSnapshot)") }
     return lines.joined(separator: "\n")
   }

@@ -64,7 +64,9 @@ final class RunSession {
     let cameras =
       renderer.map { renderer in
         (0..<config.cameras).map {
-          Camera(orders: config.cameraOrders(camera: $0), renderer: renderer, source: config.source(for: $0))
+          Camera(
+            orders: config.cameraOrders(camera: $0), renderer: renderer, source: config.source(for: $0),
+            sourceSettings: config.sourceSettings)
         }
       } ?? []
     StopSignals.install()
@@ -134,7 +136,7 @@ final class RunSession {
     var tried: Set<String> = []
     for camera in 0..<config.cameras {
       guard let source = config.source(for: camera), tried.insert(source).inserted else { continue }
-      if let problem = SourceProbe.problem(with: source) {
+      if let problem = SourceProbe.problem(with: source, settings: config.sourceSettings) {
         throw .usage("camera \(camera): --source \(TerminalText.escaped(source)): \(problem)")
       }
     }
@@ -196,6 +198,8 @@ final class RunSession {
         progress.update(done: grid + 1)
         live?.gridStitched(consumer.counts, receiver: receiver, go: go)  // the live view's figures
         if let signal = StopSignals.pending { throw GridError.interrupted(signal: signal) }
+        // --no-loop: the run ends with its files, as at its last grid.
+        if consumer.everyFileEnded { break }
       }
       phase = .stopping(.completed)
     } catch GridError.interrupted(let signal) {
@@ -316,6 +320,7 @@ extension RunReport {
     report.recordedFrames = recording?.recorded ?? 0
     report.recordingDropped = recording?.dropped ?? 0
     report.recordingCPUSeconds = recording?.cpuSeconds ?? 0
+    report.sources = CameraSourceReport.of(config, figures: counts?.sources, seconds: seconds)
     report.contextSwitches =
       ResourceUsage.contextSwitches(children: false)
       + (counts == nil ? 0 : ResourceUsage.contextSwitches(children: true))

@@ -79,12 +79,18 @@ public struct Camera: Sendable {
   public let fault: Fault?
   /// A video file or stream it films through FFmpeg's libraries (`--source`); nil: the test card.
   public let source: String?
+  /// Whether its file loops, how RTSP travels, how long a live source may be silent.
+  public let sourceSettings: SourceSettings
 
   /// The camera `orders` describe, filming through `renderer`, or `source` where one is given.
-  public init(orders: CameraOrders, renderer: CameraRenderer, source: String? = nil) {
+  public init(
+    orders: CameraOrders, renderer: CameraRenderer, source: String? = nil,
+    sourceSettings: SourceSettings = SourceSettings()
+  ) {
     self.index = orders.camera
     self.renderer = renderer
     self.source = source
+    self.sourceSettings = sourceSettings
     self.load = orders.load
     self.workMicros = orders.workMicros
     self.sync = orders.sync

@@ -38,6 +38,9 @@ enum LivePage {
     .named .camera { grid-template-columns: 8em 8.5em 1fr 1fr; }
     .camera .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .state { font-weight: 600; }
+    .camera .source { grid-column: 1 / -1; color: var(--dim); overflow: hidden; text-overflow: ellipsis;
+                      white-space: nowrap; margin: -.2em 0 .2em 3em; }
+    .camera .source.no-signal, .camera .source.reconnecting { color: #ff6b6b; }
     .state.live { color: var(--live); } .state.lost { color: var(--lost); } .state.waiting { color: var(--dim); }
     #summary { white-space: pre-wrap; font: .85em/1.35 ui-monospace, monospace; margin: 0; }
     #ended[hidden] { display: none; }
@@ -101,7 +104,8 @@ enum LivePage {
           row.id = `camera-${c.camera}`;
           row.className = "camera";
           row.innerHTML = `<span class="name"></span>` +
-            `<span class="state"></span><span class="frames"></span><span class="sequence"></span>`;
+            `<span class="state"></span><span class="frames"></span><span class="sequence"></span>` +
+            `<span class="source"></span>`;
           return row;
         }));
       }
@@ -113,6 +117,15 @@ enum LivePage {
         state.textContent = c.state === "lost" ? "lost: NO SIGNAL" : c.state;
         row.querySelector(".frames").textContent = c.frames;
         row.querySelector(".sequence").textContent = c.last_sequence === null ? "" : `#${c.last_sequence}`;
+        // A camera filming a file or stream: the source and its state (playing, no signal,
+        // reconnecting, ended), with its rate and errors.
+        const source = row.querySelector(".source");
+        source.hidden = c.source === undefined;
+        if (c.source !== undefined) {
+          source.className = `source ${String(c.source_state).replace(" ", "-")}`;
+          source.textContent = `${c.source ?? "remote source"} · ${c.source_state} · ` +
+            `${fmt(c.source_fps ?? 0, 1)} fps · ${c.decode_errors} decode errors · ${c.reconnects} reconnects`;
+        }
       }
     }
 

@@ -142,7 +142,8 @@ import Testing
   }
 
   /// A clip with damaged frames plays to the end of the run: the decoder's refusals are skipped,
-  /// never a camera's death, and every frame handed over is verified.
+  /// never a camera's death, and every frame handed over is verified. The cameras count them, and
+  /// their counts reach `--json` in the frames' headers, per camera (a clean clip's count is 0).
   @Test(.timeLimit(.minutes(1)))
   func aDamagedClipPlaysOn() throws {
     let folder = CLI.temporaryFolder()
@@ -157,13 +158,77 @@ import Testing
       for index in start..<(start + 3000) { bytes[index] ^= 0xA5 }
     }
     try Data(bytes).write(to: URL(fileURLWithPath: path))
-    let outcome = try CLI.run([
-      "run", "--transport", "shm-ring", "--cameras", "2", "--source", path, "--load", "none", "--sync",
-      "free",
-      "--frames", "60", "--verify", "--json", "--output", folder,
+    let (narrow, _) = try Self.clips(in: folder)
+    for launch in ["fork", "spawn"] {
+      let outcome = try CLI.run([
+        "run", "--transport", "shm-ring", "--launch", launch, "--cameras", "3", "--source", path, "--source",
+        narrow, "--source", "testcard", "--load", "none", "--sync", "free", "--frames", "60", "--verify",
+        "--json",
+        "--output", folder,
+      ])
+      #expect(outcome.status == 0, "\(outcome.stderr)")
+      let json = try CLI.json(outcome)
+      #expect(json["verified_frames"] as? Int == 180)
+      let sources = try #require(json["sources"] as? [[String: Any]])
+      #expect(sources.map { $0["source"] as? String } == [path, narrow, "testcard"])
+      #expect((sources[0]["decode_errors"] as? Int ?? 0) > 0, "\(sources[0])")
+      #expect(sources[1]["decode_errors"] as? Int == 0, "\(sources[1])")
+      #expect(sources[0]["state"] as? String == "playing" && sources[2]["state"] as? String == "none")
+      // Decoded frames travel one counter a frame: the newest is at most two frames old.
+      #expect((58...61).contains(sources[1]["decoded_frames"] as? Int ?? 0), "\(sources[1])")
+      #expect((sources[1]["source_fps"] as? Double ?? 0) > 0)
+      for key in ["camera", "source", "state", "decode_errors", "reconnects", "decoded_frames", "source_fps"]
+      {
+        #expect(sources[0][key] != nil, "sources lacks \(key)")
+      }
+    }
+    // The summary says it too, a line per camera.
+    let summary = try CLI.run([
+      "run", "--transport", "threads", "--cameras", "1", "--source", path, "--load", "none", "--sync", "free",
+      "--frames", "30", "--output", folder,
     ])
-    #expect(outcome.status == 0, "\(outcome.stderr)")
-    #expect(try CLI.json(outcome)["verified_frames"] as? Int == 120)
+    #expect(summary.status == 0, "\(summary.stderr)")
+    #expect(summary.stdout.contains("sources     C00 \(path): playing, "), "\(summary.stdout)")
+    #expect(!summary.stdout.contains(" 0 decode errors"), "\(summary.stdout)")
+  }
+
+  /// `--no-loop`: each file plays once; its camera shows its last frame, says it has ended and
+  /// ends cleanly (exit 0), and the run ends when every file has, as at its last grid.
+  @Test(.timeLimit(.minutes(1)))
+  func noLoopEndsTheRunWithItsFiles() throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (narrow, wide) = try Self.clips(in: folder)
+    let long = folder + "/long.mp4"
+    try Self.ffmpeg([
+      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "25", "-c:v", "libx264", long,
+    ])
+    for setup in [["shm-ring", "fork"], ["pipe", "spawn"], ["threads", "fork"]] {
+      let before = Leftovers.everything()
+      let outcome = try CLI.run([
+        "run", "--transport", setup[0], "--launch", setup[1], "--cameras", "3", "--source", narrow,
+        "--source",
+        wide, "--source", long, "--no-loop", "--load", "none", "--sync", "free", "--frames", "1000",
+        "--verify",
+        "--json", "--output", folder,
+      ])
+      #expect(outcome.status == 0, "\(setup): \(outcome.stderr)")
+      let json = try CLI.json(outcome)
+      // The 10-frame clips end first (their last frame sent twice, the second time as ended);
+      // the 25-frame one ends the run.
+      #expect(json["grids"] as? Int == 26, "\(setup)")
+      #expect(json["frames"] as? Int == 11 + 11 + 26, "\(setup)")
+      #expect(json["lost_cameras"] as? [Int] == [], "\(setup)")
+      let sources = try #require(json["sources"] as? [[String: Any]])
+      #expect(sources.allSatisfy { $0["state"] as? String == "ended" }, "\(setup): \(sources)")
+      #expect(Leftovers.everything() == before)
+      // The last grid holds each camera's last frame: frame 9 of the 10-frame clip.
+      let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/grid-latest.png")))
+      let grid = try PNG.decode(png, channels: 1, path: "grid-latest.png")
+      let last = try Self.reference(narrow, frame: 9, width: 320, height: 240)
+      let off = Self.difference(grid, x: 0, y: 0, width: 320, height: 240, from: last)
+      #expect(off < 3, "\(setup): mean difference \(off)")
+    }
   }
 
   /// A remote camera (`gridstitch camera --source`) films its clip for a zmq hub, verified.

@@ -31,7 +31,8 @@ func check(_ part: UnsafeRawBufferPointer, parts: Int) {
   case .frame, .jpegFrame:
     let header = FrameHeader(decoding: body.baseAddress!)
     encoded = framePrefix(header, kind: kind)
-    // Only the header's own fields survive; flag bits beyond the checksum's are not kept.
+    // Only the header's own fields survive; flag bits beyond the checksum's and the source's
+    // (`SourceSignal`) are not kept.
     let again = encoded.withUnsafeBytes { FrameHeader(decoding: $0.baseAddress! + ZMQWire.prefixSize) }
     precondition(again == header, "frame header \(header) decodes as \(again)")
     precondition(Array(encoded.prefix(ZMQWire.prefixSize)).elementsEqual(part.prefix(ZMQWire.prefixSize)))

@@ -71,7 +71,7 @@ final class LiveSession {
         rejectedMessages: (receiver as? HubReceiver)?.rejectedMessages ?? 0,
         roster: (receiver as? HubReceiver)?.roster)
       var json = report.json
-      json["camera_states"] = cameraStates(counts, roster: report.roster)
+      json["camera_states"] = cameraStates(counts, roster: report.roster, sources: report.sources)
       json["running"] = .bool(true)
       json["viewers"] = .int(feed.viewerCount)
       return json.rendered()
@@ -79,7 +79,9 @@ final class LiveSession {
   }
 
   /// Every camera's state now, for the page.
-  private func cameraStates(_ counts: ConsumerCounts, roster: HubRoster?) -> JSONObject.Value {
+  private func cameraStates(
+    _ counts: ConsumerCounts, roster: HubRoster?, sources: [CameraSourceReport]
+  ) -> JSONObject.Value {
     let names = roster?.cameras.map(\.name) ?? []
     return .array(
       (0..<config.cameras).map { camera in
@@ -88,7 +90,8 @@ final class LiveSession {
         let sequence = counts.lastSequence[camera]
         return Self.cameraState(
           camera: camera, state: state, frames: taken, lastSequence: sequence >= 0 ? Int(sequence) : nil,
-          pid: supervisor.pid(camera: camera), name: camera < names.count ? names[camera] : nil)
+          pid: supervisor.pid(camera: camera), name: camera < names.count ? names[camera] : nil,
+          source: camera < sources.count ? sources[camera] : nil)
       })
   }
 
@@ -96,7 +99,7 @@ final class LiveSession {
   /// that was not stopped by a signal) the view stays up until a stop signal, which it returns.
   func finish(_ report: RunReport, counts: ConsumerCounts) -> Int32? {
     var json = report.json
-    json["camera_states"] = cameraStates(counts, roster: report.roster)
+    json["camera_states"] = cameraStates(counts, roster: report.roster, sources: report.sources)
     json["running"] = .bool(false)
     json["summary"] = .string(report.summary)
     feed.finish(canvas: canvas, figures: json.rendered())
@@ -114,16 +117,27 @@ final class LiveSession {
   }
 
   static func cameraState(
-    camera: Int, state: String, frames: Int, lastSequence: Int?, pid: Int32?, name: String? = nil
+    camera: Int, state: String, frames: Int, lastSequence: Int?, pid: Int32?, name: String? = nil,
+    source: CameraSourceReport? = nil
   ) -> JSONObject.Value {
     var object = JSONObject()
     object["camera"] = .int(camera)
     object["state"] = .string(state)
-    object["tile"] = .string(state == "lost" ? "NO SIGNAL" : state)
+    // A lost camera's cell is the card; so is the tile of a camera whose live source is silent.
+    let silent = source.map { $0.state == .noSignal || $0.state == .reconnecting } ?? false
+    object["tile"] = .string(state == "lost" || silent ? "NO SIGNAL" : state)
     object["frames"] = .int(frames)
     object["last_sequence"] = lastSequence.map { .int($0) } ?? .null
     object["pid"] = pid.map { .int(Int($0)) } ?? .null
     if let name { object["name"] = .string(name) }  // an imagezmq sender's
+    // A camera filming a file or stream: what, and the state its frames say it is in.
+    if let source, case .object(let figures) = source.json {
+      object["source"] = figures["source"] ?? .null
+      object["source_state"] = figures["state"] ?? .null
+      object["decode_errors"] = figures["decode_errors"] ?? .null
+      object["reconnects"] = figures["reconnects"] ?? .null
+      object["source_fps"] = figures["source_fps"] ?? .null
+    }
     return .object(object)
   }
 }
