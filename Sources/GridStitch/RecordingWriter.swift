@@ -58,8 +58,10 @@ final class RecordingWriter: @unchecked Sendable {
   init(path: String, canvas: GridCanvas, framesPerSecond: Double) throws {
     self.path = path
     periodNanos = 1e9 / framesPerSecond
-    // One being encoded and two waiting ride out a slow frame; at most 256 MiB of them.
-    depth = min(3, max(1, (256 << 20) / max(1, canvas.byteCount)))
+    // One being encoded and seven waiting ride out a slow stretch (a forced keyframe, the
+    // encoder's thread descheduled while 17 processes share two cores: with three, 2 grids of 601
+    // were left out of a 20 s genlock run at 30 fps); at most 256 MiB of them.
+    depth = min(8, max(1, (256 << 20) / max(1, canvas.byteCount)))
     do {
       recorder = try VideoRecorder(
         path: path, width: canvas.width, height: canvas.height, channels: canvas.frame.channels,

@@ -3,10 +3,12 @@ that places each frame into a 960x1280 grid (numpy). Each frame's name carries i
 (CLOCK_MONOTONIC, shared by every namespace of one machine) for the latency.
 
   hub:    imagezmq_peer.py hub tcp://ADDR:PORT CAMERAS GRIDS [jpg]   -> one JSON line
-  sender: imagezmq_peer.py send tcp://ADDR:PORT INDEX GRIDS WORK_US [QUALITY]
+  sender: imagezmq_peer.py send tcp://ADDR:PORT INDEX GRIDS WORK_US [QUALITY [TILES]]
 
 With QUALITY, senders send JPEG (`send_jpg`, encoded by simplejpeg, as imagezmq's docs advise)
-and the hub (`jpg`) decodes each with simplejpeg before placing it.
+and the hub (`jpg`) decodes each with simplejpeg before placing it. TILES, a file of raw 240x320
+grey tiles (one per sender, cut from the scene gridstitch's cameras film), gives each sender the
+same kind of picture a gridstitch camera sends, so both encoders get the same work.
 """
 import json
 import sys
@@ -23,8 +25,11 @@ if role == "send":
     index, grids, work_us = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     quality = int(sys.argv[6]) if len(sys.argv) > 6 else None
     sender = imagezmq.ImageSender(connect_to=endpoint)
-    image = np.full((HEIGHT, WIDTH), index * 13 % 256, np.uint8)
-    image[::8, :] = 255 - image[::8, :]  # some detail for the encoder
+    if len(sys.argv) > 7:
+        tiles = np.fromfile(sys.argv[7], np.uint8).reshape(-1, HEIGHT, WIDTH)
+        image = np.ascontiguousarray(tiles[index % len(tiles)])
+    else:
+        image = np.full((HEIGHT, WIDTH), index * 13 % 256, np.uint8)
     for _ in range(grids):
         if work_us:
             time.sleep(work_us / 1e6)

@@ -2,7 +2,9 @@
 network namespaces, the cameras' side of the veth pair shaped to 1 Gbit/s (`tc … tbf`), where 16
 raw 320×240 grey frames (9.8 Mbit a grid) cannot pass ~100 grids/s. Rows: raw frames, JPEG
 frames (`--encode jpeg:80`), and imagezmq's own REQ/REP with `send_jpg` (simplejpeg, quality 80)
-into its ImageHub, which decodes each and places it in a numpy grid. 1000 grids at `--load none`,
+into its ImageHub, which decodes each and places it in a numpy grid. The imagezmq senders send
+tiles cut from the same scene gridstitch's cameras film (assets/scene.png, through the ffmpeg
+program), so both sides encode and decode the same kind of picture. 1000 grids at `--load none`,
 `--sync free`, `--verify` for gridstitch, one sitting; run as root from the package root, with
 nothing else running:
 
@@ -102,14 +104,27 @@ def gridstitch_row(binary, encode, grids, output):
     }
 
 
-def imagezmq_row(python, grids):
+def scene_tiles(folder):
+    """16 raw 240x320 grey tiles cut from the scene, one per sender (a 4x4 grid of windows)."""
+    path = os.path.join(folder, "tiles.raw")
+    with open(path, "wb") as out:
+        for index in range(CAMERAS):
+            x, y = index % 4, index // 4
+            out.write(subprocess.run(
+                ["ffmpeg", "-v", "error", "-i", "assets/scene.png", "-vf",
+                 f"crop=iw/4:ih/4:{x}*iw/4:{y}*ih/4,scale=320:240,format=gray", "-f", "rawvideo", "-"],
+                check=True, capture_output=True).stdout)
+    return path
+
+
+def imagezmq_row(python, grids, tiles):
     endpoint = f"tcp://{HUB_IP}:7731"
     hub = subprocess.Popen(inside(HUB, "/usr/bin/time", "-f", "%U %S", python, f"{HERE}/imagezmq_peer.py",
                                   "hub", endpoint, str(CAMERAS), str(grids), "jpg"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
     senders = [subprocess.Popen(inside(CAM, python, f"{HERE}/imagezmq_peer.py", "send", endpoint, str(i),
-                                       str(grids), "0", "80")) for i in range(CAMERAS)]
+                                       str(grids), "0", "80", tiles)) for i in range(CAMERAS)]
     out, err = hub.communicate(timeout=900)
     sender_cpu = reap(senders)
     result = json.loads(out)
@@ -132,13 +147,14 @@ def main():
     binary = os.path.abspath(options.binary)
     python = sys.executable
     output = tempfile.mkdtemp(prefix="gridstitch-jpeg-")
+    tiles = scene_tiles(output)
     rows = []
     make_hosts(options.rate)
     try:
         kinds = (
             ("zmq-remote-raw", lambda: gridstitch_row(binary, "raw", options.grids, output)),
             ("zmq-remote-jpeg80", lambda: gridstitch_row(binary, "jpeg:80", options.grids, output)),
-            ("imagezmq-req-rep-jpg80", lambda: imagezmq_row(python, options.grids)),
+            ("imagezmq-req-rep-jpg80", lambda: imagezmq_row(python, options.grids, tiles)),
         )
         for name, run in kinds:
             results = [run() for _ in range(options.repeats)]
