@@ -208,6 +208,52 @@ import Testing
     }
   }
 
+  /// A remote camera (`gridstitch camera --source URL`) filming a live stream keeps its tile
+  /// through the stream's outage: the hub's tile says NO SIGNAL while the server is down, the
+  /// camera is not lost (its process lives, the hub keeps it), the picture comes back, and the
+  /// hub's final figures, read from the camera's frame headers, count the reconnect.
+  @Test(.timeLimit(.minutes(3)))
+  func aRemoteCameraKeepsItsTileThroughAnOutage() throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let streamPort = try FreePort.pick()
+    let source = "http://127.0.0.1:\(streamPort)/"
+    var server = try StreamServer.http(port: streamPort)
+    defer { server.stop() }
+    let hubPort = try FreePort.pick()
+    let viewPort = try FreePort.pick()
+    let view = "http://127.0.0.1:\(viewPort)"
+    let hub = try CLI.Running([
+      "run", "--transport", "zmq", "--listen", "127.0.0.1:\(hubPort)", "--cameras", "1", "--load", "io",
+      "--sync", "free", "--frames", "1000000", "--serve", "127.0.0.1:\(viewPort)", "--json", "--output",
+      folder,
+    ])
+    defer { hub.stopIfRunning() }
+    let camera = try CLI.Running([
+      "camera", "--connect", "tcp://127.0.0.1:\(hubPort)", "--source", source, "--camera-timeout", "1",
+    ])
+    defer { camera.stopIfRunning() }
+    try Self.await(.picture, view: view, seconds: 30)
+
+    server.stop()
+    try Self.await(.card, view: view, seconds: 10)
+    #expect(Leftovers.isRunning(camera.pid), "the camera left with its source")
+    let lost = try Self.cameraZero(view: view, once: ["no signal", "reconnecting"])
+    #expect(lost["state"] as? String == "live", "the hub lost the camera: \(lost)")
+
+    server = try StreamServer.http(port: streamPort)
+    try Self.await(.picture, view: view, seconds: 20)
+    _ = try Self.cameraZero(view: view, once: ["playing"])
+
+    kill(hub.pid, SIGINT)
+    let outcome = try #require(hub.wait(seconds: 30), "the hub did not stop on SIGINT")
+    #expect(outcome.status == 130, "\(outcome.stderr)")
+    let sources = try #require(try CLI.json(outcome)["sources"] as? [[String: Any]])
+    #expect(sources.count == 1)
+    #expect((sources.first?["reconnects"] as? Int ?? 0) >= 1, "\(sources)")
+    #expect(camera.wait(seconds: 10)?.status == 0, "the camera did not leave with its hub")
+  }
+
   /// A stream that stalls with its connection open (its server frozen by SIGSTOP) must not hang
   /// the camera: the read gives up at `--camera-timeout` (the interrupt callback, the socket
   /// timeout), the tile says NO SIGNAL, the camera process lives on and keeps trying; the server
