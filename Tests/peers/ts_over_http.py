@@ -21,10 +21,12 @@ stopping = False
 
 
 def listening():
-    """Whether a socket listens on 127.0.0.1:port (state 0A in /proc/net/tcp)."""
+    """Whether the ffmpeg on 127.0.0.1:port is up: listening (state 0A in /proc/net/tcp), or
+    already serving a client that connected between two looks (01, established; a camera that
+    reconnects can be that quick, and ffmpeg then listens no more)."""
     local = f"0100007F:{port:04X}"
     with open("/proc/net/tcp") as table:
-        return any(f.split()[1] == local and f.split()[3] == "0A" for f in list(table)[1:])
+        return any(f.split()[1] == local and f.split()[3] in ("0A", "01") for f in list(table)[1:])
 
 
 def stop(signum, frame):
