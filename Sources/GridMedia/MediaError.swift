@@ -1,4 +1,5 @@
 import CFFmpeg
+import Glibc
 
 /// A failed FFmpeg call: which call, on what, and `av_strerror`'s words for its code.
 public struct MediaError: Error, Equatable, CustomStringConvertible {
@@ -22,6 +23,11 @@ public struct MediaError: Error, Equatable, CustomStringConvertible {
   }
 
   public var description: String { "\(call): \(reason)" }
+
+  /// Whether nothing answered at the source's address: the connection was refused, or there is
+  /// no route to its host. Such an attempt costs the far side nothing (a refusal is its kernel's
+  /// reset), so a camera may try again soon without pressing on a server in trouble.
+  public var nothingAnswered: Bool { [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH].contains(-code) }
 
   /// `av_strerror`'s words for `code`.
   static func words(_ code: Int32) -> String {

@@ -6,7 +6,10 @@ import GridPosix
 /// the camera copies it out at its own pace. A read waits at most `--camera-timeout` (the
 /// demuxer's socket timeout, and an interrupt callback past a deadline); a source that ends,
 /// fails or falls silent is closed and opened again after 0.5, 1, 2, 4, 8, 10, 10… s, the wait
-/// starting over once frames flow. Every figure is guarded by one lock.
+/// starting over once frames flow. An opening that nothing answered (refused, no route) costs
+/// the source nothing and waits only the first step, 0.5 s, without growing the backoff: a
+/// server that comes back is filmed again within that step and an opening, however long it was
+/// away. Every figure is guarded by one lock.
 final class LiveReader: @unchecked Sendable {
   /// While the source is silent, a camera under `free` sends the card this often.
   static let silentFrameNanos: UInt64 = 100_000_000
@@ -110,7 +113,10 @@ final class LiveReader: @unchecked Sendable {
     let options = settings.options(for: source)
     while !isStopping {
       interrupt.arm(nanos: settings.silenceNanos)
-      if let input = try? MediaInput(source: source, options: options, interrupt: interrupt) {
+      // Whether this opening failed with nobody answering.
+      var unanswered = false
+      do throws(MediaError) {
+        let input = try MediaInput(source: source, options: options, interrupt: interrupt)
         // Errors of the openings before this one, and frames this one decoded but could not draw.
         let before = lock.withLock {
           if lost { reconnects += 1 }
@@ -141,10 +147,18 @@ final class LiveReader: @unchecked Sendable {
           connected = false
         }
         lost = true
+      } catch {
+        unanswered = error.nothingAnswered
       }
-      // Wait out the backoff (a stop ends it at once), then try again.
-      let deadline = MonotonicClock.nanos() &+ backoff
-      backoff = min(backoff * 2, Self.longestBackoffNanos)
+      // Wait out the backoff (a stop ends it at once), then try again. Nobody answered: the
+      // first step, the backoff kept as it was.
+      let deadline: UInt64
+      if unanswered {
+        deadline = MonotonicClock.nanos() &+ Self.firstBackoffNanos
+      } else {
+        deadline = MonotonicClock.nanos() &+ backoff
+        backoff = min(backoff * 2, Self.longestBackoffNanos)
+      }
       lock.withLock {
         while !stopping {
           let now = MonotonicClock.nanos()

@@ -29,6 +29,17 @@ import Testing
     return (folder, folder + "/clip.mkv")
   }
 
+  /// Makes a file of `clip` with the `ffmpeg` program's `arguments`, the last its path.
+  static func make(from clip: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+    process.arguments = ["-v", "error", "-nostdin", "-i", clip] + arguments
+    try process.run()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0)
+    return arguments.last!
+  }
+
   /// What `show` gives now: the figures, whether a frame's time came with it, and the pixels.
   static func shown(_ reader: LiveReader) -> (figures: SourceCount, fresh: Bool, pixels: [UInt8]) {
     var pixels = [UInt8](repeating: 7, count: geometry.bytesPerFrame)
@@ -77,6 +88,47 @@ import Testing
       $0.figures.reconnects >= 1 && $0.figures.decodedFrames > 5
     }
     #expect(back.figures.decodeErrors == 0)
+  }
+
+  /// A server that refuses is asked again every 0.5 s, however long it has refused (a refusal
+  /// costs it nothing): one that starts listening after 8 s of refusals — past the 0.5, 1, 2 and
+  /// 4 s steps, where the growing backoff would wait 8 s more — is filmed within 2 s.
+  @Test(.timeLimit(.minutes(1)))
+  func aServerBackAfterLongRefusalIsFilmedWithinAStep() throws {
+    let (folder, path) = try Self.clip()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let stream = try Self.make(from: path, ["-c:v", "mpeg2video", "-f", "mpegts", folder + "/clip.ts"])
+    // Bound but not listening: a connection to it is refused, and the port stays ours.
+    let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    try #require(server >= 0)
+    defer { close(server) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(server, $0, length) == 0 && getsockname(server, $0, &length) == 0
+      }
+    }
+    try #require(named)
+    let port = UInt16(bigEndian: address.sin_port)
+    let reader = try LiveReader(
+      source: MediaSource("tcp://127.0.0.1:\(port)"), settings: SourceSettings(silenceNanos: 500_000_000),
+      geometry: Self.geometry)
+    defer { reader.stop() }
+    Thread.sleep(forTimeInterval: 8)
+    #expect(Self.shown(reader).figures.state == .reconnecting)
+
+    try #require(listen(server, 1) == 0)
+    let listening = MonotonicClock.nanos()
+    let client = accept(server, nil, nil)
+    try #require(client >= 0)
+    defer { close(client) }
+    let bytes = try #require(FileManager.default.contents(atPath: stream))
+    let sent = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    #expect(sent == bytes.count)
+    #expect(reader.awaitFrame(after: 0, until: listening + 2_000_000_000), "not filmed within 2 s")
   }
 
   /// A source that cannot be opened at all is tried again and again, the card shown meanwhile,

@@ -183,9 +183,10 @@ import Testing
 
     server = try start()
     let back = try Self.await(.picture, view: view, seconds: 20)
-    // Reconnects follow the backoff (0.5, 1, 2 … 10 s after the loss): back within 2 s of the
-    // next attempt, which here is at most 2 s away.
-    #expect(back < 2 + 2 + 2, "the picture came back after \(back) s")
+    // While the server is down its refusals are answered every 0.5 s (the backoff grows only on
+    // openings something answered): back within 2 s of the server, plus the view's own pace and
+    // this poll's (100 ms each) and a sanitizer's slowness.
+    #expect(back < 2 + 1, "the picture came back after \(back) s")
     _ = try Self.cameraZero(view: view, once: ["playing"])
 
     kill(run.pid, SIGINT)
