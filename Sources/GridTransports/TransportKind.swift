@@ -72,7 +72,7 @@ public struct TransportTraits: Sendable {
   public var cameras: Cameras
   /// The `--policy` values it accepts.
   public var policies: [DeliveryPolicy]
-  /// Whether `--slots` sizes it (ring slots, zmq credits).
+  /// Whether `--slots` sizes it (ring slots, threads' queue, zmq credits).
   public var slots: Bool
   /// Whether it can wait for cameras it does not start (`--listen`).
   public var listens: Bool

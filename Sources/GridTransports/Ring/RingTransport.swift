@@ -127,11 +127,11 @@ final class RingLockstepReceiver: RingReceiverBase, FrameReceiver {
   private func release(_ ring: RingControl, camera: Int, newTail: UInt32) {
     tails[camera] = newTail
     ring.tail.store(newTail, ordering: .sequentiallyConsistent)
-    // The camera sleeps until half its ring is free; wake it only then, and only once: whoever
-    // takes the flag down makes the one wake-up call.
+    // The camera sleeps until three quarters of its ring are free; wake it only then, and only
+    // once: whoever takes the flag down makes the one wake-up call.
     if ring.producerWaiting.load(ordering: .sequentiallyConsistent) != 0 {
       let head = ring.head.load(ordering: .acquiring)
-      if head &- newTail <= (mask &+ 1) / 2
+      if head &- newTail <= RingWait.refilled(slots: mask &+ 1)
         && ring.producerWaiting.exchange(0, ordering: .sequentiallyConsistent) != 0
       {
         Futex.wakeAll(ring.tailWord)
@@ -258,15 +258,18 @@ final class RingLockstepPublisher: RingPublisherBase, FramePublisher {
     advanceHead()
   }
 
-  /// Waits while the ring is full: spins, then sleeps until half of it is free (the consumer
-  /// wakes us only then, so a slow consumer costs one wake-up per half ring, not per frame).
+  /// Waits while the ring is full: spins, then sleeps until three quarters of it are free (the
+  /// consumer wakes us only then, so a slow consumer costs one wake-up per three quarters of a
+  /// ring, not per frame).
   private func waitForRoom() throws {
     let slots = mask &+ 1
     let ring = ring
     let head = head
     try RingWait.wait(
       until: { head &- ring.tail.load(ordering: .acquiring) < slots },
-      orOnceAsleep: { head &- ring.tail.load(ordering: .sequentiallyConsistent) <= slots / 2 },
+      orOnceAsleep: {
+        head &- ring.tail.load(ordering: .sequentiallyConsistent) <= RingWait.refilled(slots: slots)
+      },
       sleepingOn: ring.tailWord, flag: ring.producerWaiting, spins: mapping.layout.spins
     ) {
       if !watch.consumerIsAlive() { throw watch.consumerGone() }

@@ -44,10 +44,14 @@ public final class ThreadsTransport: FrameReceiver {
 }
 
 /// A camera's queue: `depth` buffers cycling between free (camera's) and full (consumer's).
+/// Each side wakes the other only when it sleeps, and a camera that found no free buffer sleeps
+/// until `refill` of them are free (three quarters of the queue): with more cameras than cores
+/// a camera then renders a run of frames per wake-up, not one (the ring's rule, `RingWait`).
 final class FrameQueue: FramePublisher, @unchecked Sendable {
   let buffers: [UnsafeMutableRawBufferPointer]
   private var headers: [FrameHeader]
   private let lock = ConditionLock()
+  private let refill: Int
   // Both rings hold slot indices; `depth` entries each, so a push never overflows.
   private var free: [Int]
   private var freeHead = 0
@@ -56,10 +60,14 @@ final class FrameQueue: FramePublisher, @unchecked Sendable {
   private var fullHead = 0
   private var fullCount = 0
   private var stopped = false
+  // Who sleeps on `lock`, so the other side knows whether to wake it.
+  private var producerWaiting = false
+  private var consumerWaiting = false
 
   init(depth: Int, bytes: Int) {
     buffers = (0..<depth).map { _ in .allocate(byteCount: bytes, alignment: 64) }
     headers = Array(repeating: .zero, count: depth)
+    refill = max(1, depth - depth / 4)
     free = Array(0..<depth)
     freeCount = depth
     full = Array(repeating: 0, count: depth)
@@ -74,10 +82,16 @@ final class FrameQueue: FramePublisher, @unchecked Sendable {
     }
   }
 
-  /// Camera side: wait for a free buffer, fill it, queue it.
+  /// Camera side: wait for a free buffer (once asleep, for `refill` of them), fill it, queue it.
   func publish(_ fill: (inout FrameHeader, UnsafeMutableRawBufferPointer) throws -> Void) throws {
     let slot: Int? = lock.withLock {
-      while freeCount == 0 && !stopped { lock.wait(timeoutNanos: WatchdogTick.nanos) }
+      var wanted = 1
+      while freeCount < wanted && !stopped {
+        producerWaiting = true
+        wanted = refill
+        lock.wait(timeoutNanos: WatchdogTick.nanos)
+      }
+      producerWaiting = false
       if stopped { return nil }
       let slot = free[freeHead]
       freeHead = (freeHead + 1) % free.count
@@ -91,7 +105,10 @@ final class FrameQueue: FramePublisher, @unchecked Sendable {
       headers[slot] = header
       full[(fullHead + fullCount) % full.count] = slot
       fullCount += 1
-      lock.broadcast()
+      if consumerWaiting {
+        consumerWaiting = false
+        lock.broadcast()
+      }
     }
   }
 
@@ -101,7 +118,11 @@ final class FrameQueue: FramePublisher, @unchecked Sendable {
   func take(camera: Int, watchdog: Watchdog) throws -> (slot: Int, header: FrameHeader) {
     while true {
       let taken: (Int, FrameHeader)? = lock.withLock {
-        if fullCount == 0 { lock.wait(timeoutNanos: WatchdogTick.nanos) }
+        if fullCount == 0 {
+          consumerWaiting = true
+          lock.wait(timeoutNanos: WatchdogTick.nanos)
+          consumerWaiting = false
+        }
         guard fullCount > 0 else { return nil }
         let slot = full[fullHead]
         fullHead = (fullHead + 1) % full.count
@@ -117,7 +138,10 @@ final class FrameQueue: FramePublisher, @unchecked Sendable {
     lock.withLock {
       free[(freeHead + freeCount) % free.count] = slot
       freeCount += 1
-      lock.broadcast()
+      if producerWaiting && freeCount >= refill {
+        producerWaiting = false
+        lock.broadcast()
+      }
     }
   }
 }

@@ -5,14 +5,15 @@ import GridPosix
 struct ThreadsUnit: TransportUnit {
   var name: String { "threads" }
   var summary: String {
-    "camera threads, bounded blocking queue of 4 buffers per camera, buffers handed over, no copy"
+    "camera threads, a bounded queue of --slots buffers per camera, buffers handed over, no copy"
   }
-  var traits: TransportTraits { TransportTraits(cameras: .threads) }
+  var traits: TransportTraits { TransportTraits(cameras: .threads, slots: true) }
 
   func makeConsumer(_ request: ConsumerRequest) throws -> ConsumerSide {
     .ready(
       try ThreadsTransport(
-        cameras: request.cameras, frames: request.frames, watchdog: request.watchdog,
+        cameras: request.cameras, frames: request.frames, depth: request.shape.slots,
+        watchdog: request.watchdog,
         startLine: request.startLine))
   }
 }
