@@ -23,7 +23,7 @@ struct CameraOptions: ParsableArguments {
   @Option(
     parsing: .unconditional,
     help:
-      "Slots per camera: shm-ring's ring, threads' queue, zmq's credits; a power of two (default: 8 at --load none, else 4; fewer when they would not fit in cache)."
+      "Slots per camera: shm-ring's ring, threads' queue, zmq's credits; a power of two (default: 4, 8 for shm-ring and threads at --load none; fewer when they would not fit in cache)."
   )
   var slots: Int?
   @Option(help: "Scene the cameras film (default: assets/scene.png).") var scene: String?

@@ -197,7 +197,10 @@ public struct RunConfiguration: Sendable {
 
   /// The slots each camera's ring (or queue, or credits) gets: `--slots`, or `defaultSlots`.
   public var ringSlots: Int {
-    slots ?? Self.defaultSlots(cameras: cameras, geometry: geometry, policy: policy, load: load)
+    slots
+      ?? Self.defaultSlots(
+        cameras: cameras, geometry: geometry, policy: policy,
+        unpaced: load == .none && transport.traits.deepensUnpaced)
   }
 
   /// The pixel bytes every ring together may hold before the default drops to fewer slots: half
@@ -207,9 +210,10 @@ public struct RunConfiguration: Sendable {
   public static let ringCacheBudget = 16 << 20
 
   /// How deep each camera's ring is unless `--slots` says: 8 slots for cameras that nothing paces
-  /// (`--load none`), 4 for paced ones, fewer while every ring would not fit `ringCacheBudget`
-  /// (down to 2, double buffering: the camera renders one slot while the consumer stitches the
-  /// other); `latest` always gets 4.
+  /// (`--load none`) on a transport whose hand-over gains by it (`deepensUnpaced`: the ring and
+  /// the threads queue), else 4; fewer while every ring would not fit `ringCacheBudget` (down to
+  /// 2, double buffering: the camera renders one slot while the consumer stitches the other);
+  /// `latest` always gets 4.
   ///
   /// Depth buys throughput and costs latency. A camera whose ring is full sleeps until three
   /// quarters of it are free, so a deeper ring means longer runs of frames per wake-up: at `none`
@@ -217,14 +221,16 @@ public struct RunConfiguration: Sendable {
   /// grids a second than 4. But under `lockstep` a free-running camera may lead the slowest by a
   /// whole ring, and its frames wait there: at `--load io --sync free` 8 slots doubled latency
   /// p99 (9.5 against 5.3 ms). Unpaced cameras have no latency worth keeping (their frames queue
-  /// by construction), paced ones do.
+  /// by construction), paced ones do. zmq's credits stay 4: its hand-over is a message each frame
+  /// whatever the depth, and over a 1 Gbit/s link 8 credits gave the same 97 grids/s with twice
+  /// the latency (p50 90 against 50 ms), the frames only queueing on the wire.
   public static func defaultSlots(
-    cameras: Int, geometry: FrameGeometry, policy: DeliveryPolicy, load: CameraLoad
+    cameras: Int, geometry: FrameGeometry, policy: DeliveryPolicy, unpaced: Bool
   ) -> Int {
     if policy == .latest { return 4 }
     let (perSlot, overflow) = cameras.multipliedReportingOverflow(by: geometry.bytesPerFrame)
     guard !overflow else { return 2 }
-    let wanted = load == .none ? 8 : 4
+    let wanted = unpaced ? 8 : 4
     return [wanted, 4].first { perSlot <= ringCacheBudget / $0 } ?? 2
   }
 

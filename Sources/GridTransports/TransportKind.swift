@@ -74,6 +74,10 @@ public struct TransportTraits: Sendable {
   public var policies: [DeliveryPolicy]
   /// Whether `--slots` sizes it (ring slots, threads' queue, zmq credits).
   public var slots: Bool
+  /// Whether unpaced cameras (`--load none`) get deeper slots by default: where a hand-over costs
+  /// a wake-up per run of frames and a longer run is cheaper (the ring, the threads queue), not
+  /// where more slots only queue more bytes (zmq's credits, over a link).
+  public var deepensUnpaced: Bool
   /// Whether it can wait for cameras it does not start (`--listen`).
   public var listens: Bool
   /// Whether it can read senders that bind (`--subscribe`).
@@ -88,13 +92,15 @@ public struct TransportTraits: Sendable {
   var sharedDescriptors: Int
 
   public init(
-    cameras: Cameras, policies: [DeliveryPolicy] = [.lockstep], slots: Bool = false, listens: Bool = false,
-    subscribes: Bool = false, carriesFrameHeaders: Bool = true, countsWakeups: Bool = false,
-    descriptorsPerCamera: Int = 0, sharedDescriptors: Int = 0
+    cameras: Cameras, policies: [DeliveryPolicy] = [.lockstep], slots: Bool = false,
+    deepensUnpaced: Bool = false, listens: Bool = false, subscribes: Bool = false,
+    carriesFrameHeaders: Bool = true, countsWakeups: Bool = false, descriptorsPerCamera: Int = 0,
+    sharedDescriptors: Int = 0
   ) {
     self.cameras = cameras
     self.policies = policies
     self.slots = slots
+    self.deepensUnpaced = deepensUnpaced
     self.listens = listens
     self.subscribes = subscribes
     self.carriesFrameHeaders = carriesFrameHeaders

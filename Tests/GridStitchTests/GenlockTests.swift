@@ -117,30 +117,38 @@ import Testing
     try config.validate()
   }
 
-  /// 4 slots while every ring fits half of L3 (16 MiB), else 2; 8 for unpaced cameras while
-  /// they fit; `latest` keeps 4; `--slots` wins.
+  /// 4 slots while every ring fits half of L3 (16 MiB), else 2; 8 for unpaced cameras on a
+  /// transport that deepens them, while they fit; `latest` keeps 4; `--slots` wins.
   @Test func defaultSlotsFollowTheCacheBudget() throws {
     let small = FrameGeometry(width: 320, height: 240, channels: 1)
     let large = FrameGeometry(width: 640, height: 480, channels: 1)
     func slots(
-      _ cameras: Int, _ geometry: FrameGeometry, _ policy: DeliveryPolicy = .lockstep,
-      _ load: CameraLoad = .io
+      _ cameras: Int, _ geometry: FrameGeometry, _ policy: DeliveryPolicy = .lockstep, unpaced: Bool = false
     )
       -> Int
-    { RunConfiguration.defaultSlots(cameras: cameras, geometry: geometry, policy: policy, load: load) }
+    { RunConfiguration.defaultSlots(cameras: cameras, geometry: geometry, policy: policy, unpaced: unpaced) }
     #expect(slots(16, small) == 4)
-    #expect(slots(16, small, .lockstep, .cpu) == 4)
-    #expect(slots(16, small, .lockstep, .none) == 8)
+    #expect(slots(16, small, unpaced: true) == 8)
     #expect(slots(1, large) == 4)
-    #expect(slots(1, large, .lockstep, .none) == 8)
+    #expect(slots(1, large, unpaced: true) == 8)
     #expect(slots(64, small) == 2)
     // 64 rings of 8 would not fit; of 4 they would not either.
-    #expect(slots(64, small, .lockstep, .none) == 2)
-    // 16 rings of 640×480 fit at 4 but not at 8.
-    #expect(slots(8, large, .lockstep, .none) == 4)
+    #expect(slots(64, small, unpaced: true) == 2)
+    // 8 rings of 640×480 fit at 4 but not at 8.
+    #expect(slots(8, large, unpaced: true) == 4)
     #expect(slots(16, large) == 2)
     #expect(slots(64, small, .latest) == 4)
-    #expect(slots(64, small, .latest, .none) == 4)
+    #expect(slots(64, small, .latest, unpaced: true) == 4)
+    // Which transports deepen at `--load none`: the ring and the threads queue, not zmq's credits.
+    var unpaced = RunConfiguration()
+    unpaced.load = .none
+    for (transport, expected) in [(TransportKind.shmRing, 8), (.threads, 8), (.zmq, 4)] {
+      unpaced.transport = transport
+      #expect(unpaced.shape.slots == expected, "\(transport.rawValue)")
+    }
+    unpaced.load = .io
+    unpaced.transport = .shmRing
+    #expect(unpaced.shape.slots == 4)
     var config = RunConfiguration()
     config.cameras = 64
     #expect(config.shape.slots == 2)

@@ -112,9 +112,8 @@ import Testing
     #expect(json["lost_cameras"] as? [Int] == [3])
     // 15 cameras for every grid, camera 3 for its first 30. Under zmq a frame is sent by the
     // camera's libzmq thread after `publish` returns, so the frames still in its queue when it is
-    // killed are lost with it: at most its credit (8 at `--load none`), never a frame that is not
-    // its own.
-    let delivered = (120 * 15 + (transport == "zmq" ? 22 : 30))...(120 * 15 + 30)
+    // killed are lost with it: at most its credit (4), never a frame that is not its own.
+    let delivered = (120 * 15 + (transport == "zmq" ? 26 : 30))...(120 * 15 + 30)
     #expect(delivered.contains(json["frames"] as? Int ?? 0), "\(json)")
     #expect(json["verified_frames"] as? Int == json["frames"] as? Int)
     #expect(outcome.stderr.contains("camera 3 (pid"))

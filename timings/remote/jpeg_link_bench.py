@@ -12,7 +12,7 @@ nothing else running:
       [--repeats 3] [--grids 1000] [--rate 1gbit]
 
 Each row has the hub's CPU per grid and the cameras' CPU per frame (every camera's rusage, from
-wait4). Writes timings/remote-jpeg.json and timings/remote-jpeg.csv.
+wait4), each less a 1-grid run's (the set-up). Writes timings/remote-jpeg.json and timings/remote-jpeg.csv.
 """
 import argparse
 import csv
@@ -25,69 +25,22 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HUB, CAM = "gsj-hub", "gsj-cam"
-HUB_LINK, CAM_LINK = "gsjh", "gsjc"
-SUBNET = "10.99.79"
-HUB_IP, CAM_IP = SUBNET + ".1", SUBNET + ".2"
+sys.path.insert(0, HERE)
+from hosts import Hosts, reap, streaming_cpu, timed_cpu  # noqa: E402
+
+HOSTS = Hosts("gsj", "10.99.79")
+HUB_IP = HOSTS.hub_ip
 CAMERAS = 16
-
-
-def ip(*args):
-    subprocess.run(["ip", *args], check=True)
-
-
-def remove_hosts():
-    for ns in (HUB, CAM):
-        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
-        for pid in pids:
-            try:
-                os.kill(int(pid), 9)
-            except ProcessLookupError:
-                pass
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-
-
-def make_hosts(rate):
-    remove_hosts()
-    ip("netns", "add", HUB)
-    ip("netns", "add", CAM)
-    ip("link", "add", HUB_LINK, "type", "veth", "peer", "name", CAM_LINK)
-    ip("link", "set", HUB_LINK, "netns", HUB)
-    ip("link", "set", CAM_LINK, "netns", CAM)
-    ip("-n", HUB, "addr", "add", HUB_IP + "/24", "dev", HUB_LINK)
-    ip("-n", CAM, "addr", "add", CAM_IP + "/24", "dev", CAM_LINK)
-    for ns, link in ((HUB, HUB_LINK), (CAM, CAM_LINK)):
-        ip("-n", ns, "link", "set", "lo", "up")
-        ip("-n", ns, "link", "set", link, "up")
-    # A token bucket at 1 Gbit/s needs a burst of at least one tick's worth (HZ 250: 500 KB).
-    ip("netns", "exec", CAM, "tc", "qdisc", "add", "dev", CAM_LINK, "root", "tbf", "rate", rate,
-       "burst", "512kb", "latency", "400ms")
-
-
-def inside(ns, *command):
-    return ["ip", "netns", "exec", ns, *command]
-
-
-def reap(processes):
-    """Waits for each process and returns the CPU seconds (user + system) each used."""
-    seconds = []
-    for process in processes:
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            raise RuntimeError(f"a camera exited with {process.returncode}")
-        seconds.append(usage.ru_utime + usage.ru_stime)
-    return seconds
 
 
 def gridstitch_row(binary, encode, grids, output):
     hub = subprocess.Popen(
-        inside(HUB, binary, "run", "--transport", "zmq", "--listen", f"{HUB_IP}:7730", "--insecure",
+        HOSTS.inside_hub(binary, "run", "--transport", "zmq", "--listen", f"{HUB_IP}:7730", "--insecure",
                "--cameras", str(CAMERAS), "--frames", str(grids), "--load", "none", "--sync", "free",
                "--verify", "--json", "--quiet", "--output", output),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.3)
-    cameras = [subprocess.Popen(inside(CAM, binary, "camera", "--connect", f"tcp://{HUB_IP}:7730",
+    cameras = [subprocess.Popen(HOSTS.inside_cameras(binary, "camera", "--connect", f"tcp://{HUB_IP}:7730",
                                        "--encode", encode), stderr=subprocess.DEVNULL)
                for _ in range(CAMERAS)]
     out, err = hub.communicate(timeout=600)
@@ -98,9 +51,8 @@ def gridstitch_row(binary, encode, grids, output):
     assert result["verified_frames"] == grids * CAMERAS, result
     return {
         "fps": result["fps"], "mb_per_s": result["mb_per_s"], "latency_p50_us": result["latency_p50_us"],
-        "latency_p99_us": result["latency_p99_us"],
-        "hub_ms_per_grid": result["consumer_cpu_s"] / grids * 1e3,
-        "camera_us_per_frame": sum(camera_cpu) / (grids * CAMERAS) * 1e6,
+        "latency_p99_us": result["latency_p99_us"], "hub_cpu_s": result["consumer_cpu_s"],
+        "cameras_cpu_s": sum(camera_cpu),
     }
 
 
@@ -119,20 +71,19 @@ def scene_tiles(folder):
 
 def imagezmq_row(python, grids, tiles):
     endpoint = f"tcp://{HUB_IP}:7731"
-    hub = subprocess.Popen(inside(HUB, "/usr/bin/time", "-f", "%U %S", python, f"{HERE}/imagezmq_peer.py",
+    hub = subprocess.Popen(HOSTS.inside_hub("/usr/bin/time", "-f", "%U %S", python, f"{HERE}/imagezmq_peer.py",
                                   "hub", endpoint, str(CAMERAS), str(grids), "jpg"),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
-    senders = [subprocess.Popen(inside(CAM, python, f"{HERE}/imagezmq_peer.py", "send", endpoint, str(i),
+    senders = [subprocess.Popen(HOSTS.inside_cameras(python, f"{HERE}/imagezmq_peer.py", "send", endpoint, str(i),
                                        str(grids), "0", "80", tiles)) for i in range(CAMERAS)]
     out, err = hub.communicate(timeout=900)
     sender_cpu = reap(senders)
     result = json.loads(out)
-    user, system = (float(x) for x in err.strip().split("\n")[-1].split())
     return {
         "fps": result["fps"], "mb_per_s": result["mb_per_s"], "latency_p50_us": result["latency_p50_us"],
-        "latency_p99_us": result["latency_p99_us"], "hub_ms_per_grid": (user + system) / grids * 1e3,
-        "camera_us_per_frame": sum(sender_cpu) / (grids * CAMERAS) * 1e6,
+        "latency_p99_us": result["latency_p99_us"], "hub_cpu_s": timed_cpu(err),
+        "cameras_cpu_s": sum(sender_cpu),
     }
 
 
@@ -149,25 +100,28 @@ def main():
     output = tempfile.mkdtemp(prefix="gridstitch-jpeg-")
     tiles = scene_tiles(output)
     rows = []
-    make_hosts(options.rate)
+    HOSTS.rate = options.rate
+    HOSTS.make()
     try:
         kinds = (
-            ("zmq-remote-raw", lambda: gridstitch_row(binary, "raw", options.grids, output)),
-            ("zmq-remote-jpeg80", lambda: gridstitch_row(binary, "jpeg:80", options.grids, output)),
-            ("imagezmq-req-rep-jpg80", lambda: imagezmq_row(python, options.grids, tiles)),
+            ("zmq-remote-raw", lambda grids: gridstitch_row(binary, "raw", grids, output)),
+            ("zmq-remote-jpeg80", lambda grids: gridstitch_row(binary, "jpeg:80", grids, output)),
+            ("imagezmq-req-rep-jpg80", lambda grids: imagezmq_row(python, grids, tiles)),
         )
         for name, run in kinds:
-            results = [run() for _ in range(options.repeats)]
+            setup = run(1)
+            results = [run(options.grids) for _ in range(options.repeats)]
             row = {"transport": name, "link": options.rate, "cameras": CAMERAS, "grids": options.grids,
                    "repeats": options.repeats}
-            for key in results[0]:
+            for key in ("fps", "mb_per_s", "latency_p50_us", "latency_p99_us"):
                 row[key] = statistics.median(r[key] for r in results)
+            row.update(streaming_cpu(results, setup, options.grids, CAMERAS))
             fps = [r["fps"] for r in results]
             row["fps_stdev"] = statistics.stdev(fps) if len(fps) > 1 else 0.0
             rows.append(row)
             print(json.dumps(row), flush=True)
     finally:
-        remove_hosts()
+        HOSTS.remove()
     with open(os.path.join(options.out, "remote-jpeg.json"), "w") as f:
         json.dump({"rows": rows}, f, indent=2)
     with open(os.path.join(options.out, "remote-jpeg.csv"), "w", newline="") as f:

@@ -6,7 +6,9 @@ whose link goes down. One sitting; run as root from the package root, with nothi
   .venv-test/bin/python timings/remote/remote_bench.py [--binary .build/release/gridstitch]
       [--repeats 3] [--grids 1000] [--tries 10]
 
-Writes timings/remote.json and timings/remote.csv.
+Each row has the hub's CPU per grid and the cameras' CPU per frame (the hub's rusage, every
+camera's from wait4), less a 1-grid run's (the set-up). Writes timings/remote.json and
+timings/remote.csv.
 """
 import argparse
 import csv
@@ -20,94 +22,69 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HUB, CAM = "gsb-hub", "gsb-cam"
-HUB_LINK, CAM_LINK = "gsbh", "gsbc"
-SUBNET = "10.99.78"
-HUB_IP, CAM_IP = SUBNET + ".1", SUBNET + ".2"
+sys.path.insert(0, HERE)
+from hosts import Hosts, reap, streaming_cpu, timed_cpu  # noqa: E402
+
+HOSTS = Hosts("gsb", "10.99.78")
+HUB_IP = HOSTS.hub_ip
 FRAME = 240 * 320
 CAMERAS = 16
 
 
-def ip(*args):
-    subprocess.run(["ip", *args], check=True)
-
-
-def make_hosts():
-    remove_hosts()
-    ip("netns", "add", HUB)
-    ip("netns", "add", CAM)
-    ip("link", "add", HUB_LINK, "type", "veth", "peer", "name", CAM_LINK)
-    ip("link", "set", HUB_LINK, "netns", HUB)
-    ip("link", "set", CAM_LINK, "netns", CAM)
-    ip("-n", HUB, "addr", "add", HUB_IP + "/24", "dev", HUB_LINK)
-    ip("-n", CAM, "addr", "add", CAM_IP + "/24", "dev", CAM_LINK)
-    for ns, link in ((HUB, HUB_LINK), (CAM, CAM_LINK)):
-        ip("-n", ns, "link", "set", "lo", "up")
-        ip("-n", ns, "link", "set", link, "up")
-
-
-def remove_hosts():
-    for ns in (HUB, CAM):
-        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout.split()
-        for pid in pids:
-            try:
-                os.kill(int(pid), 9)
-            except ProcessLookupError:
-                pass
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-
-
-def inside(ns, *command):
-    return ["ip", "netns", "exec", ns, *command]
-
-
 def tcp_bound(python):
     port = "7690"
-    receiver = subprocess.Popen(inside(HUB, python, f"{HERE}/tcp_bound.py", "recv", HUB_IP, port),
+    receiver = subprocess.Popen(HOSTS.inside_hub(python, f"{HERE}/tcp_bound.py", "recv", HUB_IP, port),
                                 stdout=subprocess.PIPE, text=True)
     assert receiver.stdout.readline().strip() == "ready"
-    subprocess.run(inside(CAM, python, f"{HERE}/tcp_bound.py", "send", HUB_IP, port, "3"), check=True)
+    subprocess.run(HOSTS.inside_cameras(python, f"{HERE}/tcp_bound.py", "send", HUB_IP, port, "3"), check=True)
     return json.loads(receiver.stdout.readline())["bytes_per_s"]
 
 
 def gridstitch_row(binary, load, grids, output):
+    """One run; its figures and the CPU seconds of the hub (its rusage) and of all cameras (wait4)."""
     hub = subprocess.Popen(
-        inside(HUB, binary, "run", "--transport", "zmq", "--listen", f"{HUB_IP}:7700", "--insecure",
-               "--cameras", str(CAMERAS), "--frames", str(grids), "--load", load, "--sync", "free",
-               "--json", "--quiet", "--output", output),
+        HOSTS.inside_hub(binary, "run", "--transport", "zmq", "--listen", f"{HUB_IP}:7700", "--insecure",
+                         "--cameras", str(CAMERAS), "--frames", str(grids), "--load", load, "--sync", "free",
+                         "--json", "--quiet", "--output", output),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.3)
-    cameras = [subprocess.Popen(inside(CAM, binary, "camera", "--connect", f"tcp://{HUB_IP}:7700"),
+    cameras = [subprocess.Popen(HOSTS.inside_cameras(binary, "camera", "--connect", f"tcp://{HUB_IP}:7700"),
                                 stderr=subprocess.DEVNULL) for _ in range(CAMERAS)]
     out, err = hub.communicate(timeout=300)
-    for camera in cameras:
-        camera.wait(timeout=30)
+    camera_cpu = reap(cameras)
     if hub.returncode != 0:
         raise RuntimeError(f"hub failed: {err}")
-    return json.loads(out)
+    result = json.loads(out)
+    result["hub_cpu_s"] = result["consumer_cpu_s"]
+    result["cameras_cpu_s"] = sum(camera_cpu)
+    return result
 
 
 def imagezmq_row(python, load, grids):
+    """One run of imagezmq's own REQ/REP; its figures and the CPU seconds of its hub and senders."""
     endpoint = f"tcp://{HUB_IP}:7710"
-    hub = subprocess.Popen(inside(HUB, python, f"{HERE}/imagezmq_peer.py", "hub", endpoint, str(CAMERAS),
-                                  str(grids)), stdout=subprocess.PIPE, text=True)
+    hub = subprocess.Popen(HOSTS.inside_hub("/usr/bin/time", "-f", "%U %S", python, f"{HERE}/imagezmq_peer.py",
+                                            "hub", endpoint, str(CAMERAS), str(grids)),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
     work = "1000" if load == "io" else "0"
-    senders = [subprocess.Popen(inside(CAM, python, f"{HERE}/imagezmq_peer.py", "send", endpoint, str(i),
-                                       str(grids), work)) for i in range(CAMERAS)]
-    out, _ = hub.communicate(timeout=600)
-    for sender in senders:
-        sender.wait(timeout=30)
-    return json.loads(out)
+    senders = [subprocess.Popen(HOSTS.inside_cameras(python, f"{HERE}/imagezmq_peer.py", "send", endpoint, str(i),
+                                                     str(grids), work)) for i in range(CAMERAS)]
+    out, err = hub.communicate(timeout=600)
+    sender_cpu = reap(senders)
+    result = json.loads(out)
+    result["hub_cpu_s"] = timed_cpu(err)
+    result["cameras_cpu_s"] = sum(sender_cpu)
+    return result
 
 
 def link_down_once(binary, output):
     hub = subprocess.Popen(
-        inside(HUB, binary, "run", "--transport", "zmq", "--listen", f"{HUB_IP}:7720", "--insecure",
+        HOSTS.inside_hub(binary, "run", "--transport", "zmq", "--listen", f"{HUB_IP}:7720", "--insecure",
                "--cameras", "4", "--frames", "100000", "--quiet", "--output", output),
         stderr=subprocess.PIPE, text=True)
     time.sleep(0.3)
-    cameras = [subprocess.Popen(inside(CAM, binary, "camera", "--connect", f"tcp://{HUB_IP}:7720"),
+    cameras = [subprocess.Popen(HOSTS.inside_cameras(binary, "camera", "--connect", f"tcp://{HUB_IP}:7720"),
                                 stderr=subprocess.DEVNULL) for _ in range(4)]
     while True:
         line = hub.stderr.readline()
@@ -116,7 +93,7 @@ def link_down_once(binary, output):
         if "all 4 here" in line:
             break
     time.sleep(1.0)
-    ip("-n", CAM, "link", "set", CAM_LINK, "down")
+    subprocess.run(["ip", "-n", HOSTS.cam, "link", "set", HOSTS.cam_link, "down"], check=True)
     down = time.monotonic()
     named = None
     for line in hub.stderr:
@@ -127,7 +104,7 @@ def link_down_once(binary, output):
     for camera in cameras:
         camera.kill()
         camera.wait()
-    ip("-n", CAM, "link", "set", CAM_LINK, "up")
+    subprocess.run(["ip", "-n", HOSTS.cam, "link", "set", HOSTS.cam_link, "up"], check=True)
     time.sleep(0.5)
     return named, line.strip()
 
@@ -144,7 +121,7 @@ def main():
     python = sys.executable
     output = tempfile.mkdtemp(prefix="gridstitch-remote-")
     rows = []
-    make_hosts()
+    HOSTS.make()
     try:
         bounds = [tcp_bound(python) for _ in range(3)]
         bound_bytes = statistics.median(bounds)
@@ -152,9 +129,12 @@ def main():
         bound_fps = bound_bytes / grid_bytes
         print(f"TCP over the veth pair: {bound_bytes / 1e9:.2f} GB/s -> bound {bound_fps:.0f} grids/s", flush=True)
         for load in ("io", "none"):
-            for name, run in (("zmq-remote", lambda: gridstitch_row(binary, load, options.grids, output)),
-                              ("imagezmq-req-rep", lambda: imagezmq_row(python, load, options.grids))):
-                results = [run() for _ in range(options.repeats)]
+            for name, run in (("zmq-remote", lambda grids: gridstitch_row(binary, load, grids, output)),
+                              ("imagezmq-req-rep", lambda grids: imagezmq_row(python, load, grids))):
+                # A 1-grid run first: its CPU is the set-up (processes started, the scene read, the
+                # connections made), taken off each run's so the figures are the streaming's.
+                setup = run(1)
+                results = [run(options.grids) for _ in range(options.repeats)]
                 fps = [r["fps"] for r in results]
                 row = {
                     "transport": name, "load": load, "cameras": CAMERAS, "grids": options.grids,
@@ -164,6 +144,7 @@ def main():
                     "latency_p50_us": statistics.mean(r["latency_p50_us"] for r in results),
                     "latency_p99_us": statistics.mean(r["latency_p99_us"] for r in results),
                     "tcp_bound_fps": bound_fps, "efficiency": statistics.mean(fps) / bound_fps,
+                    **streaming_cpu(results, setup, options.grids, CAMERAS),
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
@@ -176,7 +157,7 @@ def main():
         }
         print(json.dumps(link), flush=True)
     finally:
-        remove_hosts()
+        HOSTS.remove()
     summary = {"tcp_bound_bytes_per_s": bound_bytes, "tcp_bound_runs": bounds, "rows": rows, "link_down": link}
     with open(os.path.join(options.out, "remote.json"), "w") as f:
         json.dump(summary, f, indent=2)

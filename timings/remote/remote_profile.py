@@ -16,15 +16,15 @@ def cpu_times():
     values = list(map(int, parts))
     idle = values[3] + values[4]
     return sum(values), idle
-rb.make_hosts()
+rb.HOSTS.make()
 try:
     out = tempfile.mkdtemp()
     total0, idle0 = cpu_times()
-    hub = subprocess.Popen(rb.inside(rb.HUB, "/usr/bin/time", "-f", "hub %U %S", binary, "run", "--transport", "zmq",
+    hub = subprocess.Popen(rb.HOSTS.inside_hub("/usr/bin/time", "-f", "hub %U %S", binary, "run", "--transport", "zmq",
         "--listen", f"{rb.HUB_IP}:7730", "--insecure", "--cameras", "16", "--frames", sys.argv[1], "--load", "none",
         "--sync", "free", "--json", "--quiet", "--output", out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.3)
-    cams = [subprocess.Popen(rb.inside(rb.CAM, "/usr/bin/time", "-f", "cam %U %S", binary, "camera", "--connect",
+    cams = [subprocess.Popen(rb.HOSTS.inside_cameras("/usr/bin/time", "-f", "cam %U %S", binary, "camera", "--connect",
         f"tcp://{rb.HUB_IP}:7730"), stderr=subprocess.PIPE, text=True) for _ in range(16)]
     o, e = hub.communicate()
     total1, idle1 = cpu_times()
@@ -40,4 +40,4 @@ try:
     print(json.dumps({"fps": d["fps"], "seconds": d["seconds"], "hub_cpu_s": float(hub_line[1]) + float(hub_line[2]),
         "cameras_cpu_s": cam_cpu, "machine_busy_fraction": busy}))
 finally:
-    rb.remove_hosts()
+    rb.HOSTS.remove()

@@ -10,7 +10,8 @@ struct RingUnit: ProcessTransportUnit {
   // One memfd for every camera's ring.
   var traits: TransportTraits {
     TransportTraits(
-      cameras: .processes, policies: [.lockstep, .latest], slots: true, countsWakeups: true,
+      cameras: .processes, policies: [.lockstep, .latest], slots: true, deepensUnpaced: true,
+      countsWakeups: true,
       descriptorsPerCamera: 0, sharedDescriptors: 1)
   }
   var cameraDescriptorKinds: [DescriptorKind] { [.memfd] }

@@ -7,7 +7,7 @@ struct ThreadsUnit: TransportUnit {
   var summary: String {
     "camera threads, a bounded queue of --slots buffers per camera, buffers handed over, no copy"
   }
-  var traits: TransportTraits { TransportTraits(cameras: .threads, slots: true) }
+  var traits: TransportTraits { TransportTraits(cameras: .threads, slots: true, deepensUnpaced: true) }
 
   func makeConsumer(_ request: ConsumerRequest) throws -> ConsumerSide {
     .ready(
