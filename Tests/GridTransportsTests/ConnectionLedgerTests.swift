@@ -9,19 +9,12 @@ import Testing
 @Suite(.serialized) struct ConnectionLedgerTests {
   /// A connected pair on loopback: (the hub's end, the peer's end).
   static func connection() throws -> (hub: Int32, peer: Int32) {
-    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(listener >= 0)
+    let bound = try LoopbackSocket.bound()
+    let listener = bound.descriptor
     defer { close(listener) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(listener, $0, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, $0, &length) == 0
-      }
-    }
-    try #require(bound)
+    try #require(listen(listener, 1) == 0)
+    var address = bound.address
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let peer = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     let connected = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(peer, $0, length) == 0 }

@@ -99,20 +99,10 @@ import Testing
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let stream = try Self.make(from: path, ["-c:v", "mpeg2video", "-f", "mpegts", folder + "/clip.ts"])
     // Bound but not listening: a connection to it is refused, and the port stays ours.
-    let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    try #require(server >= 0)
+    let bound = try LoopbackSocket.bound()
+    let server = bound.descriptor
     defer { close(server) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(server, $0, length) == 0 && getsockname(server, $0, &length) == 0
-      }
-    }
-    try #require(named)
-    let port = UInt16(bigEndian: address.sin_port)
+    let port = bound.port
     let reader = try LiveReader(
       source: MediaSource("tcp://127.0.0.1:\(port)"), settings: SourceSettings(silenceNanos: 500_000_000),
       geometry: Self.geometry)
