@@ -180,7 +180,7 @@ enum RingWait {
   /// unread: a quarter of the ring (none of two slots). Each wake-up then buys a run of frames,
   /// and with more cameras than cores the switches a frame are what a run costs: at `--load
   /// none`, 16 cameras, 4 slots, waking at half the ring made 0.61 switches a frame and at a
-  /// quarter 0.40, 14% more grids a second (README, "Where its context switches come from").
+  /// quarter 0.40, 14% more grids a second (README, "Faster than no pipeline").
   static func refilled(slots: UInt32) -> UInt32 { slots / 4 }
 
   /// Returns once `ready()` holds (while spinning) or `readyToWake()` holds (once asleep: a
