@@ -142,7 +142,7 @@ let package = Package(
     .testTarget(name: "GridViewTests", dependencies: ["GridView", "GridCore", "GridImage"]),
     .testTarget(
       name: "GridPosixTests",
-      dependencies: ["GridPosix", .product(name: "SystemPackage", package: "swift-system")]),
+      dependencies: ["GridPosix", "CShims", .product(name: "SystemPackage", package: "swift-system")]),
     .testTarget(
       name: "GridTransportsTests",
       dependencies: [

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/vfs.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,11 @@ int gs_seals_final(void) { return F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_
 int gs_add_seals(int fd, int seals) { return fcntl(fd, F_ADD_SEALS, seals); }
 
 int gs_get_seals(int fd) { return fcntl(fd, F_GET_SEALS); }
+
+ssize_t gs_vmsplice(int fd, void *base, size_t length) {
+  struct iovec piece = {.iov_base = base, .iov_len = length};
+  return vmsplice(fd, &piece, 1, 0);
+}
 
 int gs_is_mqueue(int fd) {
   struct statfs info;

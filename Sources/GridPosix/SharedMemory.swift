@@ -120,9 +120,36 @@ public final class SealedMemory: @unchecked Sendable {
       let writable = try Mapping(created.descriptor, size: size, writable: true)
       try writable.withUnsafeMutableBytes { try fill($0) }
     }  // the writable mapping is gone here: F_SEAL_WRITE refuses while one exists
-    _ = try check("fcntl(F_ADD_SEALS)", gs_add_seals(created.rawValue, Self.seals))
+    try Self.seal(created.descriptor)
     self.mapping = try Mapping(created.descriptor, size: size, writable: false)
     self.owned = created
+  }
+
+  /// How long sealing waits for the kernel to let go of the pages just written.
+  public static let sealPatienceNanos: UInt64 = 3_000_000_000
+
+  /// Seals `fd` final, waiting out pages that something still holds. F_SEAL_WRITE is refused
+  /// (EBUSY) while any page has a reference beyond the file's own: a pin (a pipe that a page was
+  /// spliced into, direct I/O) or the kernel's own passing work on it. One call waits 150 ms for
+  /// them to go; under load that was measured too short (1 seal in 3000, the retry then
+  /// succeeded), so EBUSY is tried again until `patienceNanos` have passed.
+  /// The corresponding C function is `fcntl(F_ADD_SEALS)`.
+  public static func seal(_ fd: FileDescriptor, patienceNanos: UInt64 = sealPatienceNanos)
+    throws(SyscallError)
+  {
+    let start = MonotonicClock.nanos()
+    var attempts = 0
+    while true {
+      attempts += 1
+      if gs_add_seals(fd.rawValue, seals) == 0 { return }
+      let error = Errno(rawValue: Glibc.errno)
+      if error == .interrupted { continue }
+      guard error == .resourceBusy, MonotonicClock.nanos() &- start < patienceNanos else {
+        let waited = error == .resourceBusy ? " (pages still held after \(attempts) attempts)" : ""
+        throw SyscallError("fcntl(F_ADD_SEALS)\(waited)", error)
+      }
+      MonotonicClock.sleep(micros: 10_000)
+    }
   }
 
   /// Maps an inherited sealed memfd read-only, after checking that it is a memfd, that it is

@@ -1,3 +1,5 @@
+import CShims
+import Dispatch
 import Glibc
 import GridPosix
 import SystemPackage
@@ -116,6 +118,58 @@ import Testing
     }
     #expect(Self.mappings(named: "gridstitch-sealed-test") == 0)
     #expect(FileDescriptors.openDescriptors() == before)
+  }
+
+  /// A page the kernel still holds when the contents are sealed delays the seal; it does not fail
+  /// it. The hold here is real: the page is spliced into a pipe (the pipe keeps a reference to it)
+  /// and read out 0.4 s later, beyond the 150 ms one `F_ADD_SEALS` waits before it says EBUSY.
+  @Test(.timeLimit(.minutes(1))) func sealingWaitsOutAPageStillHeld() throws {
+    var pipe: [CInt] = [-1, -1]
+    try #require(Glibc.pipe(&pipe) == 0)
+    let (reader, writer) = (pipe[0], pipe[1])
+    // The pipe is read 0.4 s from now, and closed only after that, whatever the seal did.
+    let drained = DispatchSemaphore(value: 0)
+    DispatchQueue.global().asyncAfter(deadline: .now() + 0.4) {
+      var page = [UInt8](repeating: 0, count: 4096)
+      _ = read(reader, &page, page.count)
+      drained.signal()
+    }
+    defer {
+      drained.wait()
+      close(reader)
+      close(writer)
+    }
+    do {
+      let sealed = try SealedMemory(name: "gridstitch-pinned-test", size: 8192) { buffer in
+        buffer.initializeMemory(as: UInt8.self, repeating: 9)
+        #expect(gs_vmsplice(writer, buffer.baseAddress, 4096) == 4096)
+      }
+      #expect(sealed.withUnsafeBytes { $0[8191] } == 9)
+      let fd = sealed.withDescriptor { $0.rawValue }
+      #expect(mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED)
+    }
+    #expect(Self.mappings(named: "gridstitch-pinned-test") == 0)
+  }
+
+  /// A page held for longer than the patience is a clear error, after that long and no longer.
+  @Test(.timeLimit(.minutes(1))) func sealingGivesUpOnAPageHeldTooLong() throws {
+    var pipe: [CInt] = [-1, -1]
+    try #require(Glibc.pipe(&pipe) == 0)
+    defer { close(pipe[0]); close(pipe[1]) }
+    let fd = gs_memfd_create("gridstitch-held-test", 1)
+    try #require(fd >= 0)
+    defer { close(fd) }
+    try #require(ftruncate(fd, 4096) == 0)
+    let page = try #require(mmap(nil, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0))
+    page.storeBytes(of: 1, as: UInt8.self)
+    try #require(gs_vmsplice(pipe[1], page, 4096) == 4096)
+    munmap(page, 4096)
+    let error = #expect(throws: SyscallError.self) {
+      try SealedMemory.seal(FileDescriptor(rawValue: fd), patienceNanos: 300_000_000)
+    }
+    #expect(error?.errno == .resourceBusy)
+    #expect(error?.description.contains("pages still held") == true, "\(String(describing: error))")
+    #expect(gs_get_seals(fd) & gs_seals_final() == 0, "nothing was sealed")
   }
 
   @Test func messageQueueCheckRefusesOtherDescriptors() throws {

@@ -19,6 +19,9 @@ int gs_memfd_create(const char *name, int sealable);
 int gs_seals_final(void);
 int gs_add_seals(int fd, int seals);
 int gs_get_seals(int fd);
+/// vmsplice(fd, {base, length}, 1, 0): lends pages to a pipe, which holds a reference to each until
+/// it is read. The tests hold a page of a memfd that way while it is sealed.
+ssize_t gs_vmsplice(int fd, void *base, size_t length);
 /// 1 if fd is a POSIX message queue (fstatfs: MQUEUE_MAGIC), 0 if not, -1 on error.
 int gs_is_mqueue(int fd);
 
