@@ -67,7 +67,7 @@ final class FrameQueue: FramePublisher, @unchecked Sendable {
   init(depth: Int, bytes: Int) {
     buffers = (0..<depth).map { _ in .allocate(byteCount: bytes, alignment: 64) }
     headers = Array(repeating: .zero, count: depth)
-    refill = max(1, depth - depth / 4)
+    refill = depth - Int(RingWait.refilled(slots: UInt32(depth)))
     free = Array(0..<depth)
     freeCount = depth
     full = Array(repeating: 0, count: depth)
