@@ -171,7 +171,9 @@ public class ZMQHub: HubReceiver {
   /// Waits a bounded while for anything, then pumps; every tick, asks about the camera waited
   /// on (and, under the stop policy, every remote camera) and beats to remote cameras.
   private func wait(for camera: Int) throws {
-    for other in 0..<shape.cameras { flushCredit(other) }
+    // The peer table holds credit back only from a camera that is not waiting for it; the
+    // camera waited on gets what it earned all the same.
+    flushCredit(camera)
     let now = MonotonicClock.nanos()
     if now >= nextTick {
       nextTick = now &+ UInt64(WatchdogTick.nanos)
