@@ -1,7 +1,8 @@
 """The remote rows: gridstitch's zmq hub and 16 `gridstitch camera`s on two hosts made of network
 namespaces (a veth pair, one private /24 that exists only inside them), beside imagezmq's own
-REQ/REP over the same pair, the TCP bound of that pair, and how fast the hub names a camera
-whose link goes down. One sitting; run as root from the package root, with nothing else running:
+REQ/REP over the same pair, the TCP bound of that pair, the CPU floor of plain TCP frames
+(tcp_frames.c: 16 senders of 76.8 KB frames into one epoll receiver, CPU per frame on each side),
+and how fast the hub names a camera whose link goes down. One sitting; run as root from the package root, with nothing else running:
 
   .venv-test/bin/python timings/remote/remote_bench.py [--binary .build/release/gridstitch]
       [--repeats 3] [--grids 1000] [--tries 10]
@@ -38,6 +39,25 @@ def tcp_bound(python):
     assert receiver.stdout.readline().strip() == "ready"
     subprocess.run(HOSTS.inside_cameras(python, f"{HERE}/tcp_bound.py", "send", HUB_IP, port, "3"), check=True)
     return json.loads(receiver.stdout.readline())["bytes_per_s"]
+
+
+def plain_tcp_frames(grids, repeats):
+    """The CPU floor: 16 plain TCP senders of 76.8 KB frames into one epoll receiver (tcp_frames.c),
+    no ZeroMQ, no rendering, no stitching. Medians over `repeats` runs of `grids` grids."""
+    build = tempfile.mkdtemp(prefix="gridstitch-tcp-frames-")
+    program = os.path.join(build, "tcp_frames")
+    subprocess.run(["cc", "-O2", "-o", program, f"{HERE}/tcp_frames.c"], check=True)
+    runs = []
+    for _ in range(repeats):
+        receiver = subprocess.Popen(HOSTS.inside_hub(program, "recv", "7691", str(CAMERAS), str(grids)),
+                                    stdout=subprocess.PIPE, text=True)
+        assert receiver.stdout.readline().strip() == "ready"
+        senders = [subprocess.Popen(HOSTS.inside_cameras(program, "send", HUB_IP, "7691", str(grids)),
+                                    stderr=subprocess.PIPE, text=True) for _ in range(CAMERAS)]
+        sent = [json.loads(s.communicate()[1].strip().splitlines()[-1]) for s in senders]
+        received = json.loads(receiver.communicate()[0])
+        runs.append({**received, "sender_us_per_frame": statistics.median(s["sender_us_per_frame"] for s in sent)})
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
 def gridstitch_row(binary, load, grids, output):
@@ -128,6 +148,8 @@ def main():
         grid_bytes = CAMERAS * FRAME
         bound_fps = bound_bytes / grid_bytes
         print(f"TCP over the veth pair: {bound_bytes / 1e9:.2f} GB/s -> bound {bound_fps:.0f} grids/s", flush=True)
+        floor = plain_tcp_frames(options.grids * 2, options.repeats)
+        print("plain TCP frames: " + json.dumps(floor), flush=True)
         for load in ("io", "none"):
             for name, run in (("zmq-remote", lambda grids: gridstitch_row(binary, load, grids, output)),
                               ("imagezmq-req-rep", lambda grids: imagezmq_row(python, load, grids))):
@@ -158,7 +180,8 @@ def main():
         print(json.dumps(link), flush=True)
     finally:
         HOSTS.remove()
-    summary = {"tcp_bound_bytes_per_s": bound_bytes, "tcp_bound_runs": bounds, "rows": rows, "link_down": link}
+    summary = {"tcp_bound_bytes_per_s": bound_bytes, "tcp_bound_runs": bounds, "plain_tcp_frames": floor,
+               "rows": rows, "link_down": link}
     with open(os.path.join(options.out, "remote.json"), "w") as f:
         json.dump(summary, f, indent=2)
     with open(os.path.join(options.out, "remote.csv"), "w", newline="") as f:
