@@ -274,12 +274,14 @@ struct HubPeers {
   /// sides), and at once when the camera may be waiting for exactly this credit: every frame it
   /// was granted has arrived (it has none left to send) and none is queued here (so the hub will
   /// soon wait for it). A camera that still holds credit, or has a frame on its way, is not
-  /// waiting for credit; its next frame's arrival and taking bring it back to this rule.
-  mutating func taken(_ tile: Int, _ count: Int, queueEmpty: Bool) -> Int? {
+  /// waiting for credit; its next frame's arrival and taking bring it back to this rule. After its
+  /// `last` frame (its file ended) a camera waits for all its credit before it leaves, so that
+  /// goes back at once.
+  mutating func taken(_ tile: Int, _ count: Int, queueEmpty: Bool, last: Bool = false) -> Int? {
     tiles[tile].owed += count
-    guard tiles[tile].owed >= max(1, slots / 2) || (queueEmpty && tiles[tile].credit == 0) else {
-      return nil
-    }
+    guard
+      last || tiles[tile].owed >= max(1, slots / 2) || (queueEmpty && tiles[tile].credit == 0)
+    else { return nil }
     return owedCredit(tile)
   }
 

@@ -90,6 +90,12 @@ import Testing
       let got = peers.taken(0, 1, queueEmpty: true)
       #expect(got == 2)
     }
+    // After its last frame (its file ended) a camera waits for all its credit: none is held.
+    #expect(peers.spendCredit(0) == nil)
+    do {
+      let got = peers.taken(0, 1, queueEmpty: true, last: true)
+      #expect(got == 1)
+    }
   }
 
   @Test func aBeatCountingMoreFramesThanArrivedMeansFramesLostInTransit() {

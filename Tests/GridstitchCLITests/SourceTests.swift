@@ -231,6 +231,35 @@ import Testing
     }
   }
 
+  /// Under `zmq` a camera whose file ended waits for all its credit before it leaves. The hub
+  /// gives it back at once, so the camera leaves while the others film on, not at the run's end.
+  @Test(.timeLimit(.minutes(1)))
+  func aZMQCameraWhoseFileEndedLeavesWhileTheRunGoesOn() throws {
+    let folder = CLI.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let (narrow, _) = try Self.clips(in: folder)
+    let long = folder + "/long.mp4"
+    try Self.ffmpeg([
+      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "100", "-c:v", "libx264", long,
+    ])
+    // Paced by `--load io`, the 10-frame clip ends after 0.4 s of the file's time, the other after 4 s.
+    let run = try CLI.Running([
+      "run", "--transport", "zmq", "--cameras", "2", "--source", narrow, "--source", long, "--no-loop",
+      "--load", "io", "--frames", "100000", "--json", "--output", folder,
+    ])
+    let cameras = run.awaitChildren(count: 2)
+    try #require(cameras.count == 2)
+    var running = cameras
+    while run.process.isRunning && running.count == 2 {
+      usleep(10_000)
+      running = cameras.filter { Leftovers.isRunning($0) }
+    }
+    let runGoesOn = run.process.isRunning
+    let outcome = try #require(run.wait(seconds: 30), "the run did not end")
+    #expect(outcome.status == 0, "\(outcome.stderr)")
+    #expect(runGoesOn && running.count == 1, "the camera whose file ended stayed until the run ended")
+  }
+
   /// A remote camera (`gridstitch camera --source`) films its clip for a zmq hub, verified.
   @Test(.timeLimit(.minutes(1)))
   func aRemoteCameraFilmsItsClip() throws {

@@ -127,7 +127,7 @@ public class ZMQHub: HubReceiver {
       item = queues[camera].removeFirst()
     }
     lastSequence[camera] = Int64(item.header.sequence)
-    defer { giveBack(camera, taken) }
+    defer { giveBack(camera, taken, last: item.header.source.state == .ended) }
     guard item.jpeg else { return try item.pixels.withUnsafeBytes { try body(item.header, $0) } }
     let header = try item.pixels.withUnsafeBytes {
       try decoded.decode($0, header: item.header, camera: camera)
