@@ -270,18 +270,12 @@ struct HubPeers {
   }
 
   /// `count` of `tile`'s frames were taken: the credit to send back now, if any. It goes back in
-  /// batches of half the slots (one message per two frames at 4 slots: half the wake-ups on both
-  /// sides), and at once when the camera may be waiting for exactly this credit: every frame it
-  /// was granted has arrived (it has none left to send) and none is queued here (so the hub will
-  /// soon wait for it). A camera that still holds credit, or has a frame on its way, is not
-  /// waiting for credit; its next frame's arrival and taking bring it back to this rule. After its
-  /// `last` frame (its file ended) a camera waits for all its credit before it leaves, so that
-  /// goes back at once.
-  mutating func taken(_ tile: Int, _ count: Int, queueEmpty: Bool, last: Bool = false) -> Int? {
+  /// batches of half the slots while the camera has frames queued (it is ahead, and one message
+  /// per two frames is half the wake-ups), and at once when its queue is empty (it may be waiting
+  /// for exactly this credit).
+  mutating func taken(_ tile: Int, _ count: Int, queueEmpty: Bool) -> Int? {
     tiles[tile].owed += count
-    guard
-      last || tiles[tile].owed >= max(1, slots / 2) || (queueEmpty && tiles[tile].credit == 0)
-    else { return nil }
+    guard tiles[tile].owed >= max(1, slots / 2) || queueEmpty else { return nil }
     return owedCredit(tile)
   }
 

@@ -127,7 +127,7 @@ public class ZMQHub: HubReceiver {
       item = queues[camera].removeFirst()
     }
     lastSequence[camera] = Int64(item.header.sequence)
-    defer { giveBack(camera, taken, last: item.header.source.state == .ended) }
+    defer { giveBack(camera, taken) }
     guard item.jpeg else { return try item.pixels.withUnsafeBytes { try body(item.header, $0) } }
     let header = try item.pixels.withUnsafeBytes {
       try decoded.decode($0, header: item.header, camera: camera)
@@ -171,9 +171,7 @@ public class ZMQHub: HubReceiver {
   /// Waits a bounded while for anything, then pumps; every tick, asks about the camera waited
   /// on (and, under the stop policy, every remote camera) and beats to remote cameras.
   private func wait(for camera: Int) throws {
-    // The peer table holds credit back only from a camera that is not waiting for it; the
-    // camera waited on gets what it earned all the same.
-    flushCredit(camera)
+    for other in 0..<shape.cameras { flushCredit(other) }
     let now = MonotonicClock.nanos()
     if now >= nextTick {
       nextTick = now &+ UInt64(WatchdogTick.nanos)

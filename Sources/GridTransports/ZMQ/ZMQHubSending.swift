@@ -14,10 +14,8 @@ extension ZMQHub {
   }
 
   /// Credit for frames taken goes back as the peer table batches it.
-  func giveBack(_ camera: Int, _ count: Int, last: Bool) {
-    if let earned = peers.taken(camera, count, queueEmpty: queues[camera].isEmpty, last: last) {
-      grant(camera, earned)
-    }
+  func giveBack(_ camera: Int, _ count: Int) {
+    if let earned = peers.taken(camera, count, queueEmpty: queues[camera].isEmpty) { grant(camera, earned) }
   }
 
   func flushCredit(_ camera: Int) {
