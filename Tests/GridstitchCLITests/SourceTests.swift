@@ -242,7 +242,7 @@ import Testing
     try Self.ffmpeg([
       "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "100", "-c:v", "libx264", long,
     ])
-    // Paced by `--load io`, the 10-frame clip ends after 0.4 s of the file's time, the other after 4 s.
+    // Filmed at the files' own pace (25 fps), the 10-frame clip ends after 0.4 s, the other after 4 s.
     let run = try CLI.Running([
       "run", "--transport", "zmq", "--cameras", "2", "--source", narrow, "--source", long, "--no-loop",
       "--load", "io", "--frames", "100000", "--json", "--output", folder,

@@ -2,7 +2,8 @@
 namespaces (a veth pair, one private /24 that exists only inside them), beside imagezmq's own
 REQ/REP over the same pair, the TCP bound of that pair, the CPU floor of plain TCP frames
 (tcp_frames.c: 16 senders of 76.8 KB frames into one epoll receiver, CPU per frame on each side),
-and how fast the hub names a camera whose link goes down. One sitting; run as root from the package root, with nothing else running:
+and how fast the hub names a camera whose link goes down. One sitting; run as root from the package
+root, with nothing else running:
 
   .venv-test/bin/python timings/remote/remote_bench.py [--binary .build/release/gridstitch]
       [--repeats 3] [--grids 1000] [--tries 10]
@@ -16,6 +17,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,19 +47,23 @@ def plain_tcp_frames(grids, repeats):
     """The CPU floor: 16 plain TCP senders of 76.8 KB frames into one epoll receiver (tcp_frames.c),
     no ZeroMQ, no rendering, no stitching. Medians over `repeats` runs of `grids` grids."""
     build = tempfile.mkdtemp(prefix="gridstitch-tcp-frames-")
-    program = os.path.join(build, "tcp_frames")
-    subprocess.run(["cc", "-O2", "-o", program, f"{HERE}/tcp_frames.c"], check=True)
-    runs = []
-    for _ in range(repeats):
-        receiver = subprocess.Popen(HOSTS.inside_hub(program, "recv", "7691", str(CAMERAS), str(grids)),
-                                    stdout=subprocess.PIPE, text=True)
-        assert receiver.stdout.readline().strip() == "ready"
-        senders = [subprocess.Popen(HOSTS.inside_cameras(program, "send", HUB_IP, "7691", str(grids)),
-                                    stderr=subprocess.PIPE, text=True) for _ in range(CAMERAS)]
-        sent = [json.loads(s.communicate()[1].strip().splitlines()[-1]) for s in senders]
-        received = json.loads(receiver.communicate()[0])
-        runs.append({**received, "sender_us_per_frame": statistics.median(s["sender_us_per_frame"] for s in sent)})
-    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    try:
+        program = os.path.join(build, "tcp_frames")
+        subprocess.run(["cc", "-O2", "-o", program, f"{HERE}/tcp_frames.c"], check=True)
+        runs = []
+        for _ in range(repeats):
+            receiver = subprocess.Popen(HOSTS.inside_hub(program, "recv", "7691", str(CAMERAS), str(grids)),
+                                        stdout=subprocess.PIPE, text=True)
+            assert receiver.stdout.readline().strip() == "ready"
+            senders = [subprocess.Popen(HOSTS.inside_cameras(program, "send", HUB_IP, "7691", str(grids)),
+                                        stderr=subprocess.PIPE, text=True) for _ in range(CAMERAS)]
+            sent = [json.loads(s.communicate()[1].strip().splitlines()[-1]) for s in senders]
+            received = json.loads(receiver.communicate()[0])
+            runs.append({**received,
+                         "sender_us_per_frame": statistics.median(s["sender_us_per_frame"] for s in sent)})
+        return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
 
 
 def gridstitch_row(binary, load, grids, output):
