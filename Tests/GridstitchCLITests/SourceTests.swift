@@ -26,15 +26,22 @@ import Testing
   /// Two clips of 10 frames at 25 fps: 320×240 H.264 in mp4, and 640×360 MJPEG in mkv (wider
   /// than a tile: it is letterboxed).
   static func clips(in folder: String) throws -> (String, String) {
-    let narrow = folder + "/narrow.mp4"
+    let narrow = try clip("narrow.mp4", frames: 10, in: folder)
     let wide = folder + "/wide.mkv"
-    try ffmpeg([
-      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "10", "-c:v", "libx264", narrow,
-    ])
     try ffmpeg([
       "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-frames:v", "10", "-c:v", "mjpeg", wide,
     ])
     return (narrow, wide)
+  }
+
+  /// A 320×240 H.264 test-pattern clip of `frames` frames at 25 fps, `folder/name`.
+  static func clip(_ name: String, frames: Int, in folder: String) throws -> String {
+    let path = folder + "/" + name
+    try ffmpeg([
+      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", String(frames), "-c:v", "libx264",
+      path,
+    ])
+    return path
   }
 
   /// Frame `index` of `clip` as ffmpeg decodes it, grey, scaled to `width`×`height` bilinearly.
@@ -103,11 +110,8 @@ import Testing
     let folder = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let (narrow, wide) = try Self.clips(in: folder)
-    let stream = folder + "/stream.ts"
+    let stream = try Self.clip("stream.ts", frames: 10, in: folder)
     let large = folder + "/large.mkv"
-    try Self.ffmpeg([
-      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "10", "-c:v", "libx264", stream,
-    ])
     try Self.ffmpeg([
       "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25", "-frames:v", "10", "-c:v", "libx265",
       "-preset", "ultrafast", "-x265-params", "log-level=none", large,
@@ -199,10 +203,7 @@ import Testing
     let folder = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let (narrow, wide) = try Self.clips(in: folder)
-    let long = folder + "/long.mp4"
-    try Self.ffmpeg([
-      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "25", "-c:v", "libx264", long,
-    ])
+    let long = try Self.clip("long.mp4", frames: 25, in: folder)
     for setup in [["shm-ring", "fork"], ["pipe", "spawn"], ["threads", "fork"]] {
       let before = Leftovers.everything()
       let outcome = try CLI.run([
@@ -238,10 +239,7 @@ import Testing
     let folder = CLI.temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let (narrow, _) = try Self.clips(in: folder)
-    let long = folder + "/long.mp4"
-    try Self.ffmpeg([
-      "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-frames:v", "100", "-c:v", "libx264", long,
-    ])
+    let long = try Self.clip("long.mp4", frames: 100, in: folder)
     // Filmed at the files' own pace (25 fps), the 10-frame clip ends after 0.4 s, the other after 4 s.
     let run = try CLI.Running([
       "run", "--transport", "zmq", "--cameras", "2", "--source", narrow, "--source", long, "--no-loop",
